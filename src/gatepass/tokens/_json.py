@@ -82,10 +82,18 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+# Built once: json.dumps() with non-default options constructs a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps_compact(value: Any) -> bytes:
     """Serialise compactly (no spaces), the form that is signed."""
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = _ENCODER.encode(value)
+        raw = text.encode()  # UnicodeEncodeError (a ValueError) for lone surrogates
     except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"value is not JSON-serialisable: {exc}") from None
-    return text.encode()
+        raise ConfigurationError(f"value is not JSON-serialisable: {str(exc)[:120]}") from None
+    # Never produce what loads_object would refuse: a token gatepass cannot verify itself.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
+        raise ConfigurationError(f"value is nested more than {MAX_DEPTH} levels deep")
+    return raw

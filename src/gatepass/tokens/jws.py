@@ -159,11 +159,12 @@ def encode_header(key: Key, headers: Mapping[str, Any] | None) -> str:
     """The encoded protected header for ``key`` plus extra ``headers`` (cached per key)."""
     cache_key: Any = None
     if headers:
-        try:
+        # Cache only all-string headers (typ, kid, cty: the common case). Other values can be
+        # equal without being the same JSON (1 == 1.0 == True), so they are built every time.
+        if all(type(v) is str for v in headers.values()):
             cache_key = tuple(sorted(headers.items()))
-            hash(cache_key)
-        except TypeError:
-            cache_key = False  # unhashable values: build every time
+        else:
+            cache_key = False
     cached = key._header_cache.get(cache_key) if cache_key is not False else None
     if cached is not None:
         return cached

@@ -77,17 +77,35 @@ def encode(
     if not key.is_private:
         raise KeyUsageError(f"cannot sign with a public {key.alg} key")
     body = dict(claims)
-    issued = int(time.time() if now is None else now)
-    body.setdefault("iat", issued)
+    issued = body.setdefault("iat", int(time.time() if now is None else now))
+    if not _is_number(issued):
+        raise ConfigurationError("claim 'iat' must be a number")
     if expires_in is not None:
         if not _is_number(expires_in) or expires_in <= 0:
             raise ConfigurationError("expires_in must be a positive number of seconds")
         body["exp"] = issued + int(expires_in)
+    _check_claim_types(body)
     all_headers: dict[str, Any] = dict(headers) if headers else {}
     if typ is not None:
         all_headers.setdefault("typ", typ)
     signing_input = jws.encode_header(key, all_headers) + "." + b64encode(dumps_compact(body))
     return signing_input + "." + b64encode(key.sign(signing_input.encode("ascii")))
+
+
+def _check_claim_types(claims: Mapping[str, Any]) -> None:
+    """Refuse to sign registered claims of a type :func:`validate_claims` would reject."""
+    for name in _NUMERIC_CLAIMS:
+        if name in claims and not _is_number(claims[name]):
+            raise ConfigurationError(f"claim {name!r} must be a number (seconds since the epoch)")
+    for name in _STRING_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise ConfigurationError(f"claim {name!r} must be a string")
+    aud = claims.get("aud")
+    if aud is not None and not (
+        isinstance(aud, str)
+        or (isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud))
+    ):
+        raise ConfigurationError("claim 'aud' must be a string or a non-empty list of strings")
 
 
 def validate_claims(
@@ -105,10 +123,13 @@ def validate_claims(
         if name not in claims:
             raise MissingClaim(f"required claim {name!r} is missing", name)
     for name in _NUMERIC_CLAIMS:
-        if name in claims and not _is_number(claims[name]):
-            raise ClaimError(f"claim {name!r} must be a number", name)
+        if name in claims:
+            value_type = type(claims[name])
+            # Exact int/float is the fast path for parsed JSON; _is_number decides the rest.
+            if value_type is not int and value_type is not float and not _is_number(claims[name]):
+                raise ClaimError(f"claim {name!r} must be a number", name)
     for name in _STRING_CLAIMS:
-        if name in claims and not isinstance(claims[name], str):
+        if name in claims and type(claims[name]) is not str and not isinstance(claims[name], str):
             raise ClaimError(f"claim {name!r} must be a string", name)
     exp = claims.get("exp")
     if exp is not None and now - leeway >= exp:

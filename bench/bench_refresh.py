@@ -1,0 +1,177 @@
+"""Refresh-token benchmark: round trips per rotation and µs per rotation, per backend.
+
+Round trips: Redis ``INFO commandstats`` before and after N rotations (calls per rotation, by
+command); PostgreSQL statements sent per rotation (counted on the client: psycopg ``execute``);
+memory and SQLite are in-process (one lock section / one ``BEGIN IMMEDIATE`` transaction).
+
+Cost: µs per atomic store rotation alone (``refresh_state.rotate``: the floor of one round trip
+plus the rule), and per full ``RefreshTokens.rotate`` (which also signs the new access token:
+HS256 here, to keep the signature from dominating), next to one raw round trip of the backend
+(``PING`` / ``SELECT 1`` / dict lookup / SQLite ``SELECT 1``).
+
+    .venv/bin/python bench/bench_refresh.py
+    .venv/bin/python bench/bench_refresh.py --n 2000 --backends redis,postgres
+
+The machine is shared and noisy: read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from gatepass import AccessTokens, Key, RefreshTokens
+from gatepass.stores import open_store
+from gatepass.stores import refresh_state as rs
+from gatepass.strategies._refresh_policy import parse, successor
+
+REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = b"s" * 32
+
+
+def urls(tag: str, tmp: Path) -> dict[str, str]:
+    return {
+        "memory": "memory://",
+        "sqlite": f"sqlite:///{tmp / 'bench.db'}",
+        "redis": f"{REDIS_URL}?prefix=gprbench{tag}:",
+        "postgres": f"{POSTGRES_URL}?schema=gp_bench&prefix=r{tag}_",
+    }
+
+
+def raw_round_trip(store: Any) -> Any:
+    if store.kind == "memory":
+        table = store.table("refresh_families")
+        return lambda: table.get("x")
+    if store.kind == "sqlite":
+
+        def sqlite_rt() -> None:
+            with store.connection() as conn:
+                conn.execute("SELECT 1").fetchone()
+
+        return sqlite_rt
+    if store.kind == "redis":
+        return store.client.ping
+
+    def pg_rt() -> None:
+        with store.connection() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    return pg_rt
+
+
+def chain(refresh: RefreshTokens, n: int) -> tuple[float, str]:
+    token, _ = refresh.start("bench-user")
+    start = time.perf_counter()
+    for _ in range(n):
+        token, _ = refresh.rotate(token)
+    return (time.perf_counter() - start) / n * 1e6, token
+
+
+def store_only(store: Any, refresh: RefreshTokens, n: int) -> float:
+    token, _ = refresh.start("bench-user")
+    start = time.perf_counter()
+    for _ in range(n):
+        nxt = successor(SECRET, token)
+        old = parse(token)
+        new = parse(nxt)
+        assert old is not None and new is not None
+        out = rs.rotate(store, old[0], new[0], old[1], now=time.time(), idle=3600, grace=5)
+        assert out.status == "rotated", out
+        token = nxt
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def redis_commandstats(store: Any) -> dict[str, int]:
+    info = store.client.info("commandstats")
+    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()}
+
+
+def count_pg_statements(refresh: RefreshTokens, n: int) -> float:
+    import psycopg
+
+    calls = 0
+    original = psycopg.Connection.execute
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return original(self, *args, **kwargs)
+
+    token, _ = refresh.start("bench-user")
+    psycopg.Connection.execute = counting  # type: ignore[method-assign]
+    try:
+        for _ in range(n):
+            token, _ = refresh.rotate(token)
+    finally:
+        psycopg.Connection.execute = original  # type: ignore[method-assign]
+    return calls / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--backends", default="memory,sqlite,redis,postgres")
+    args = parser.parse_args()
+    tag = secrets.token_hex(3)
+    access = AccessTokens(Key.from_secret(b"a" * 32, "HS256"), issuer="i", audience="a")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        all_urls = urls(tag, Path(tmp))
+        for name in args.backends.split(","):
+            store = open_store(all_urls[name])
+            store.setup()
+            refresh = RefreshTokens(store, access, secret=SECRET, idle_timeout=3600)
+            trips = "1 (lock section)" if name == "memory" else "1 (BEGIN IMMEDIATE)"
+            if name == "redis":
+                before = redis_commandstats(store)
+                chain(refresh, 200)
+                after = redis_commandstats(store)
+                delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+                per = {k: v / 200 for k, v in delta.items() if v > 0}
+                # start() adds one EVALSHA per family; 200 rotations of one family.
+                trips = ", ".join(f"{k} {v:.2f}" for k, v in sorted(per.items()))
+            elif name == "postgres":
+                trips = f"{count_pg_statements(refresh, 200):.2f} statement(s)"
+            rt = raw_round_trip(store)
+            for _ in range(100):
+                rt()
+            floors, olds, fulls = [], [], []
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                for _ in range(args.n):
+                    rt()
+                floors.append((time.perf_counter() - start) / args.n * 1e6)
+                olds.append(store_only(store, refresh, args.n))
+                fulls.append(chain(refresh, args.n)[0])
+            floor, only, full = (statistics.median(x) for x in (floors, olds, fulls))
+            rows.append((name, trips, floor, only, full))
+            store.purge_expired(time.time() + 10 * 86400)
+            if name == "redis":
+                keys = list(store.client.scan_iter(match=f"gprbench{tag}:*", count=1000))
+                if keys:
+                    store.client.delete(*keys)
+            if name == "postgres":
+                with store.connection() as conn:
+                    for t in ("refresh_tokens", "refresh_families", "sessions", "revocations"):
+                        conn.execute(f"DROP TABLE IF EXISTS {store.table(t)} CASCADE")
+                    conn.execute(f"DROP FUNCTION IF EXISTS {store.table('refresh_rotate')}")
+            store.close()
+    print(f"\n## Refresh rotation per backend (µs/op, median of {args.rounds} rounds of {args.n})")
+    print(
+        "| backend | round trips per rotation | raw round trip | atomic store rotation "
+        "| full rotate (new pair) | store / raw |\n|---|---|---|---|---|---|"
+    )
+    for name, trips, floor, only, full in rows:
+        print(f"| {name} | {trips} | {floor:.1f} | {only:.1f} | {full:.1f} | {only / floor:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

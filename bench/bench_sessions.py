@@ -1,0 +1,391 @@
+"""Sessions benchmark: µs per ``get`` of a live session beside its floor, per backend, one run.
+
+Floors (the unavoidable work, measured in the same process, interleaved with gatepass):
+memory = a dict lookup; SQLite = a primary-key SELECT of the same columns on the same kind of
+connection; Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = one prepared
+primary-key SELECT on a held connection. Also: round trips per ``get`` (counted on the client and,
+for Redis, with ``INFO commandstats``), ``get`` cost with few vs many sessions stored, bytes per
+session, and ``revoke_all`` of a user with 10,000 sessions.
+
+    .venv/bin/python bench/bench_sessions.py                 # 100k sessions, all backends
+    .venv/bin/python bench/bench_sessions.py --sessions 1000000 --backends redis,postgres
+
+The machine is shared and noisy: read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import secrets
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gatepass import Sessions
+from gatepass.stores import open_store
+from gatepass.stores.records import Lifetimes, hash_token, new_record, new_token, routing_tag
+
+REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+LIFE = Lifetimes(
+    idle=3600, absolute=86400, idle_remember=3600, absolute_remember=86400, touch_interval=60
+)
+OPTIONS = {"idle_timeout": 3600, "absolute_timeout": 86400, "touch_interval": 60}
+
+
+def per_op(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n * 1e6
+
+
+def compare(pairs: dict[str, Callable[[], object]], n: int, rounds: int) -> dict[str, float]:
+    """Median µs/op of each callable over ``rounds`` interleaved rounds of ``n`` calls."""
+    samples: dict[str, list[float]] = {name: [] for name in pairs}
+    for fn in pairs.values():
+        per_op(fn, max(1, n // 10))  # warm up
+    for _ in range(rounds):
+        for name, fn in pairs.items():
+            samples[name].append(per_op(fn, n))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def make_sessions(
+    n: int, users: int, start: float, prefix: str = "user"
+) -> list[tuple[str, bytes, Any, str]]:
+    out = []
+    for i in range(n):
+        uid = f"{prefix}{i % users}"
+        record = new_record(
+            uid, LIFE, start, remember=False, metadata={"ua": "Firefox on Linux", "ip": "192.0.2.7"}
+        )
+        token = new_token(uid)
+        out.append((token, hash_token(token), record, routing_tag(uid)))
+    return out
+
+
+# --- bulk loaders (setup only; not what is measured) ---------------------------------------------
+
+
+def bulk_load(store: Any, items: list[tuple[str, bytes, Any, str]]) -> None:
+    kind = store.kind
+    if kind == "memory":
+        for _, h, r, tag in items:
+            store.session_create(h, r, tag)
+    elif kind == "sqlite":
+        rows = [
+            (
+                h,
+                r.id,
+                r.user_id,
+                r.created_at,
+                r.authenticated_at,
+                r.last_seen_at,
+                r.expires_at,
+                r.absolute_expires_at,
+                0,
+                json.dumps(r.metadata),
+                "{}",
+            )
+            for _, h, r, _ in items
+        ]
+        with store.transaction() as conn:
+            conn.executemany(store._sql_insert, rows)
+    elif kind == "redis":
+        script = store._create
+        store.client.script_load(script.source)
+        for i in range(0, len(items), 2000):
+            pipe = store.client.pipeline(transaction=False)
+            for _, h, r, tag in items[i : i + 2000]:
+                keys, args = store._create_args(h, r, tag)
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            pipe.execute()
+    elif kind == "postgres":
+        with store.connection() as conn, conn.cursor() as cur:
+            cols = "token_hash, id, user_id, created_at, authenticated_at, last_seen_at, expires_at, absolute_expires_at, remember, metadata, data"
+            with cur.copy(f"COPY {store.table('sessions')} ({cols}) FROM STDIN") as copy:
+                for _, h, r, _ in items:
+                    copy.write_row(store.insert_args(h, r))
+            conn.execute(f"ANALYZE {store.table('sessions')}")
+
+
+# --- floors ----------------------------------------------------------------------------------------
+
+
+def floor_for(
+    store: Any, token: str, record: Any
+) -> tuple[Callable[[], object], Callable[[], None]]:
+    """The raw lookup for this backend, and its clean-up."""
+    kind = store.kind
+    h = hash_token(token)
+    if kind == "memory":
+        table = {token: record}
+        table.update({secrets.token_urlsafe(32): record for _ in range(1000)})
+        return (lambda: table.get(token)), lambda: None
+    if kind == "sqlite":
+        conn = store.connect()
+        sql = store._sql_get
+        return (lambda: conn.execute(sql, (h,)).fetchone()), conn.close
+    if kind == "redis":
+        key = f"{store.prefix}floor:{secrets.token_hex(8)}"
+        store.client.set(
+            key,
+            json.dumps(
+                {
+                    "user_id": record.user_id,
+                    "id": record.id,
+                    "created_at": record.created_at,
+                    "metadata": record.metadata,
+                }
+            ),
+        )
+        client = store.client
+        loads = json.loads
+        return (lambda: loads(client.getex(key, ex=3600))), lambda: client.delete(key)
+    if kind == "postgres":
+        import psycopg
+
+        conn = psycopg.connect(store.conninfo, autocommit=True)
+        sql = f"SELECT id, user_id, created_at, authenticated_at, last_seen_at, expires_at, absolute_expires_at, remember, metadata, data FROM {store.table('sessions')} WHERE token_hash = %s"
+        return (lambda: conn.execute(sql, (h,), prepare=True).fetchone()), conn.close
+    raise AssertionError(kind)
+
+
+# --- round trips ---------------------------------------------------------------------------------------
+
+
+def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str:
+    kind = store.kind
+    if kind == "redis":
+        client = store.client
+        calls = 0
+        original = client.execute_command
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)
+
+        def evalsha_calls() -> int:
+            return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+        before = evalsha_calls()
+        client.execute_command = counting
+        try:
+            for _ in range(n):
+                sessions.get(token)
+        finally:
+            client.execute_command = original
+        server = evalsha_calls() - before - 0
+        return f"{calls / n:.2f} client commands/get; server EVALSHA delta {server / n:.2f}/get (shared server: others may add)"
+    if kind == "postgres":
+        import psycopg
+
+        sessions.get(token)
+        path = Path(tempfile.mkstemp(suffix=".trace")[1])
+        with open(path, "w") as sink:
+            conns = []
+            for _ in range(store.pool_max_size):
+                try:
+                    conns.append(store.pool.getconn(timeout=0.5))
+                except Exception:
+                    break
+            for c in conns:
+                c.pgconn.trace(sink.fileno())
+                c.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            for c in conns:
+                store.pool.putconn(c)
+            for _ in range(n):
+                sessions.get(token)
+            conns = [store.pool.getconn() for _ in range(len(conns))]
+            for c in conns:
+                c.pgconn.untrace()
+                store.pool.putconn(c)
+        lines = [line.split("\t") for line in path.read_text().splitlines()]
+        path.unlink()
+        syncs = sum(
+            1 for f in lines if len(f) > 2 and f[0] == "F" and f[2].startswith(("Sync", "Query"))
+        )
+        return f"{syncs / n:.2f} round trips/get (libpq trace, Sync messages; first use per connection prepares)"
+    return "in-process (no network)"
+
+
+# --- sizes ---------------------------------------------------------------------------------------------
+
+
+def bytes_per_session(store: Any, n: int) -> str:
+    kind = store.kind
+    if kind == "memory":
+        return "see the memory line below (tracemalloc)"
+    if kind == "sqlite":
+        with store.connection() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return f"{pages * size / n:.0f} B/session (file incl. indexes)"
+    if kind == "redis":
+        keys = []
+        for key in store.client.scan_iter(match=f"{store.prefix}*:s:*", count=1000):
+            keys.append(key)
+            if len(keys) >= 200:
+                break
+        per = statistics.mean(store.client.memory_usage(k, samples=0) for k in keys)
+        idx = [k for k in store.client.scan_iter(match=f"{store.prefix}*:u:*", count=1000)][:50]
+        per_index = statistics.mean(store.client.memory_usage(k, samples=0) for k in idx)
+        fields = statistics.mean(store.client.hlen(k) for k in idx)
+        return f"{per + per_index / fields:.0f} B/session (MEMORY USAGE: {per:.0f} session hash + {per_index / fields:.0f} index share)"
+    if kind == "postgres":
+        with store.connection() as conn:
+            total = conn.execute(
+                "SELECT pg_total_relation_size(%s)", (store.table("sessions"),)
+            ).fetchone()[0]
+        return f"{total / n:.0f} B/session (pg_total_relation_size incl. indexes)"
+    raise AssertionError(kind)
+
+
+def memory_bytes_per_session(n: int = 20000) -> float:
+    store = open_store("memory://")
+    items = make_sessions(n, 200, time.time())
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    bulk_load(store, items)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    # The records were allocated before tracing; add their retained size once.
+    import sys
+
+    record = items[0][2]
+    rec_size = (
+        sys.getsizeof(record)
+        + sys.getsizeof(record.id)
+        + sys.getsizeof(record.metadata)
+        + sys.getsizeof(record.data)
+        + sys.getsizeof(items[0][1])
+    )
+    return (after - before) / n + rec_size
+
+
+# --- per backend ---------------------------------------------------------------------------------------
+
+
+def url_for(backend: str, workdir: Path, tag: str) -> str:
+    if backend == "memory":
+        return "memory://"
+    if backend == "sqlite":
+        return f"sqlite:///{workdir}/bench.db"
+    if backend == "redis":
+        return f"{REDIS_URL}?prefix=gpbench:{tag}:"
+    return f"{POSTGRES_URL}?schema=gpbench_{tag}&pool_max_size=4"
+
+
+def cleanup(store: Any) -> None:
+    if store.kind == "redis":
+        keys = list(store.client.scan_iter(match=f"{store.prefix}*", count=5000))
+        for i in range(0, len(keys), 5000):
+            store.client.delete(*keys[i : i + 5000])
+    elif store.kind == "postgres":
+        with store.connection() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{store.schema}" CASCADE')
+
+
+def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    tag = secrets.token_hex(3)
+    store = open_store(url_for(backend, workdir, tag))
+    store.setup()
+    try:
+        sessions = Sessions(store, **OPTIONS)
+        token, record = sessions.create(
+            "bench-user", metadata={"ua": "Firefox on Linux", "ip": "192.0.2.7"}
+        )
+        floor, floor_close = floor_for(store, token, record)
+        n, rounds = args.ops[backend], args.rounds
+        small = compare({"floor": floor, "gatepass": lambda: sessions.get(token)}, n, rounds)
+        t0 = time.perf_counter()
+        bulk_load(store, make_sessions(args.sessions, max(1, args.sessions // 100), time.time()))
+        load_s = time.perf_counter() - t0
+        large = compare({"floor": floor, "gatepass": lambda: sessions.get(token)}, n, rounds)
+        trips = round_trips(store, sessions, token)
+        size = bytes_per_session(store, args.sessions + 1)
+        many = make_sessions(10_000, 1, time.time(), prefix="heavy")
+        bulk_load(store, many)
+        t0 = time.perf_counter()
+        revoked = sessions.revoke_all("heavy0")
+        revoke_s = time.perf_counter() - t0
+        assert revoked == 10_000
+        assert sessions.get(many[0][0]) is None and sessions.get(many[-1][0]) is None
+        floor_close()
+        return {
+            "backend": backend,
+            "small": small,
+            "large": large,
+            "trips": trips,
+            "size": size,
+            "revoke_all_s": revoke_s,
+            "revoked": revoked,
+            "load_s": load_s,
+        }
+    finally:
+        cleanup(store)
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=100_000,
+        help="sessions stored for the scale test (default 100k; try 1000000)",
+    )
+    parser.add_argument("--backends", default="memory,sqlite,redis,postgres")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    args.ops = {"memory": 20000, "sqlite": 5000, "redis": 1000, "postgres": 1000}
+    print(
+        f"sessions stored for the scale test: {args.sessions:,}; median of {args.rounds} interleaved rounds"
+    )
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            try:
+                results.append(bench_backend(backend, args, Path(tmp)))
+            except Exception as exc:  # a missing service skips its backend, loudly
+                print(f"{backend}: SKIPPED ({type(exc).__name__}: {exc})")
+    print()
+    print(
+        f"{'backend':<9} {'floor µs':>9} {'get µs':>8} {'ratio':>6} | {'floor µs':>9} {'get µs':>8} {'ratio':>6}  (left: 1 session stored, right: +{args.sessions:,})"
+    )
+    for r in results:
+        s, lg = r["small"], r["large"]
+        print(
+            f"{r['backend']:<9} {s['floor']:9.2f} {s['gatepass']:8.2f} {s['gatepass'] / s['floor']:6.2f} | "
+            f"{lg['floor']:9.2f} {lg['gatepass']:8.2f} {lg['gatepass'] / lg['floor']:6.2f}"
+        )
+    print()
+    for r in results:
+        print(f"{r['backend']:<9} round trips: {r['trips']}")
+    for r in results:
+        print(f"{r['backend']:<9} size: {r['size']}")
+    if "memory" in args.backends:
+        print(
+            f"{'memory':<9} size: {memory_bytes_per_session():.0f} B/session (tracemalloc of the store + record objects)"
+        )
+    for r in results:
+        print(
+            f"{r['backend']:<9} revoke_all of one user with {r['revoked']:,} sessions: {r['revoke_all_s'] * 1000:.1f} ms (bulk load of {args.sessions:,}: {r['load_s']:.1f} s)"
+        )
+
+
+if __name__ == "__main__":
+    main()

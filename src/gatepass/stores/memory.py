@@ -1,0 +1,214 @@
+"""``memory://``: dicts behind one lock, for tests, demos and single-process apps.
+
+Atomicity is the lock: every read-modify-write holds ``store.lock``, so concurrent threads (and
+asyncio tasks, which never await while holding it) cannot resurrect a revoked session or lose an
+update. Nothing survives the process; nothing is shared with another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from gatepass.stores.base import registered_purges
+from gatepass.stores.records import (
+    MAX_DATA_BYTES,
+    SessionRecord,
+    TouchSpec,
+    check_json,
+    is_live,
+    merge_data,
+    next_expiry,
+    touch_due,
+    touched,
+)
+
+#: Purge automatically after this many session creations (keeps dead sessions from piling up).
+_PURGE_EVERY = 1000
+
+
+class MemoryStore:
+    """Process-local store. See :mod:`gatepass.stores.base` for the stable attributes."""
+
+    kind: Literal["memory"] = "memory"
+
+    def __init__(self, prefix: str = "gatepass:") -> None:
+        self.prefix = prefix
+        self.lock = threading.RLock()
+        self._tables: dict[str, dict[Any, Any]] = {}
+        self._sessions: dict[bytes, SessionRecord] = self.table("sessions")
+        self._users: dict[str, dict[str, bytes]] = self.table("users")
+        self._creates = 0
+
+    def table(self, name: str) -> dict[Any, Any]:
+        with self.lock:
+            return self._tables.setdefault(name, {})
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def setup(self) -> None:
+        """Nothing to create."""
+
+    def close(self) -> None:
+        """Nothing to release (the data stays until the store is garbage-collected)."""
+
+    def purge_expired(self, now: float | None = None) -> int:
+        when = time.time() if now is None else now
+        removed = 0
+        with self.lock:
+            for token_hash, record in list(self._sessions.items()):
+                if when >= record.expires_at or when >= record.absolute_expires_at:
+                    self._drop(token_hash, record)
+                    removed += 1
+        for step in registered_purges(self.kind):
+            removed += step(self, when)
+        return removed
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def _drop(self, token_hash: bytes, record: SessionRecord) -> None:
+        del self._sessions[token_hash]
+        index = self._users.get(record.user_id)
+        if index is not None:
+            index.pop(record.id, None)
+            if not index:
+                del self._users[record.user_id]
+
+    def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        with self.lock:
+            self._sessions[token_hash] = record
+            self._users.setdefault(record.user_id, {})[record.id] = token_hash
+            self._creates += 1
+            due = self._creates % _PURGE_EVERY == 0
+        if due:
+            self.purge_expired(record.created_at)
+
+    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        record = self._sessions.get(token_hash)
+        if record is None or not touch_due(record, touch):
+            return record
+        with self.lock:
+            record = self._sessions.get(token_hash)
+            if record is not None and touch_due(record, touch):
+                record = self._sessions[token_hash] = touched(record, touch)
+            return record
+
+    def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        with self.lock:
+            record = self._sessions.get(old_hash)
+            if record is None or not is_live(record, touch):
+                return None
+            record = record._replace(
+                last_seen_at=touch.now,
+                expires_at=next_expiry(record, touch),
+                authenticated_at=record.authenticated_at if auth_time is None else auth_time,
+            )
+            del self._sessions[old_hash]
+            self._sessions[new_hash] = record
+            self._users.setdefault(record.user_id, {})[record.id] = new_hash
+            return record
+
+    def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        with self.lock:
+            record = self._sessions.get(token_hash)
+            if record is None or not is_live(record, touch):
+                return None
+            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
+            record = self._sessions[token_hash] = record._replace(data=data)
+            return record
+
+    def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        with self.lock:
+            record = self._sessions.get(token_hash)
+            if record is None:
+                return False
+            self._drop(token_hash, record)
+            return True
+
+    def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        with self.lock:
+            token_hash = self._users.get(user_id, {}).get(public_id)
+            if token_hash is None:
+                return False
+            return self.session_revoke(token_hash, tag)
+
+    def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        with self.lock:
+            index = self._users.get(user_id, {})
+            doomed = [h for h in index.values() if h != keep_hash]
+            for token_hash in doomed:
+                self._drop(token_hash, self._sessions[token_hash])
+            return len(doomed)
+
+    def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        with self.lock:
+            return [self._sessions[h] for h in self._users.get(user_id, {}).values()]
+
+    def iter_sessions(self) -> Iterator[SessionRecord]:
+        """Every stored record (tests and tools)."""
+        with self.lock:
+            return iter(list(self._sessions.values()))
+
+
+class AsyncMemoryStore:
+    """The asyncio face of a :class:`MemoryStore` (``self.sync``); calls never block on I/O."""
+
+    kind: Literal["memory"] = "memory"
+
+    def __init__(self, prefix: str = "gatepass:", sync: MemoryStore | None = None) -> None:
+        self.sync = sync if sync is not None else MemoryStore(prefix)
+        self.prefix = self.sync.prefix
+        self.lock = self.sync.lock
+
+    def table(self, name: str) -> dict[Any, Any]:
+        return self.sync.table(name)
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    async def setup(self) -> None:
+        self.sync.setup()
+
+    async def close(self) -> None:
+        self.sync.close()
+
+    async def purge_expired(self, now: float | None = None) -> int:
+        return self.sync.purge_expired(now)
+
+    async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        self.sync.session_create(token_hash, record, tag)
+
+    async def session_get(
+        self, token_hash: bytes, tag: str, touch: TouchSpec
+    ) -> SessionRecord | None:
+        return self.sync.session_get(token_hash, tag, touch)
+
+    async def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        return self.sync.session_rotate(old_hash, new_hash, tag, touch, auth_time)
+
+    async def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        return self.sync.session_update(token_hash, tag, patch, touch)
+
+    async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        return self.sync.session_revoke(token_hash, tag)
+
+    async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        return self.sync.session_revoke_id(user_id, public_id, tag)
+
+    async def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        return self.sync.session_revoke_user(user_id, tag, keep_hash)
+
+    async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        return self.sync.session_list(user_id, tag, now)

@@ -1,0 +1,435 @@
+"""``postgresql://...`` (or ``postgres://``): sessions in PostgreSQL via psycopg 3 and a pool.
+
+Every session operation is a single statement on an autocommit connection, hence atomic: the
+hot-path ``get`` is one statement whose data-modifying CTE renews the session only when the
+throttle says it is due (the UPDATE's WHERE mirrors :func:`gatepass.stores.records.is_live`), and
+``rotate`` changes the primary key in place with ``UPDATE ... WHERE token_hash = old``: of many
+concurrent rotations exactly one matches, the others re-check the new row version and find
+nothing. Only ``update`` (merging session data) uses a short ``SELECT ... FOR UPDATE``
+transaction, so the merge policy is written once in Python.
+
+URL options gatepass consumes (the rest goes to libpq): ``prefix`` (table prefix, default
+``gatepass_``), ``schema`` (default ``public``; created by ``setup()``), ``pool_min_size`` (1),
+``pool_max_size`` (10), ``pool_timeout`` (seconds to wait for a connection before
+``StoreUnavailable``, default 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from gatepass.errors import ConfigurationError, MissingDependency, StoreUnavailable
+from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
+from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
+from gatepass.stores.records import (
+    MAX_DATA_BYTES,
+    SessionRecord,
+    TouchSpec,
+    check_json,
+    dump_json,
+    is_live,
+    merge_data,
+)
+
+_OUR_OPTIONS = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
+_PURGE_EVERY = 1000
+_PURGE_BATCH = 10000
+
+
+def _import_psycopg() -> Any:
+    try:
+        import psycopg  # noqa: PLC0415 - optional dependency
+        import psycopg_pool  # noqa: PLC0415, F401 - checked here, used by the stores
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise MissingDependency(
+            "the postgres store needs psycopg 3 and psycopg-pool: pip install 'gatepass[postgres]'"
+        ) from exc
+    return psycopg
+
+
+def parse_url(url: str) -> tuple[str, dict[str, str]]:
+    """``(conninfo, gatepass_options)``."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgresql", "postgres"}:
+        raise ConfigurationError(f"not a postgresql URL scheme: {parts.scheme!r}")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = {k: v for k, v in query if k in _OUR_OPTIONS}
+    rest = [(k, v) for k, v in query if k not in _OUR_OPTIONS]
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
+    return conninfo, options
+
+
+def _live(now: str = "%(now)s") -> str:
+    """SQL mirror of :func:`gatepass.stores.records.is_live` (parameters from ``_spec``)."""
+    idle = "CASE WHEN remember THEN %(idle_r)s ELSE %(idle)s END"
+    absolute = "CASE WHEN remember THEN %(abs_r)s ELSE %(abs)s END"
+    return (
+        f"{now} < expires_at AND {now} < absolute_expires_at "
+        f"AND {now} < last_seen_at + {idle} AND {now} < created_at + {absolute}"
+    )
+
+
+_NEXT = "LEAST(%(now)s + CASE WHEN remember THEN %(idle_r)s ELSE %(idle)s END, absolute_expires_at)"
+
+
+def _spec(touch: TouchSpec) -> dict[str, Any]:
+    return {
+        "now": touch.now,
+        "before": touch.touch_before,
+        "idle": touch.idle,
+        "idle_r": touch.idle_remember,
+        "abs": touch.absolute,
+        "abs_r": touch.absolute_remember,
+    }
+
+
+class _PostgresBase:
+    """URL parsing and SQL text shared by the sync and async PostgreSQL stores."""
+
+    kind: Literal["postgres"] = "postgres"
+
+    def __init__(self, url: str) -> None:
+        _import_psycopg()
+        self.url = url
+        self.conninfo, options = parse_url(url)
+        self.prefix = check_identifier(
+            options.get("prefix", "gatepass_"), "table prefix", allow_empty=True
+        )
+        self.schema = check_identifier(options.get("schema", "public"), "schema")
+        try:
+            self.pool_min_size = int(options.get("pool_min_size", "1"))
+            self.pool_max_size = int(options.get("pool_max_size", "10"))
+            self.pool_timeout = float(options.get("pool_timeout", "5"))
+        except ValueError as exc:
+            raise ConfigurationError(f"bad postgres pool option: {exc}") from None
+        self._creates = 0
+        self._errors = translate_errors("postgres")
+        t = self.table("sessions")
+        cols = SESSION_COLUMNS
+        self.sql_get = (
+            f"WITH touched AS (UPDATE {t} SET last_seen_at = %(now)s, expires_at = {_NEXT} "
+            f"WHERE token_hash = %(h)s AND last_seen_at <= %(before)s AND {_live()} "
+            f"RETURNING {cols}) "
+            f"SELECT {cols} FROM touched UNION ALL "
+            f"SELECT {cols} FROM {t} WHERE token_hash = %(h)s "
+            "AND NOT EXISTS (SELECT 1 FROM touched)"
+        )
+        self.sql_insert = (
+            f"INSERT INTO {t} (token_hash, {cols}) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)"
+        )
+        self.sql_rotate = (
+            f"UPDATE {t} SET token_hash = %(new)s, last_seen_at = %(now)s, expires_at = {_NEXT}, "
+            "authenticated_at = COALESCE(%(auth)s::float8, authenticated_at) "
+            f"WHERE token_hash = %(old)s AND {_live()} RETURNING {cols}"
+        )
+        self.sql_lock = f"SELECT {cols} FROM {t} WHERE token_hash = %s FOR UPDATE"
+        self.sql_set_data = f"UPDATE {t} SET data = %s::jsonb WHERE token_hash = %s"
+        self.sql_revoke = f"DELETE FROM {t} WHERE token_hash = %s"
+        self.sql_revoke_id = f"DELETE FROM {t} WHERE user_id = %s AND id = %s"
+        self.sql_revoke_user = (
+            f"DELETE FROM {t} WHERE user_id = %s AND token_hash IS DISTINCT FROM %s::bytea"
+        )
+        self.sql_list = (
+            f"SELECT {cols} FROM {t} WHERE user_id = %s AND expires_at > %s ORDER BY created_at"
+        )
+        self.sql_purge = (
+            f"DELETE FROM {t} WHERE token_hash IN (SELECT token_hash FROM {t} "
+            f"WHERE expires_at <= %s LIMIT {_PURGE_BATCH})"
+        )
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{self.prefix}{check_identifier(name, "table name")}"'
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return self._errors
+
+    def ddl(self) -> list[str]:
+        t = self.table("sessions")
+        statements = [
+            f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"',
+            f"""CREATE TABLE IF NOT EXISTS {t} (
+                token_hash bytea PRIMARY KEY,
+                id text NOT NULL,
+                user_id text NOT NULL,
+                created_at double precision NOT NULL,
+                authenticated_at double precision NOT NULL,
+                last_seen_at double precision NOT NULL,
+                expires_at double precision NOT NULL,
+                absolute_expires_at double precision NOT NULL,
+                remember boolean NOT NULL,
+                metadata jsonb NOT NULL,
+                data jsonb NOT NULL
+            )""",
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}sessions_user" ON {t} (user_id, id)',
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}sessions_expiry" ON {t} (expires_at)',
+        ]
+        for _name, ddl in registered_schemas(self.kind):
+            statements.extend(ddl(self.table))
+        return statements
+
+    @staticmethod
+    def insert_args(token_hash: bytes, r: SessionRecord) -> tuple[Any, ...]:
+        return (
+            token_hash,
+            r.id,
+            r.user_id,
+            r.created_at,
+            r.authenticated_at,
+            r.last_seen_at,
+            r.expires_at,
+            r.absolute_expires_at,
+            r.remember,
+            dump_json(r.metadata),
+            dump_json(r.data),
+        )
+
+    def _count_create(self) -> bool:
+        self._creates += 1
+        return self._creates % _PURGE_EVERY == 0
+
+    @staticmethod
+    def _pool_kwargs() -> dict[str, Any]:
+        # prepare_threshold=0: prepare every statement on first use (the hot path is one
+        # prepared statement execution per get).
+        return {"autocommit": True, "prepare_threshold": 0}
+
+
+# Serialises concurrent ``CREATE ... IF NOT EXISTS`` from several processes (PostgreSQL can
+# raise unique violations on its catalogs when two sessions race to create the same object).
+_DDL_LOCK_KEY = 0x67617465  # "gate"
+
+
+class PostgresStore(_PostgresBase):
+    """Blocking PostgreSQL store; ``pool`` is a ``psycopg_pool.ConnectionPool``."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        from psycopg_pool import ConnectionPool  # noqa: PLC0415
+
+        with translate_errors("postgres"):
+            self.pool: Any = ConnectionPool(
+                self.conninfo,
+                min_size=self.pool_min_size,
+                max_size=self.pool_max_size,
+                timeout=self.pool_timeout,
+                kwargs=self._pool_kwargs(),
+                open=True,
+                name="gatepass",
+            )
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        with translate_errors("postgres"), self.pool.connection() as conn:
+            yield conn
+
+    def setup(self) -> None:
+        with self.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            for statement in self.ddl():
+                conn.execute(statement)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.pool.close()
+
+    def purge_expired(self, now: float | None = None) -> int:
+        when = time.time() if now is None else now
+        removed: int = 0
+        with self.connection() as conn:
+            while True:
+                count: int = conn.execute(self.sql_purge, (when,)).rowcount
+                removed += count
+                if count < _PURGE_BATCH:
+                    break
+        for step in registered_purges(self.kind):
+            removed += step(self, when)
+        return removed
+
+    def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        with self.connection() as conn:
+            conn.execute(self.sql_insert, self.insert_args(token_hash, record))
+        if self._count_create():
+            self.purge_expired(record.created_at)
+
+    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        params = _spec(touch)
+        params["h"] = token_hash
+        pool = self.pool
+        with self._errors:
+            conn = pool.getconn()
+            try:
+                row = conn.execute(self.sql_get, params).fetchone()
+            finally:
+                pool.putconn(conn)
+        return None if row is None else row_to_record(row)
+
+    def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        params = _spec(touch)
+        params.update(old=old_hash, new=new_hash, auth=auth_time)
+        with self.connection() as conn:
+            row = conn.execute(self.sql_rotate, params).fetchone()
+        return None if row is None else row_to_record(row)
+
+    def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        with self.connection() as conn, conn.transaction():
+            row = conn.execute(self.sql_lock, (token_hash,)).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            if not is_live(record, touch):
+                return None
+            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
+            conn.execute(self.sql_set_data, (dump_json(data), token_hash))
+        return record._replace(data=data)
+
+    def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        with self.connection() as conn:
+            return bool(conn.execute(self.sql_revoke, (token_hash,)).rowcount)
+
+    def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        with self.connection() as conn:
+            return bool(conn.execute(self.sql_revoke_id, (user_id, public_id)).rowcount)
+
+    def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        with self.connection() as conn:
+            count: int = conn.execute(self.sql_revoke_user, (user_id, keep_hash)).rowcount
+            return count
+
+    def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        with self.connection() as conn:
+            rows = conn.execute(self.sql_list, (user_id, now)).fetchall()
+        return [row_to_record(row) for row in rows]
+
+
+class AsyncPostgresStore(_PostgresBase):
+    """asyncio PostgreSQL store; ``pool`` is a ``psycopg_pool.AsyncConnectionPool``.
+
+    The pool opens on first use (it must be opened inside the running event loop).
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415
+
+        self.pool: Any = AsyncConnectionPool(
+            self.conninfo,
+            min_size=self.pool_min_size,
+            max_size=self.pool_max_size,
+            timeout=self.pool_timeout,
+            kwargs=self._pool_kwargs(),
+            open=False,
+            name="gatepass-async",
+        )
+        self._opened = False
+        self._open_lock: asyncio.Lock | None = None
+
+    async def _ensure_open(self) -> None:
+        if self._opened:
+            return
+        if self._open_lock is None:
+            self._open_lock = asyncio.Lock()
+        async with self._open_lock:
+            if not self._opened:
+                with translate_errors("postgres"):
+                    await self.pool.open(wait=False)
+                self._opened = True
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        if not self._opened:
+            await self._ensure_open()
+        with translate_errors("postgres"):
+            async with self.pool.connection() as conn:
+                yield conn
+
+    async def setup(self) -> None:
+        async with self.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            for statement in self.ddl():
+                await conn.execute(statement)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.pool.close()
+
+    async def purge_expired(self, now: float | None = None) -> int:
+        when = time.time() if now is None else now
+        removed: int = 0
+        async with self.connection() as conn:
+            while True:
+                count: int = (await conn.execute(self.sql_purge, (when,))).rowcount
+                removed += count
+                if count < _PURGE_BATCH:
+                    break
+        return removed
+
+    async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        async with self.connection() as conn:
+            await conn.execute(self.sql_insert, self.insert_args(token_hash, record))
+        if self._count_create():
+            await self.purge_expired(record.created_at)
+
+    async def session_get(
+        self, token_hash: bytes, tag: str, touch: TouchSpec
+    ) -> SessionRecord | None:
+        params = _spec(touch)
+        params["h"] = token_hash
+        async with self.connection() as conn:
+            row = await (await conn.execute(self.sql_get, params)).fetchone()
+        return None if row is None else row_to_record(row)
+
+    async def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        params = _spec(touch)
+        params.update(old=old_hash, new=new_hash, auth=auth_time)
+        async with self.connection() as conn:
+            row = await (await conn.execute(self.sql_rotate, params)).fetchone()
+        return None if row is None else row_to_record(row)
+
+    async def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        async with self.connection() as conn, conn.transaction():
+            row = await (await conn.execute(self.sql_lock, (token_hash,))).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            if not is_live(record, touch):
+                return None
+            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
+            await conn.execute(self.sql_set_data, (dump_json(data), token_hash))
+        return record._replace(data=data)
+
+    async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        async with self.connection() as conn:
+            return bool((await conn.execute(self.sql_revoke, (token_hash,))).rowcount)
+
+    async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        async with self.connection() as conn:
+            cur = await conn.execute(self.sql_revoke_id, (user_id, public_id))
+            return bool(cur.rowcount)
+
+    async def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        async with self.connection() as conn:
+            cur = await conn.execute(self.sql_revoke_user, (user_id, keep_hash))
+            count: int = cur.rowcount
+            return count
+
+    async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        async with self.connection() as conn:
+            rows = await (await conn.execute(self.sql_list, (user_id, now))).fetchall()
+        return [row_to_record(row) for row in rows]
+
+
+__all__ = ["AsyncPostgresStore", "PostgresStore", "StoreUnavailable"]

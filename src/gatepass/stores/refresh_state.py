@@ -1,0 +1,669 @@
+"""Refresh-token families per backend: records, the rotation rule, and atomic one-trip rotation.
+
+The records and :func:`decide` live here, in the store layer, because the memory and SQLite
+backends run the rule in-process while Redis (Lua) and PostgreSQL (PL/pgSQL) mirror it on the
+server; the conformance tests in ``tests/strategies/test_refresh.py`` hold all four equal. Token
+format, successors and the public API are in :mod:`gatepass.strategies._refresh_policy` and
+:mod:`gatepass.strategies.refresh`.
+
+Data: a *family* (user, optional session public id, created, last used, current generation,
+rotated at, revoked, absolute expiry) and a *token index* ``sha256(token) -> (family, generation)``
+for every token the family ever had, so that an old token presented again is recognised as reuse
+and revokes its family. Both live until the family's absolute expiry, then are purged (Redis:
+native TTLs). Only hashes are stored.
+
+One round trip per rotation:
+
+memory   one ``store.lock`` section.
+sqlite   one ``BEGIN IMMEDIATE`` transaction (in-process; no network).
+redis    one ``EVALSHA``; keys ``<prefix>{<tag>}:rt:<hash hex>`` and ``...:rf:<family>`` share the
+         user's hash tag, so the script stays in one Cluster slot.
+postgres one ``SELECT * FROM <prefix>refresh_rotate(...)``: a PL/pgSQL function that locks the
+         family row (``FOR UPDATE``) and applies the rule in one transaction.
+
+Coupling with sessions (read-only, kept to one check): a family bound to a session is dead once
+that session is not live. The check reads the session layout documented in
+:mod:`gatepass.stores.base`: memory ``users``/``sessions`` tables; SQL ``<prefix>sessions``
+columns ``user_id, id, expires_at, absolute_expires_at``; Redis user index ``{tag}:u:<user>``
+(public id -> token-hash hex) and session hash ``{tag}:s:<hex>`` fields ``e``/``x``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from gatepass.errors import StoreError
+from gatepass.stores.base import register_purge, register_schema
+from gatepass.stores.revocation_state import redis_eval, redis_eval_async
+
+Status = Literal["rotated", "grace", "reused", "revoked", "expired", "session", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One refresh-token family as stored (times in seconds of the refresh clock)."""
+
+    id: str
+    user_id: str
+    sid: str | None
+    created_at: float
+    last_used_at: float
+    generation: int
+    rotated_at: float
+    revoked: bool
+    expires_at: float  # created_at + absolute lifetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one atomic rotation attempt found (and did). ``generation``: the new one if rotated."""
+
+    status: Status
+    family_id: str | None = None
+    user_id: str | None = None
+    sid: str | None = None
+    generation: int = 0
+
+
+def decide(
+    family: Family,
+    generation: int,
+    *,
+    now: float,
+    idle: float,
+    grace: float,
+    session_live: bool,
+) -> Status:
+    """The rotation rule (see :mod:`gatepass.strategies._refresh_policy`), steps 1-6."""
+    if family.revoked:
+        return "revoked"
+    if now >= family.expires_at or now >= family.last_used_at + idle:
+        return "expired"
+    if family.sid is not None and not session_live:
+        return "session"
+    if generation == family.generation:
+        return "rotated"
+    if generation == family.generation - 1 and now < family.rotated_at + grace:
+        return "grace"
+    return "reused"
+
+
+def _index_name(table: Callable[[str], str], name: str) -> str:
+    return table(name).rsplit(".", 1)[-1]
+
+
+# --- schema -------------------------------------------------------------------------
+
+
+def _sqlite_ddl(table: Callable[[str], str]) -> Sequence[str]:
+    fam, tok = table("refresh_families"), table("refresh_tokens")
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {fam} (
+            id TEXT PRIMARY KEY, user_id TEXT NOT NULL, sid TEXT,
+            created_at REAL NOT NULL, last_used_at REAL NOT NULL, generation INTEGER NOT NULL,
+            rotated_at REAL NOT NULL, revoked INTEGER NOT NULL, expires_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        f"""CREATE TABLE IF NOT EXISTS {tok} (
+            token_hash BLOB PRIMARY KEY, family_id TEXT NOT NULL, generation INTEGER NOT NULL,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        f"CREATE INDEX IF NOT EXISTS {_index_name(table, 'refresh_families_exp')} "
+        f"ON {fam} (expires_at)",
+        f"CREATE INDEX IF NOT EXISTS {_index_name(table, 'refresh_tokens_exp')} "
+        f"ON {tok} (expires_at)",
+    ]
+
+
+def _postgres_ddl(table: Callable[[str], str]) -> Sequence[str]:
+    fam, tok = table("refresh_families"), table("refresh_tokens")
+    sess, fn = table("sessions"), table("refresh_rotate")
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {fam} (
+            id text PRIMARY KEY, user_id text NOT NULL, sid text,
+            created_at double precision NOT NULL, last_used_at double precision NOT NULL,
+            generation integer NOT NULL, rotated_at double precision NOT NULL,
+            revoked boolean NOT NULL, expires_at double precision NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {tok} (
+            token_hash bytea PRIMARY KEY, family_id text NOT NULL, generation integer NOT NULL,
+            expires_at double precision NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS {_index_name(table, 'refresh_families_exp')} "
+        f"ON {fam} (expires_at)",
+        f"CREATE INDEX IF NOT EXISTS {_index_name(table, 'refresh_tokens_exp')} "
+        f"ON {tok} (expires_at)",
+        f"""CREATE OR REPLACE FUNCTION {fn}(
+            p_old bytea, p_new bytea, p_now double precision, p_idle double precision,
+            p_grace double precision, OUT o_status text, OUT o_family text, OUT o_user text,
+            OUT o_sid text, OUT o_gen integer)
+        LANGUAGE plpgsql AS $gp$
+        DECLARE
+            t_family text; t_gen integer; f record; live boolean := true;
+        BEGIN
+            SELECT family_id, generation INTO t_family, t_gen FROM {tok} WHERE token_hash = p_old;
+            IF NOT FOUND THEN o_status := 'unknown'; RETURN; END IF;
+            SELECT * INTO f FROM {fam} WHERE id = t_family FOR UPDATE;
+            IF NOT FOUND THEN o_status := 'unknown'; RETURN; END IF;
+            o_family := f.id; o_user := f.user_id; o_sid := f.sid; o_gen := t_gen;
+            IF f.revoked THEN o_status := 'revoked'; RETURN; END IF;
+            IF p_now >= f.expires_at OR p_now >= f.last_used_at + p_idle THEN
+                o_status := 'expired'; RETURN;
+            END IF;
+            IF f.sid IS NOT NULL THEN
+                SELECT EXISTS (SELECT 1 FROM {sess} s WHERE s.user_id = f.user_id
+                    AND s.id = f.sid AND s.expires_at > p_now
+                    AND s.absolute_expires_at > p_now) INTO live;
+                IF NOT live THEN o_status := 'session'; RETURN; END IF;
+            END IF;
+            IF t_gen = f.generation THEN
+                UPDATE {fam} SET generation = f.generation + 1, rotated_at = p_now,
+                    last_used_at = p_now WHERE id = f.id;
+                INSERT INTO {tok} (token_hash, family_id, generation, expires_at)
+                    VALUES (p_new, f.id, f.generation + 1, f.expires_at)
+                    ON CONFLICT (token_hash) DO NOTHING;
+                o_status := 'rotated'; o_gen := f.generation + 1; RETURN;
+            END IF;
+            IF t_gen = f.generation - 1 AND p_now < f.rotated_at + p_grace THEN
+                o_status := 'grace'; RETURN;
+            END IF;
+            UPDATE {fam} SET revoked = true WHERE id = f.id;
+            o_status := 'reused';
+        END
+        $gp$""",
+    ]
+
+
+register_schema("sqlite", "refresh", _sqlite_ddl)
+register_schema("postgres", "refresh", _postgres_ddl)
+
+
+# --- redis -------------------------------------------------------------------------------
+
+# KEYS: family, token index. ARGV: user, sid ('' for none), now, expires_at, ttl_ms, family id.
+_REDIS_CREATE = """
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 's', ARGV[2], 'c', ARGV[3], 'l', ARGV[3], 'g', '0',
+  'r', ARGV[3], 'x', '0', 'e', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[2], ARGV[6] .. '|0', 'PX', ARGV[5])
+return 1
+"""
+
+# KEYS: old token index, new token index.
+# ARGV: now, idle, grace, family key prefix, session key prefix, user index prefix.
+# Returns {status, family, user, sid, generation}. Mirrors decide().
+_REDIS_ROTATE = """
+local ref = redis.call('GET', KEYS[1])
+if not ref then return {'unknown'} end
+local sep = string.find(ref, '|', 1, true)
+local fid = string.sub(ref, 1, sep - 1)
+local gen = tonumber(string.sub(ref, sep + 1))
+local fkey = ARGV[4] .. fid
+local f = redis.call('HMGET', fkey, 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e')
+if not f[1] then return {'unknown'} end
+local now = tonumber(ARGV[1])
+local out = {'', fid, f[1], f[2], tostring(gen)}
+if f[7] == '1' then out[1] = 'revoked'; return out end
+if now >= tonumber(f[8]) or now >= tonumber(f[4]) + tonumber(ARGV[2]) then
+  out[1] = 'expired'; return out
+end
+if f[2] ~= '' then
+  local live = false
+  local h = redis.call('HGET', ARGV[6] .. f[1], f[2])
+  if h then
+    local s = redis.call('HMGET', ARGV[5] .. h, 'e', 'x')
+    live = s[1] ~= false and now < tonumber(s[1]) and now < tonumber(s[2])
+  end
+  if not live then out[1] = 'session'; return out end
+end
+local cur = tonumber(f[5])
+if gen == cur then
+  local ttl = math.floor((tonumber(f[8]) - now) * 1000) + 1
+  redis.call('HSET', fkey, 'g', tostring(cur + 1), 'r', ARGV[1], 'l', ARGV[1])
+  redis.call('SET', KEYS[2], fid .. '|' .. tostring(cur + 1), 'PX', ttl)
+  out[1] = 'rotated'; out[5] = tostring(cur + 1); return out
+end
+if gen == cur - 1 and now < tonumber(f[6]) + tonumber(ARGV[3]) then
+  out[1] = 'grace'; return out
+end
+redis.call('HSET', fkey, 'x', '1')
+out[1] = 'reused'
+return out
+"""
+
+# KEYS: token index. ARGV: family key prefix. Returns {family, user, sid} or false.
+_REDIS_REVOKE = """
+local ref = redis.call('GET', KEYS[1])
+if not ref then return false end
+local fid = string.sub(ref, 1, string.find(ref, '|', 1, true) - 1)
+local fkey = ARGV[1] .. fid
+local f = redis.call('HMGET', fkey, 'u', 's')
+if not f[1] then return false end
+redis.call('HSET', fkey, 'x', '1')
+return {fid, f[1], f[2]}
+"""
+
+
+def _rk_token(store: Any, tag: str, token_hash: bytes) -> str:
+    return str(store.key(tag, "rt", token_hash.hex()))
+
+
+def _rk_family_prefix(store: Any, tag: str) -> str:
+    return str(store.key(tag, "rf", ""))
+
+
+def _redis_create_args(
+    store: Any, family: Family, token_hash: bytes, tag: str
+) -> tuple[list[str], list[Any]]:
+    ttl_ms = max(1, int((family.expires_at - family.created_at) * 1000) + 1)
+    keys = [_rk_family_prefix(store, tag) + family.id, _rk_token(store, tag, token_hash)]
+    args = [
+        family.user_id,
+        family.sid or "",
+        repr(family.created_at),
+        repr(family.expires_at),
+        ttl_ms,
+        family.id,
+    ]
+    return keys, args
+
+
+def _redis_rotate_args(
+    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+) -> tuple[list[str], list[Any]]:
+    keys = [_rk_token(store, tag, old), _rk_token(store, tag, new)]
+    args = [
+        repr(now),
+        repr(idle),
+        repr(grace),
+        _rk_family_prefix(store, tag),
+        store.key(tag, "s", ""),
+        store.key(tag, "u", ""),
+    ]
+    return keys, args
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _redis_outcome(reply: Sequence[Any]) -> Outcome:
+    status = _text(reply[0])
+    if status == "unknown":
+        return Outcome("unknown")
+    sid = _text(reply[3])
+    return Outcome(
+        status,  # type: ignore[arg-type]
+        _text(reply[1]),
+        _text(reply[2]),
+        sid or None,
+        int(_text(reply[4])),
+    )
+
+
+def _redis_revoked(reply: Any) -> Outcome:
+    if not reply:
+        return Outcome("unknown")
+    sid = _text(reply[2])
+    return Outcome("revoked", _text(reply[0]), _text(reply[1]), sid or None)
+
+
+# --- memory and sqlite (the rule runs here) -------------------------------------------------------
+
+
+def _memory_session_live(store: Any, user_id: str, sid: str, now: float) -> bool:
+    token_hash = store.table("users").get(user_id, {}).get(sid)
+    record = store.table("sessions").get(token_hash) if token_hash is not None else None
+    return record is not None and now < record.expires_at and now < record.absolute_expires_at
+
+
+def _sqlite_family(conn: Any, store: Any, family_id: str) -> Family | None:
+    row = conn.execute(
+        "SELECT id, user_id, sid, created_at, last_used_at, generation, rotated_at, revoked, "
+        f"expires_at FROM {store.table('refresh_families')} WHERE id = ?",
+        (family_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return Family(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), row[8])
+
+
+def _sqlite_session_live(conn: Any, store: Any, user_id: str, sid: str, now: float) -> bool:
+    row = conn.execute(
+        f"SELECT 1 FROM {store.table('sessions')} WHERE user_id = ? AND id = ? "
+        "AND expires_at > ? AND absolute_expires_at > ?",
+        (user_id, sid, now, now),
+    ).fetchone()
+    return row is not None
+
+
+def _apply(family: Family, generation: int, status: Status) -> Outcome:
+    new_gen = family.generation + 1 if status == "rotated" else generation
+    return Outcome(status, family.id, family.user_id, family.sid, new_gen)
+
+
+# --- sync operations ----------------------------------------------------------------
+
+
+def create(store: Any, family: Family, token_hash: bytes, tag: str) -> None:
+    """Store a new family with its first token (generation 0)."""
+    kind = store.kind
+    if kind == "memory":
+        with store.lock:
+            store.table("refresh_families")[family.id] = family
+            store.table("refresh_tokens")[token_hash] = (family.id, 0, family.expires_at)
+    elif kind == "sqlite":
+        with store.transaction() as conn:
+            conn.execute(
+                f"INSERT INTO {store.table('refresh_families')} VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    family.id,
+                    family.user_id,
+                    family.sid,
+                    family.created_at,
+                    family.last_used_at,
+                    0,
+                    family.rotated_at,
+                    0,
+                    family.expires_at,
+                ),
+            )
+            conn.execute(
+                f"INSERT INTO {store.table('refresh_tokens')} VALUES (?,?,?,?)",
+                (token_hash, family.id, 0, family.expires_at),
+            )
+    elif kind == "redis":
+        redis_eval(store, _REDIS_CREATE, *_redis_create_args(store, family, token_hash, tag))
+    elif kind == "postgres":
+        with store.connection() as conn, conn.transaction():
+            conn.execute(*_pg_create(store, family, token_hash))
+            conn.execute(
+                f"INSERT INTO {store.table('refresh_tokens')} VALUES (%s, %s, 0, %s)",
+                (token_hash, family.id, family.expires_at),
+            )
+    else:  # pragma: no cover
+        raise StoreError(f"unknown store kind {kind!r}")
+
+
+def _pg_create(store: Any, family: Family, token_hash: bytes) -> tuple[str, tuple[Any, ...]]:
+    return (
+        f"INSERT INTO {store.table('refresh_families')} VALUES (%s,%s,%s,%s,%s,0,%s,false,%s)",
+        (
+            family.id,
+            family.user_id,
+            family.sid,
+            family.created_at,
+            family.last_used_at,
+            family.rotated_at,
+            family.expires_at,
+        ),
+    )
+
+
+def rotate(
+    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+) -> Outcome:
+    """Apply the rotation rule atomically, in one round trip; see :func:`decide`."""
+    kind = store.kind
+    if kind == "memory":
+        with store.lock:
+            tokens = store.table("refresh_tokens")
+            ref = tokens.get(old)
+            family = store.table("refresh_families").get(ref[0]) if ref is not None else None
+            if ref is None or family is None:
+                return Outcome("unknown")
+            live = family.sid is None or _memory_session_live(
+                store, family.user_id, family.sid, now
+            )
+            status = decide(family, ref[1], now=now, idle=idle, grace=grace, session_live=live)
+            if status == "rotated":
+                store.table("refresh_families")[family.id] = replace(
+                    family, generation=family.generation + 1, rotated_at=now, last_used_at=now
+                )
+                tokens[new] = (family.id, family.generation + 1, family.expires_at)
+            elif status == "reused":
+                store.table("refresh_families")[family.id] = replace(family, revoked=True)
+            return _apply(family, ref[1], status)
+    if kind == "sqlite":
+        tok, fam = store.table("refresh_tokens"), store.table("refresh_families")
+        with store.transaction() as conn:
+            row = conn.execute(
+                f"SELECT family_id, generation FROM {tok} WHERE token_hash = ?", (old,)
+            ).fetchone()
+            family = _sqlite_family(conn, store, row[0]) if row is not None else None
+            if row is None or family is None:
+                return Outcome("unknown")
+            generation = int(row[1])
+            live = family.sid is None or _sqlite_session_live(
+                conn, store, family.user_id, family.sid, now
+            )
+            status = decide(family, generation, now=now, idle=idle, grace=grace, session_live=live)
+            if status == "rotated":
+                conn.execute(
+                    f"UPDATE {fam} SET generation = ?, rotated_at = ?, last_used_at = ? "
+                    "WHERE id = ?",
+                    (family.generation + 1, now, now, family.id),
+                )
+                conn.execute(
+                    f"INSERT OR IGNORE INTO {tok} VALUES (?,?,?,?)",
+                    (new, family.id, family.generation + 1, family.expires_at),
+                )
+            elif status == "reused":
+                conn.execute(f"UPDATE {fam} SET revoked = 1 WHERE id = ?", (family.id,))
+            return _apply(family, generation, status)
+    if kind == "redis":
+        args = _redis_rotate_args(store, old, new, tag, now=now, idle=idle, grace=grace)
+        return _redis_outcome(redis_eval(store, _REDIS_ROTATE, *args))
+    if kind == "postgres":
+        with store.connection() as conn:
+            row = conn.execute(
+                f"SELECT * FROM {store.table('refresh_rotate')}(%s, %s, %s, %s, %s)",
+                (old, new, now, idle, grace),
+            ).fetchone()
+        return _pg_outcome(row)
+    raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
+
+
+def _pg_outcome(row: Sequence[Any] | None) -> Outcome:
+    if row is None or row[0] == "unknown":
+        return Outcome("unknown")
+    return Outcome(row[0], row[1], row[2], row[3], int(row[4]))
+
+
+def revoke(store: Any, token_hash: bytes, tag: str) -> Outcome:
+    """Revoke the family of a token (any generation). ``status`` is ``revoked`` or ``unknown``."""
+    kind = store.kind
+    if kind == "memory":
+        with store.lock:
+            ref = store.table("refresh_tokens").get(token_hash)
+            families = store.table("refresh_families")
+            family = families.get(ref[0]) if ref is not None else None
+            if family is None:
+                return Outcome("unknown")
+            families[family.id] = replace(family, revoked=True)
+            return Outcome("revoked", family.id, family.user_id, family.sid)
+    if kind == "sqlite":
+        tok, fam = store.table("refresh_tokens"), store.table("refresh_families")
+        with store.transaction() as conn:
+            row = conn.execute(
+                f"UPDATE {fam} SET revoked = 1 WHERE id = "
+                f"(SELECT family_id FROM {tok} WHERE token_hash = ?) RETURNING id, user_id, sid",
+                (token_hash,),
+            ).fetchone()
+        return Outcome("unknown") if row is None else Outcome("revoked", row[0], row[1], row[2])
+    if kind == "redis":
+        reply = redis_eval(
+            store,
+            _REDIS_REVOKE,
+            [_rk_token(store, tag, token_hash)],
+            [_rk_family_prefix(store, tag)],
+        )
+        return _redis_revoked(reply)
+    if kind == "postgres":
+        with store.connection() as conn:
+            row = conn.execute(_pg_revoke_sql(store), (token_hash,)).fetchone()
+        return Outcome("unknown") if row is None else Outcome("revoked", row[0], row[1], row[2])
+    raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
+
+
+def _pg_revoke_sql(store: Any) -> str:
+    tok, fam = store.table("refresh_tokens"), store.table("refresh_families")
+    return (
+        f"UPDATE {fam} SET revoked = true WHERE id = "
+        f"(SELECT family_id FROM {tok} WHERE token_hash = %s) RETURNING id, user_id, sid"
+    )
+
+
+def family_of(store: Any, token_hash: bytes, tag: str) -> Family | None:
+    """The family a token belongs to (for tests, tooling and admin pages)."""
+    kind = store.kind
+    if kind == "memory":
+        with store.lock:
+            ref = store.table("refresh_tokens").get(token_hash)
+            return None if ref is None else store.table("refresh_families").get(ref[0])
+    if kind == "sqlite":
+        with store.errors(), store.connection() as conn:
+            row = conn.execute(
+                f"SELECT family_id FROM {store.table('refresh_tokens')} WHERE token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+            return None if row is None else _sqlite_family(conn, store, row[0])
+    if kind == "redis":
+        with store.errors():
+            ref = store.client.get(_rk_token(store, tag, token_hash))
+            if ref is None:
+                return None
+            fid = _text(ref).split("|", 1)[0]
+            v = store.client.hmget(
+                _rk_family_prefix(store, tag) + fid, "u", "s", "c", "l", "g", "r", "x", "e"
+            )
+        if v[0] is None:
+            return None
+        t = [_text(x) for x in v]
+        return Family(
+            fid, t[0], t[1] or None, float(t[2]), float(t[3]), int(t[4]), float(t[5]),
+            t[6] == "1", float(t[7]),
+        )  # fmt: skip
+    if kind == "postgres":
+        with store.connection() as conn:
+            row = conn.execute(
+                "SELECT f.id, f.user_id, f.sid, f.created_at, f.last_used_at, f.generation, "
+                f"f.rotated_at, f.revoked, f.expires_at FROM {store.table('refresh_families')} f "
+                f"JOIN {store.table('refresh_tokens')} t ON t.family_id = f.id "
+                "WHERE t.token_hash = %s",
+                (token_hash,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Family(
+            row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), row[8]
+        )
+    raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
+
+
+# --- async operations -------------------------------------------------------------------
+
+
+async def create_async(store: Any, family: Family, token_hash: bytes, tag: str) -> None:
+    kind = store.kind
+    if kind == "memory":
+        create(store.sync, family, token_hash, tag)
+    elif kind == "sqlite":
+        await store.run(create, store.sync, family, token_hash, tag)
+    elif kind == "redis":
+        args = _redis_create_args(store, family, token_hash, tag)
+        await redis_eval_async(store, _REDIS_CREATE, *args)
+    elif kind == "postgres":
+        async with store.connection() as conn, conn.transaction():
+            await conn.execute(*_pg_create(store, family, token_hash))
+            await conn.execute(
+                f"INSERT INTO {store.table('refresh_tokens')} VALUES (%s, %s, 0, %s)",
+                (token_hash, family.id, family.expires_at),
+            )
+    else:  # pragma: no cover
+        raise StoreError(f"unknown store kind {kind!r}")
+
+
+async def rotate_async(
+    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+) -> Outcome:
+    kind = store.kind
+    if kind == "memory":
+        return rotate(store.sync, old, new, tag, now=now, idle=idle, grace=grace)
+    if kind == "sqlite":
+        outcome: Outcome = await store.run(
+            lambda: rotate(store.sync, old, new, tag, now=now, idle=idle, grace=grace)
+        )
+        return outcome
+    if kind == "redis":
+        args = _redis_rotate_args(store, old, new, tag, now=now, idle=idle, grace=grace)
+        return _redis_outcome(await redis_eval_async(store, _REDIS_ROTATE, *args))
+    if kind == "postgres":
+        async with store.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT * FROM {store.table('refresh_rotate')}(%s, %s, %s, %s, %s)",
+                (old, new, now, idle, grace),
+            )
+            row = await cur.fetchone()
+        return _pg_outcome(row)
+    raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
+
+
+async def revoke_async(store: Any, token_hash: bytes, tag: str) -> Outcome:
+    kind = store.kind
+    if kind == "memory":
+        return revoke(store.sync, token_hash, tag)
+    if kind == "sqlite":
+        outcome: Outcome = await store.run(revoke, store.sync, token_hash, tag)
+        return outcome
+    if kind == "redis":
+        reply = await redis_eval_async(
+            store,
+            _REDIS_REVOKE,
+            [_rk_token(store, tag, token_hash)],
+            [_rk_family_prefix(store, tag)],
+        )
+        return _redis_revoked(reply)
+    if kind == "postgres":
+        async with store.connection() as conn:
+            cur = await conn.execute(_pg_revoke_sql(store), (token_hash,))
+            row = await cur.fetchone()
+        return Outcome("unknown") if row is None else Outcome("revoked", row[0], row[1], row[2])
+    raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
+
+
+# --- purge steps -------------------------------------------------------------------------
+
+
+def _purge_memory(store: Any, now: float) -> int:
+    with store.lock:
+        families = store.table("refresh_families")
+        tokens = store.table("refresh_tokens")
+        dead = [k for k, f in families.items() if f.expires_at <= now]
+        for k in dead:
+            del families[k]
+        stale = [k for k, ref in tokens.items() if ref[2] <= now]
+        for k in stale:
+            del tokens[k]
+    return len(dead) + len(stale)
+
+
+def _purge_sql(store: Any, now: float) -> int:
+    fam, tok = store.table("refresh_families"), store.table("refresh_tokens")
+    ph = "?" if store.kind == "sqlite" else "%s"
+    removed = 0
+    try:
+        context = store.transaction() if store.kind == "sqlite" else store.connection()
+        with context as conn:
+            for table in (tok, fam):
+                removed += conn.execute(
+                    f"DELETE FROM {table} WHERE expires_at <= {ph}", (now,)
+                ).rowcount
+    except StoreError as exc:
+        if type(exc) is not StoreError:  # only "no such table" is skipped (setup ran before us)
+            raise
+    return removed
+
+
+register_purge("memory", _purge_memory)
+register_purge("sqlite", _purge_sql)
+register_purge("postgres", _purge_sql)

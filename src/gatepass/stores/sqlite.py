@@ -1,0 +1,351 @@
+"""``sqlite:///path/to.db``: the embedded default, safe across threads and processes.
+
+WAL journal (readers never block the writer), ``synchronous=NORMAL`` (a committed transaction
+survives a crash of the process; ``?synchronous=full`` also survives power loss), a busy timeout
+so that concurrent writers queue instead of failing. One connection per thread; multi-statement
+writes run in ``BEGIN IMMEDIATE`` transactions, single-statement ones are atomic by themselves.
+Reads are one primary-key SELECT; the throttled touch is a compare-and-set UPDATE that only runs
+when due, so a revoked (deleted) row can never be written back.
+
+``sqlite://:memory:`` is a private database held by one connection behind a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
+
+from gatepass.errors import StoreUnavailable
+from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
+from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
+from gatepass.stores.records import (
+    MAX_DATA_BYTES,
+    SessionRecord,
+    TouchSpec,
+    check_json,
+    dump_json,
+    is_live,
+    merge_data,
+    next_expiry,
+    touch_due,
+    touched,
+)
+
+T = TypeVar("T")
+
+_PURGE_EVERY = 1000
+
+
+class SQLiteStore:
+    """See :mod:`gatepass.stores.base` for the stable attributes (``path``, ``connection()``...)."""
+
+    kind: Literal["sqlite"] = "sqlite"
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        prefix: str = "gatepass_",
+        busy_timeout: float = 5.0,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.path = path
+        self.prefix = check_identifier(prefix, "table prefix", allow_empty=True)
+        self.busy_timeout = busy_timeout
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        self.synchronous = synchronous.upper()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._shared: sqlite3.Connection | None = None
+        self._shared_lock = threading.RLock()
+        self._closed = False
+        self._creates = 0
+        self._errors = translate_errors("sqlite")
+        t = self.table("sessions")
+        self._sql_get = f"SELECT {SESSION_COLUMNS} FROM {t} WHERE token_hash = ?"
+        self._sql_touch = (
+            f"UPDATE {t} SET last_seen_at = ?, expires_at = ? "
+            "WHERE token_hash = ? AND last_seen_at = ?"
+        )
+        self._sql_insert = (
+            f"INSERT INTO {t} (token_hash, {SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
+
+    # --- contract ------------------------------------------------------------------------------
+
+    def table(self, name: str) -> str:
+        return f'"{self.prefix}{check_identifier(name, "table name")}"'
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return self._errors
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection with gatepass's settings (autocommit; WAL; busy timeout)."""
+        with translate_errors("sqlite"):
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+            return conn
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The calling thread's connection (``:memory:``: the shared one, under its lock)."""
+        if self._closed:
+            raise StoreUnavailable("sqlite: the store is closed")
+        if self.path == ":memory:":
+            with self._shared_lock:
+                if self._shared is None:
+                    self._shared = self.connect()
+                yield self._shared
+            return
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.connect()
+            with self._all_lock:
+                self._all.append(conn)
+        yield conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` (take the write lock first: no upgrade deadlocks), then COMMIT."""
+        with translate_errors("sqlite"), self.connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def setup(self) -> None:
+        t = self.table("sessions")
+        statements = [
+            f"""CREATE TABLE IF NOT EXISTS {t} (
+                token_hash BLOB PRIMARY KEY,
+                id TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                authenticated_at REAL NOT NULL,
+                last_seen_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                absolute_expires_at REAL NOT NULL,
+                remember INTEGER NOT NULL,
+                metadata TEXT NOT NULL,
+                data TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}sessions_user" ON {t} (user_id, id)',
+            f'CREATE INDEX IF NOT EXISTS "{self.prefix}sessions_expiry" ON {t} (expires_at)',
+        ]
+        for _name, ddl in registered_schemas(self.kind):
+            statements.extend(ddl(self.table))
+        with self.transaction() as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def purge_expired(self, now: float | None = None) -> int:
+        when = time.time() if now is None else now
+        with self.transaction() as conn:
+            removed = conn.execute(
+                f"DELETE FROM {self.table('sessions')} WHERE expires_at <= ?", (when,)
+            ).rowcount
+        for step in registered_purges(self.kind):
+            removed += step(self, when)
+        return removed
+
+    def close(self) -> None:
+        self._closed = True
+        with self._all_lock:
+            conns, self._all = self._all, []
+        if self._shared is not None:
+            conns.append(self._shared)
+            self._shared = None
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        r = record
+        row = (
+            token_hash,
+            r.id,
+            r.user_id,
+            r.created_at,
+            r.authenticated_at,
+            r.last_seen_at,
+            r.expires_at,
+            r.absolute_expires_at,
+            int(r.remember),
+            dump_json(r.metadata),
+            dump_json(r.data),
+        )
+        with translate_errors("sqlite"), self.connection() as conn:
+            conn.execute(self._sql_insert, row)
+        self._creates += 1
+        if self._creates % _PURGE_EVERY == 0:
+            self.purge_expired(record.created_at)
+
+    def _thread_conn(self) -> sqlite3.Connection:
+        """The hot-path form of :meth:`connection` for file databases (no generator overhead)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or self._closed or self.path == ":memory:":
+            with self.connection() as conn:
+                return conn
+        return conn
+
+    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        if self.path == ":memory:":
+            with self._errors, self.connection() as conn:
+                return self._get(conn, token_hash, touch)
+        with self._errors:
+            return self._get(self._thread_conn(), token_hash, touch)
+
+    def _get(
+        self, conn: sqlite3.Connection, token_hash: bytes, touch: TouchSpec
+    ) -> SessionRecord | None:
+        row = conn.execute(self._sql_get, (token_hash,)).fetchone()
+        if row is None:
+            return None
+        record = row_to_record(row)
+        if not touch_due(record, touch):
+            return record
+        new = touched(record, touch)
+        args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+        if conn.execute(self._sql_touch, args).rowcount == 1:
+            return new
+        # Someone else touched, rotated or revoked it meanwhile: report the current state.
+        row = conn.execute(self._sql_get, (token_hash,)).fetchone()
+        return None if row is None else row_to_record(row)
+
+    def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        with self.transaction() as conn:
+            row = conn.execute(self._sql_get, (old_hash,)).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            if not is_live(record, touch):
+                return None
+            auth = record.authenticated_at if auth_time is None else auth_time
+            expires = next_expiry(record, touch)
+            conn.execute(
+                f"UPDATE {self.table('sessions')} SET token_hash = ?, last_seen_at = ?, "
+                "expires_at = ?, authenticated_at = ? WHERE token_hash = ?",
+                (new_hash, touch.now, expires, auth, old_hash),
+            )
+        return record._replace(last_seen_at=touch.now, expires_at=expires, authenticated_at=auth)
+
+    def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        with self.transaction() as conn:
+            row = conn.execute(self._sql_get, (token_hash,)).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            if not is_live(record, touch):
+                return None
+            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
+            conn.execute(
+                f"UPDATE {self.table('sessions')} SET data = ? WHERE token_hash = ?",
+                (dump_json(data), token_hash),
+            )
+        return record._replace(data=data)
+
+    def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        with translate_errors("sqlite"), self.connection() as conn:
+            sql = f"DELETE FROM {self.table('sessions')} WHERE token_hash = ?"
+            return bool(conn.execute(sql, (token_hash,)).rowcount)
+
+    def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        with translate_errors("sqlite"), self.connection() as conn:
+            sql = f"DELETE FROM {self.table('sessions')} WHERE user_id = ? AND id = ?"
+            return bool(conn.execute(sql, (user_id, public_id)).rowcount)
+
+    def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        with translate_errors("sqlite"), self.connection() as conn:
+            sql = f"DELETE FROM {self.table('sessions')} WHERE user_id = ? AND token_hash IS NOT ?"
+            return int(conn.execute(sql, (user_id, keep_hash)).rowcount)
+
+    def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        with translate_errors("sqlite"), self.connection() as conn:
+            sql = (
+                f"SELECT {SESSION_COLUMNS} FROM {self.table('sessions')} "
+                "WHERE user_id = ? AND expires_at > ? ORDER BY created_at"
+            )
+            return [row_to_record(row) for row in conn.execute(sql, (user_id, now))]
+
+
+class AsyncSQLiteStore:
+    """Runs a :class:`SQLiteStore` (``self.sync``) in worker threads; SQLite has no async API."""
+
+    kind: Literal["sqlite"] = "sqlite"
+
+    def __init__(self, sync: SQLiteStore) -> None:
+        self.sync = sync
+        self.prefix = sync.prefix
+        self.path = sync.path
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+    def table(self, name: str) -> str:
+        return self.sync.table(name)
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        return translate_errors("sqlite")
+
+    async def setup(self) -> None:
+        await self.run(self.sync.setup)
+
+    async def close(self) -> None:
+        self.sync.close()
+
+    async def purge_expired(self, now: float | None = None) -> int:
+        return await self.run(self.sync.purge_expired, now)
+
+    async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        await self.run(self.sync.session_create, token_hash, record, tag)
+
+    async def session_get(
+        self, token_hash: bytes, tag: str, touch: TouchSpec
+    ) -> SessionRecord | None:
+        return await self.run(self.sync.session_get, token_hash, tag, touch)
+
+    async def session_rotate(
+        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
+    ) -> SessionRecord | None:
+        return await self.run(self.sync.session_rotate, old_hash, new_hash, tag, touch, auth_time)
+
+    async def session_update(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> SessionRecord | None:
+        return await self.run(self.sync.session_update, token_hash, tag, patch, touch)
+
+    async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
+        return await self.run(self.sync.session_revoke, token_hash, tag)
+
+    async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        return await self.run(self.sync.session_revoke_id, user_id, public_id, tag)
+
+    async def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+        return await self.run(self.sync.session_revoke_user, user_id, tag, keep_hash)
+
+    async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+        return await self.run(self.sync.session_list, user_id, tag, now)

@@ -1,0 +1,252 @@
+"""Server-side sessions: an opaque token in a cookie, the state in a store, instant revocation.
+
+:class:`Sessions` (blocking) and :class:`AsyncSessions` (asyncio) share every decision through
+:class:`_SessionPolicy` and the pure functions of :mod:`gatepass.stores.records`; they differ only
+in whether the store call is awaited. See ``docs/sessions.md`` for the design and threat model.
+
+    sessions = Sessions(open_store("sqlite:///app.db"), idle_timeout=1800, absolute_timeout=43200)
+    token, record = sessions.create("user-42", metadata={"ua": "Firefox on Linux"})
+    record = sessions.get(token)            # None once expired or revoked
+    token = sessions.rotate(token)          # after login / privilege change
+    sessions.revoke_all("user-42", except_token=token)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gatepass.errors import ConfigurationError, InvalidToken
+from gatepass.stores.base import AsyncStore, Store
+from gatepass.stores.records import (
+    MAX_DATA_BYTES,
+    Lifetimes,
+    SessionRecord,
+    TouchSpec,
+    check_json,
+    check_user_id,
+    hash_token,
+    is_live,
+    new_record,
+    new_token,
+    parse_token,
+    routing_tag,
+    token_for_tag,
+    touch_spec,
+)
+
+__all__ = ["AsyncSessions", "SessionRecord", "Sessions"]
+
+MINUTE = 60.0
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+
+class _SessionPolicy:
+    """Configuration and every decision; no I/O. Both front-ends inherit it."""
+
+    def __init__(
+        self,
+        *,
+        idle_timeout: float = 30 * MINUTE,
+        absolute_timeout: float = 12 * HOUR,
+        touch_interval: float = MINUTE,
+        remember_idle_timeout: float = 14 * DAY,
+        remember_absolute_timeout: float = 30 * DAY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lifetimes = Lifetimes(
+            idle=float(idle_timeout),
+            absolute=float(absolute_timeout),
+            idle_remember=float(remember_idle_timeout),
+            absolute_remember=float(remember_absolute_timeout),
+            touch_interval=float(touch_interval),
+        )
+        if touch_interval >= min(idle_timeout, remember_idle_timeout):
+            raise ConfigurationError("touch_interval must be shorter than the idle timeouts")
+        self.clock = clock
+
+    def _spec(self) -> TouchSpec:
+        return touch_spec(self.lifetimes, self.clock())
+
+    def _plan_create(
+        self, user_id: str, remember: bool, metadata: Mapping[str, Any] | None
+    ) -> tuple[str, bytes, SessionRecord, str]:
+        record = new_record(
+            user_id, self.lifetimes, self.clock(), remember=remember, metadata=metadata
+        )
+        token = new_token(record.user_id)
+        return token, hash_token(token), record, routing_tag(record.user_id)
+
+    @staticmethod
+    def _live(record: SessionRecord | None, spec: TouchSpec) -> SessionRecord | None:
+        return record if record is not None and is_live(record, spec) else None
+
+    @staticmethod
+    def _parse_or_raise(token: object) -> tuple[bytes, str]:
+        parsed = parse_token(token)
+        if parsed is None:
+            raise InvalidToken("not a session token")
+        return parsed
+
+    @staticmethod
+    def _check_patch(patch: Mapping[str, Any]) -> dict[str, Any]:
+        return check_json(patch, MAX_DATA_BYTES, "data")
+
+    @staticmethod
+    def _keep(except_token: str | None) -> bytes | None:
+        if except_token is None:
+            return None
+        parsed = parse_token(except_token)
+        # A malformed "current" token keeps nothing: every session of the user goes.
+        return None if parsed is None else parsed[0]
+
+
+class Sessions(_SessionPolicy):
+    """Blocking server-side sessions on a store from :func:`gatepass.open_store`.
+
+    ``idle_timeout``: a session unused this long is dead. ``absolute_timeout``: no session
+    outlives this, however busy. ``touch_interval``: sliding renewal writes at most once per
+    interval per session (so ``last_seen_at`` is accurate to within it). Remember-me sessions use
+    ``remember_idle_timeout`` / ``remember_absolute_timeout``. ``clock`` returns seconds since the
+    epoch (inject one in tests). Every method raises ``StoreUnavailable`` if the store is down:
+    treat that as "not authenticated, try later", never as "logged in".
+    """
+
+    def __init__(self, store: Store, **options: Any) -> None:
+        super().__init__(**options)
+        self.store = store
+
+    def create(
+        self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[str, SessionRecord]:
+        """Start a session; returns ``(token, record)``. Put the token in the cookie only."""
+        token, token_hash, record, tag = self._plan_create(user_id, remember, metadata)
+        self.store.session_create(token_hash, record, tag)
+        return token, record
+
+    def get(self, token: str) -> SessionRecord | None:
+        """The live session for ``token`` (renewed when due), or None: unknown, expired, revoked
+        or malformed tokens all look the same."""
+        parsed = parse_token(token)
+        if parsed is None:
+            return None
+        spec = self._spec()
+        return self._live(self.store.session_get(parsed[0], parsed[1], spec), spec)
+
+    def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
+        """Replace the token of a live session (login, privilege change); the old one dies.
+
+        Of concurrent rotations of one token exactly one succeeds; the others raise
+        ``InvalidToken``. ``reauthenticated=True`` also sets ``authenticated_at`` to now.
+        """
+        old_hash, tag = self._parse_or_raise(token)
+        spec = self._spec()
+        new = token_for_tag(tag)
+        auth = spec.now if reauthenticated else None
+        record = self.store.session_rotate(old_hash, hash_token(new), tag, spec, auth)
+        if record is None:
+            raise InvalidToken("session is unknown, expired or revoked")
+        return new
+
+    def update(self, token: str, data: Mapping[str, Any]) -> SessionRecord:
+        """Merge ``data`` into the session's small JSON data (a ``None`` value deletes a key);
+        atomic against concurrent updates. Raises ``InvalidToken`` if the session is not live."""
+        token_hash, tag = self._parse_or_raise(token)
+        patch = self._check_patch(data)
+        record = self.store.session_update(token_hash, tag, patch, self._spec())
+        if record is None:
+            raise InvalidToken("session is unknown, expired or revoked")
+        return record
+
+    def revoke(self, token_or_id: str, *, user_id: str | None = None) -> bool:
+        """Revoke by token, or by public ``id`` together with its ``user_id`` ("your devices").
+        Returns whether a session was removed. Another user's id never matches."""
+        if user_id is not None:
+            uid = check_user_id(user_id)
+            return self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+        parsed = parse_token(token_or_id)
+        if parsed is None:
+            return False
+        return self.store.session_revoke(parsed[0], parsed[1])
+
+    def revoke_all(self, user_id: str, except_token: str | None = None) -> int:
+        """Revoke every session of the user (but the one of ``except_token``); effective on the
+        very next ``get`` in every process. Returns how many stored records went (this may
+        count expired records that were not purged yet)."""
+        uid = check_user_id(user_id)
+        return self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+
+    def list(self, user_id: str) -> list[SessionRecord]:
+        """The user's live sessions, oldest first, for a "your devices" page."""
+        uid = check_user_id(user_id)
+        spec = self._spec()
+        records = self.store.session_list(uid, routing_tag(uid), spec.now)
+        return [r for r in records if is_live(r, spec)]
+
+    def purge(self) -> int:
+        """Delete expired sessions now (stores also do it by themselves)."""
+        return self.store.purge_expired(self.clock())
+
+
+class AsyncSessions(_SessionPolicy):
+    """The asyncio twin of :class:`Sessions`, on a store from :func:`gatepass.open_async_store`."""
+
+    def __init__(self, store: AsyncStore, **options: Any) -> None:
+        super().__init__(**options)
+        self.store = store
+
+    async def create(
+        self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
+    ) -> tuple[str, SessionRecord]:
+        token, token_hash, record, tag = self._plan_create(user_id, remember, metadata)
+        await self.store.session_create(token_hash, record, tag)
+        return token, record
+
+    async def get(self, token: str) -> SessionRecord | None:
+        parsed = parse_token(token)
+        if parsed is None:
+            return None
+        spec = self._spec()
+        return self._live(await self.store.session_get(parsed[0], parsed[1], spec), spec)
+
+    async def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
+        old_hash, tag = self._parse_or_raise(token)
+        spec = self._spec()
+        new = token_for_tag(tag)
+        auth = spec.now if reauthenticated else None
+        record = await self.store.session_rotate(old_hash, hash_token(new), tag, spec, auth)
+        if record is None:
+            raise InvalidToken("session is unknown, expired or revoked")
+        return new
+
+    async def update(self, token: str, data: Mapping[str, Any]) -> SessionRecord:
+        token_hash, tag = self._parse_or_raise(token)
+        patch = self._check_patch(data)
+        record = await self.store.session_update(token_hash, tag, patch, self._spec())
+        if record is None:
+            raise InvalidToken("session is unknown, expired or revoked")
+        return record
+
+    async def revoke(self, token_or_id: str, *, user_id: str | None = None) -> bool:
+        if user_id is not None:
+            uid = check_user_id(user_id)
+            return await self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+        parsed = parse_token(token_or_id)
+        if parsed is None:
+            return False
+        return await self.store.session_revoke(parsed[0], parsed[1])
+
+    async def revoke_all(self, user_id: str, except_token: str | None = None) -> int:
+        uid = check_user_id(user_id)
+        return await self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+
+    async def list(self, user_id: str) -> list[SessionRecord]:
+        uid = check_user_id(user_id)
+        spec = self._spec()
+        records = await self.store.session_list(uid, routing_tag(uid), spec.now)
+        return [r for r in records if is_live(r, spec)]
+
+    async def purge(self) -> int:
+        return await self.store.purge_expired(self.clock())

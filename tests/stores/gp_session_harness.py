@@ -1,0 +1,60 @@
+"""Test helpers shared by the store suites: an injectable clock and the sync/async harness."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import gatepass
+
+
+class Clock:
+    """An injectable clock: tests move time explicitly."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+class Harness:
+    """``Sessions`` or ``AsyncSessions`` behind awaitable methods, plus the raw store."""
+
+    def __init__(self, sessions: Any, store: Any, clock: Clock, mode: str, url: str) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.clock = clock
+        self.mode = mode
+        self.url = url
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        fn = getattr(self.sessions, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            result = fn(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return call
+
+    async def with_options(self, **options: Any) -> Harness:
+        """Another Sessions object on the same store (e.g. a new configuration)."""
+        cls = gatepass.AsyncSessions if self.mode == "async" else gatepass.Sessions
+        options.setdefault("clock", self.clock)
+        return Harness(cls(self.store, **options), self.store, self.clock, self.mode, self.url)
+
+
+DEFAULTS: dict[str, Any] = {
+    "idle_timeout": 100.0,
+    "absolute_timeout": 1000.0,
+    "touch_interval": 10.0,
+    "remember_idle_timeout": 500.0,
+    "remember_absolute_timeout": 5000.0,
+}

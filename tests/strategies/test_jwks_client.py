@@ -1,0 +1,277 @@
+"""JWKS client against a real local HTTP server (stdlib http.server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from stratkit import FakeClock
+
+from gatepass import AccessTokens, AsyncAccessTokens, Key, KeySet, jwt
+from gatepass.errors import ConfigurationError, JWKSFetchError, KeyNotFound
+from gatepass.strategies.jwks_client import AsyncJWKSClient, JWKSClient
+
+
+@dataclass
+class Behaviour:
+    """What the server answers next; tests change it between requests."""
+
+    body: bytes = b""
+    status: int = 200
+    delay: float = 0.0
+    location: str | None = None
+    hits: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    behaviour: Behaviour
+
+    def do_GET(self) -> None:
+        b = self.server.behaviour  # type: ignore[attr-defined]
+        b.hits += 1
+        b.paths.append(self.path)
+        if b.delay:
+            time.sleep(b.delay)
+        self.send_response(b.status)
+        if b.location:
+            self.send_header("Location", b.location)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b.body)))
+        self.end_headers()
+        with contextlib.suppress(OSError):  # the client may have timed out and gone
+            self.wfile.write(b.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[http.server.ThreadingHTTPServer]:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.daemon_threads = True
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def server(http_server: http.server.ThreadingHTTPServer) -> tuple[str, Behaviour]:
+    """A fresh behaviour per test on the module's real server."""
+    behaviour = Behaviour()
+    http_server.behaviour = behaviour  # type: ignore[attr-defined]
+    return f"http://127.0.0.1:{http_server.server_address[1]}/jwks.json", behaviour
+
+
+def jwks_of(*keys: Key) -> bytes:
+    return json.dumps(KeySet([k.public() for k in keys]).to_jwks()).encode()
+
+
+def test_fetch_cache_and_max_age(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    key = Key.generate("ES256")
+    b.body = jwks_of(key)
+    clock = FakeClock(0)
+    client = JWKSClient(url, clock=clock)
+    assert client.get_key(key.kid, "ES256").kid == key.kid
+    assert client.get_key(key.kid, "ES256").kid == key.kid
+    assert b.hits == 1  # cached
+    clock.advance(599)
+    client.keyset()
+    assert b.hits == 1
+    clock.advance(2)  # past max_age (600 s): refetched
+    client.keyset()
+    assert b.hits == 2
+
+
+def test_unknown_kid_refetch_limited_by_cooldown(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    old, new = Key.generate("ES256"), Key.generate("ES256")
+    b.body = jwks_of(old)
+    clock = FakeClock(0)
+    client = JWKSClient(url, clock=clock)
+    client.keyset()
+    b.body = jwks_of(old, new)
+    # Within the cooldown (30 s) an unknown kid does not cause a fetch.
+    clock.advance(10)
+    for _ in range(50):
+        with pytest.raises(KeyNotFound):
+            client.get_key("attacker-random-kid", "ES256")
+    with pytest.raises(KeyNotFound):
+        client.get_key(new.kid, "ES256")
+    assert b.hits == 1
+    clock.advance(21)
+    # After the cooldown, one unknown kid triggers exactly one refetch and is found.
+    assert client.get_key(new.kid, "ES256").kid == new.kid
+    assert b.hits == 2
+    for _ in range(50):
+        with pytest.raises(KeyNotFound):
+            client.get_key("attacker-random-kid", "ES256")
+    assert b.hits == 2  # the set was just fetched: the cooldown holds again
+
+
+def test_failure_keeps_last_good_set(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    key = Key.generate("ES256")
+    b.body = jwks_of(key)
+    clock = FakeClock(0)
+    client = JWKSClient(url, clock=clock)
+    client.keyset()
+    b.status, b.body = 500, b"oops"
+    clock.advance(700)  # stale: a refetch is attempted and fails
+    assert client.get_key(key.kid, "ES256").kid == key.kid
+    assert b.hits == 2
+    b.status, b.body = 200, b"{not json"
+    clock.advance(31)
+    assert client.get_key(key.kid, "ES256").kid == key.kid  # malformed: still the old set
+    assert b.hits == 3
+    # A failing endpoint is not hammered: attempts are spaced by the cooldown.
+    for _ in range(20):
+        client.keyset()
+    assert b.hits == 3
+
+
+def test_no_set_and_failure_raises_fetch_error(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    b.status, b.body = 503, b""
+    client = JWKSClient(url)
+    with pytest.raises(JWKSFetchError):
+        client.keyset()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b'{"keys": {}}', b'{"keys": [42]}', b"\xff\xfe", b'{"keys": []}', b"x" * 10],
+)
+def test_malformed_jwks(server: tuple[str, Behaviour], body: bytes) -> None:
+    url, b = server
+    b.body = body
+    with pytest.raises(JWKSFetchError):
+        JWKSClient(url).keyset()
+
+
+def test_oversized_jwks_refused(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    b.body = b'{"keys": [], "pad": "' + b"a" * 2000 + b'"}'
+    with pytest.raises(JWKSFetchError, match="larger"):
+        JWKSClient(url, max_bytes=1000).keyset()
+
+
+def test_redirect_refused(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    key = Key.generate("ES256")
+    b.status, b.location, b.body = 302, url + "?evil=1", jwks_of(key)
+    with pytest.raises(JWKSFetchError, match="redirect"):
+        JWKSClient(url).keyset()
+    assert b.paths == ["/jwks.json"]  # the redirect target was never requested
+
+
+def test_timeout(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    b.delay, b.body = 1.0, jwks_of(Key.generate("ES256"))
+    with pytest.raises(JWKSFetchError, match=r"timed out|fetch failed"):
+        JWKSClient(url, timeout=0.2).keyset()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/jwks.json",
+        "http://10.0.0.1/jwks.json",
+        "http://169.254.169.254/latest",
+        "file:///etc/passwd",
+        "ftp://example.com/jwks",
+        "data:application/json,{}",
+        "https:///nohost",
+        "jwks.json",
+    ],
+)
+def test_refused_urls(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        JWKSClient(url)
+    with pytest.raises(ConfigurationError):
+        AsyncJWKSClient(url)
+
+
+def test_allowed_urls() -> None:
+    for url in ("https://issuer.example/jwks", "http://localhost:8080/j", "http://[::1]/j"):
+        JWKSClient(url)
+
+
+def test_exactly_one_key_by_kid_and_alg(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    k = Key.generate("ES256")
+    enc = dict(Key.generate("ES256").to_jwk(), use="enc", kid="enc-key")
+    doc = json.loads(jwks_of(k))
+    doc["keys"].append(enc)
+    b.body = json.dumps(doc).encode()
+    client = JWKSClient(url)
+    assert client.get_key(k.kid, "ES256").kid == k.kid
+    with pytest.raises(KeyNotFound):
+        client.get_key(k.kid, "RS256")  # alg must match the key's own alg
+    with pytest.raises(KeyNotFound):
+        client.get_key("enc-key", "ES256")  # not a signature key
+
+
+def test_access_tokens_verify_through_jwks(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    signer = Key.generate("ES256")
+    b.body = jwks_of(signer)
+    issuer = AccessTokens(signer, issuer="https://as", audience="api")
+    verifier = AccessTokens(JWKSClient(url), issuer="https://as", audience="api")
+    token = issuer.issue("u1")
+    assert verifier.verify(token)["sub"] == "u1"
+    with pytest.raises(ConfigurationError):
+        verifier.issue("u1")
+    # A token signed by a key the JWKS does not have fails.
+    rogue = AccessTokens(Key.generate("ES256"), issuer="https://as", audience="api")
+    with pytest.raises(KeyNotFound):
+        verifier.verify(rogue.issue("u1"))
+
+
+async def test_async_client(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    old, new = Key.generate("EdDSA"), Key.generate("EdDSA")
+    b.body = jwks_of(old)
+    clock = FakeClock(0)
+    client = AsyncJWKSClient(url, clock=clock)
+    assert (await client.get_key(old.kid, "EdDSA")).kid == old.kid
+    b.body = jwks_of(old, new)
+    with pytest.raises(KeyNotFound):
+        await client.get_key(new.kid, "EdDSA")  # cooldown
+    clock.advance(31)
+    assert (await client.get_key(new.kid, "EdDSA")).kid == new.kid
+    b.status = 500
+    clock.advance(601)
+    assert (await client.get_key(new.kid, "EdDSA")).kid == new.kid  # last good set kept
+    assert b.hits == 3
+    tokens = AsyncAccessTokens(client, issuer="https://as", audience="api")
+    token = jwt.encode(
+        {"sub": "u", "jti": "j1", "iss": "https://as", "aud": "api"},
+        new,
+        expires_in=60,
+        typ="at+jwt",
+    )
+    assert (await tokens.verify(token))["sub"] == "u"
+
+
+async def test_async_redirect_and_timeout(server: tuple[str, Behaviour]) -> None:
+    url, b = server
+    b.status, b.location = 301, "https://elsewhere.example/jwks"
+    with pytest.raises(JWKSFetchError):
+        await AsyncJWKSClient(url).keyset()
+    b.status, b.location, b.delay = 200, None, 1.0
+    with pytest.raises(JWKSFetchError):
+        await AsyncJWKSClient(url, timeout=0.2).keyset()
