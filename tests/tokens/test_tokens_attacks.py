@@ -745,3 +745,36 @@ def test_jwe_and_compression_headers_rejected(keys: dict[str, Key], header: dict
     # A five-segment JWE is not even parsed.
     with pytest.raises(MalformedToken):
         jws.verify(compact(header, b"") + ".a.b.c", key)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {},
+        {"typ": "JWT"},
+        {"alg": None},
+        {"alg": 256},
+        {"alg": ["HS256"]},
+        {"alg": {"name": "HS256"}},
+        {"alg": "HS256", "kid": 5},
+        {"alg": "HS256", "kid": ["a"]},
+        {"alg": "HS256", "typ": None},
+        {"alg": "HS256", "cty": {}},
+    ],
+)
+def test_header_member_types(keys: dict[str, Key], header: dict[str, Any]) -> None:
+    key = keys["HS256"]
+    token = forge(key, header, _jwt_payload())
+    with pytest.raises(MalformedToken):
+        jws.verify(token, key)
+    with pytest.raises(MalformedToken):
+        jwt.verify(token, KeySet([key]), now=NOW)
+
+
+@pytest.mark.parametrize("alg", ["hs256", "HS256 ", " HS256", "HS-256", "RS1", "ES256K", "Ed448"])
+def test_unknown_or_misspelled_algorithms(keys: dict[str, Key], alg: str) -> None:
+    key = keys["HS256"]
+    with pytest.raises(UnsupportedAlgorithm):
+        jws.verify(forge(key, {"alg": alg}, b"{}"), key)
+    with pytest.raises(InvalidKey):
+        Key.generate(alg)

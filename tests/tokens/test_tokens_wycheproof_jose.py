@@ -21,7 +21,7 @@ import pytest
 from tokhelp import load_json
 
 from gatepass import InvalidToken, Key, KeySet, jws
-from gatepass.errors import InvalidKey
+from gatepass.errors import InvalidKey, MalformedToken
 
 # 367/370: byte-identical to valid 357; 372/373: '?' inside base64 but marked valid;
 # 346/347/350/351: the key's alg (PS256 / "ES521") differs from the token's (PS384 / ES512).
@@ -134,3 +134,19 @@ def test_encryption_keys_refused_even_with_explicit_alg(
             jws.verify(token, Key.from_jwk(jwk, alg=alg))
         with pytest.raises((InvalidKey, InvalidToken)):
             jws.verify(token, KeySet.from_jwks({"keys": [dict(jwk, alg=alg)]}))
+
+
+def test_json_web_crypto_jws_groups_and_jwe_refused(vectors_dir: Path) -> None:
+    """The older combined file: its 49 JWS cases get their verdicts; its JWE tokens (five
+    segments) are never parsed as a JWS."""
+    data = load_json(vectors_dir / "wycheproof" / "json_web_crypto_test.json")
+    jws_groups = [g for g in data["testGroups"] if all("jws" in t for t in g["tests"])]
+    jwe_cases = [t for g in data["testGroups"] for t in g["tests"] if "jwe" in t]
+    assert sum(len(g["tests"]) for g in jws_groups) == 49 and len(jwe_cases) == 34
+    failures, either = _run({"testGroups": jws_groups}, set())
+    assert not either
+    assert not failures, "\n".join(failures)
+    key = Key.from_secret(b"k" * 32)
+    for case in jwe_cases:
+        with pytest.raises(MalformedToken):
+            jws.verify(case["jwe"], key)

@@ -408,6 +408,15 @@ def test_eddsa_feature_detected_and_round_trips(tools: Any) -> None:
     assert result["verdict"] == "valid", result
     signed = tools.sign("EdDSA", ed_pair().private_pem)
     assert pyjwt.decode(signed, ed_pair().public_pem, algorithms=["EdDSA"])["sub"] == "user-42"
+    # RFC 9864's fully specified name "Ed25519" is the same algorithm for an Ed25519 key.
+    head = b64url(b'{"alg":"Ed25519","typ":"JWT"}')
+    body = b64url(json.dumps(claims()).encode())
+    sig = ed_pair().private_key.sign(f"{head}.{body}".encode())
+    result = tools.verify(f"{head}.{body}.{b64url(sig)}", ed_pair().public_pem)
+    assert result["verdict"] == "valid", result
+    # ...but never for a key of another type.
+    result = tools.verify(f"{head}.{body}.{b64url(sig)}", ec_pair().public_pem)
+    assert "Algorithm mismatch" in result["summary"]
 
 
 # ---------------------------------------------------------------- no network
@@ -565,3 +574,27 @@ def test_key_errors_are_explained(tools: Any) -> None:
     result = tools.verify(token, rsa_pair().public_pem, alg="ES256")
     assert result["verdict"] == "error"
     assert "ES256 needs an EC P-256 key" in result["summary"]
+
+
+def test_duplicate_members_are_ambiguous_and_refused(tools: Any) -> None:
+    """{"alg":"HS256","alg":"none"}: JSON.parse keeps the last; strict parsers refuse it."""
+    import hashlib
+    import hmac
+
+    head = b64url(b'{"alg":"ES256","\\u0061lg":"HS256"}')
+    body = b64url(json.dumps(claims()).encode())
+    mac = hmac.new(HMAC_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    token = f"{head}.{body}.{b64url(mac)}"
+    tools.decode(token)
+    assert 'the member "alg" twice' in warning_text(decoded(tools.page))
+    result = tools.verify(token, HMAC_SECRET, key_format="secret-text", alg="HS256")
+    assert result["verdict"] == "invalid"
+    assert result["checks"]["format"][0] == "fail"
+
+    nested: Any = 1
+    for _ in range(17):
+        nested = [nested]
+    deep = b64url(json.dumps({"sub": "x", "exp": 2_000_000_000, "n": nested}).encode())
+    token = b64url(b'{"alg":"HS256"}') + "." + deep + "." + b64url(mac)
+    result = tools.verify(token, HMAC_SECRET, key_format="secret-text", alg="HS256")
+    assert "levels deep" in result["summary"]

@@ -1,114 +1,56 @@
-"""The Lua scripts of the Redis session store (one EVALSHA per operation, atomic on the server).
+"""The Lua scripts of the Redis session store: atomic compare-and-set writes, one EVALSHA each.
 
-Every key a script touches shares the user's hash tag, so each script runs in one slot and works
-unchanged on Redis Cluster. Keys built inside a script (from an ``ARGV`` prefix) are in the same
-slot as the declared ``KEYS[1]`` by construction.
+A session is one STRING key holding the JSON array of its :class:`SessionRecord` fields (``id``,
+``user_id``, created, authenticated, last seen, idle deadline, absolute deadline, remember,
+metadata, data), with a native TTL at its idle deadline. Reads are a plain ``GET``; every decision
+(expired? touch due? new deadline?) is made in Python by :mod:`gatepass.stores.records`, and the
+resulting write is applied only if the stored value is still exactly the one the decision was based
+on (compare-and-set). So a revoked (deleted) or concurrently changed session is never written back.
 
-Session hash fields: ``u`` user id, ``i`` public id, ``c`` created, ``a`` authenticated, ``t`` last
-seen, ``e`` idle deadline, ``x`` absolute deadline, ``m`` remember (``1``/``0``), ``md`` metadata
-JSON, ``d`` data JSON. Scripts return them in that order (``FIELDS``).
-
-The liveness test below mirrors :func:`gatepass.stores.records.is_live` and the new deadline
-mirrors :func:`~gatepass.stores.records.next_expiry`; the conformance tests hold them equal.
-ARGV layout of the "spec" (``now, touch_before, idle, idle_remember, absolute,
-absolute_remember``) is :func:`gatepass.stores.redis.spec_args`.
+Every key a script touches shares the user's hash tag, so each script runs in one Cluster slot.
+Keys built inside a script (from an ``ARGV`` prefix) are in that slot by construction.
 """
 
 from __future__ import annotations
 
-FIELDS = ("u", "i", "c", "a", "t", "e", "x", "m", "md", "d")
-
-_LIVE = """
-local function live(v, now, spec)
-  if not v[1] then return false end
-  local idle, abs
-  if v[8] == '1' then idle = tonumber(spec[4]); abs = tonumber(spec[6])
-  else idle = tonumber(spec[3]); abs = tonumber(spec[5]) end
-  local t = tonumber(v[5])
-  return now < tonumber(v[6]) and now < tonumber(v[7]) and now < t + idle
-    and now < tonumber(v[3]) + abs, idle
-end
-local function deadline(v, now, idle)
-  return math.min(now + idle, tonumber(v[7]))
-end
-"""
-
-_HMGET = "redis.call('HMGET', KEYS[1], 'u','i','c','a','t','e','x','m','md','d')"
-
-# KEYS[1] session, KEYS[2] user index.
-# ARGV: u i c a t e x m md d, ttl_ms, index_ttl_ms, hash_hex
+# KEYS[1] session, KEYS[2] user index. ARGV: value, ttl_ms, index_ttl_ms, public id, hash hex.
 CREATE = """
-redis.call('HSET', KEYS[1], 'u', ARGV[1], 'i', ARGV[2], 'c', ARGV[3], 'a', ARGV[4],
-  't', ARGV[5], 'e', ARGV[6], 'x', ARGV[7], 'm', ARGV[8], 'md', ARGV[9], 'd', ARGV[10])
-redis.call('PEXPIRE', KEYS[1], ARGV[11])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[13])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[12]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[12])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
 return 1
 """
 
-# KEYS[1] session. ARGV: spec (6). Returns the fields (touched when due) or false.
-GET = (
-    _LIVE
-    + f"local v = {_HMGET}\n"
-    + """
-if not v[1] then return false end
-local now = tonumber(ARGV[1])
-local ok, idle = live(v, now, ARGV)
-if ok and tonumber(v[5]) <= tonumber(ARGV[2]) then
-  local ne = deadline(v, now, idle)
-  v[5] = ARGV[1]
-  v[6] = string.format('%.17g', ne)
-  redis.call('HSET', KEYS[1], 't', v[5], 'e', v[6])
-  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((ne - now) * 1000)))
+# KEYS[1] session. ARGV: expected value, new value, ttl_ms ('' keeps the TTL). 1 if written.
+CAS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
-return v
+return 1
 """
-)
 
-# KEYS[1] old session, KEYS[2] new session. ARGV: spec (6), auth_time or '', index prefix,
-# new hash hex. Moves a live session to the new key; returns the new fields or false.
-ROTATE = (
-    _LIVE
-    + f"local v = {_HMGET}\n"
-    + """
-local now = tonumber(ARGV[1])
-local ok, idle = live(v, now, ARGV)
-if not ok then return false end
-local ne = deadline(v, now, idle)
-v[5] = ARGV[1]
-v[6] = string.format('%.17g', ne)
-if ARGV[7] ~= '' then v[4] = ARGV[7] end
-redis.call('RENAME', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[2], 't', v[5], 'e', v[6], 'a', v[4])
-redis.call('PEXPIRE', KEYS[2], math.max(1, math.ceil((ne - now) * 1000)))
-redis.call('HSET', ARGV[8] .. v[1], v[2], ARGV[9])
-return v
-"""
-)
-
-# KEYS[1] session. ARGV: spec (6), expected data JSON, new data JSON.
-# Compare-and-set of the data field on a live session: returns the fields, 0 on conflict, false
-# when the session is not live.
-SET_DATA = (
-    _LIVE
-    + f"local v = {_HMGET}\n"
-    + """
-if not live(v, tonumber(ARGV[1]), ARGV) then return false end
-if v[10] ~= ARGV[7] then return 0 end
-redis.call('HSET', KEYS[1], 'd', ARGV[8])
-v[10] = ARGV[8]
-return v
-"""
-)
-
-# KEYS[1] session. ARGV: index prefix. Returns 1 if a session was deleted.
-REVOKE = """
-local v = redis.call('HMGET', KEYS[1], 'u', 'i')
-if not v[1] then return 0 end
+# KEYS[1] old session, KEYS[2] new session, KEYS[3] user index.
+# ARGV: expected old value, new value, ttl_ms, public id, new hash hex. 1 if rotated.
+ROTATE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HDEL', ARGV[1] .. v[1], v[2])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+return 1
+"""
+
+# KEYS[1] session. ARGV: index prefix. 1 if a session was deleted.
+REVOKE = """
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local r = cjson.decode(v)
+redis.call('DEL', KEYS[1])
+redis.call('HDEL', ARGV[1] .. r[2], r[1])
 return 1
 """
 
@@ -139,15 +81,14 @@ if #batch > 0 then n = n + redis.call('DEL', unpack(batch)) end
 return n
 """
 
-# KEYS[1] user index. ARGV: session key prefix. Returns a list of field lists; drops index
+# KEYS[1] user index. ARGV: session key prefix. The values of the user's sessions; drops index
 # entries whose session Redis has already expired.
 LIST = """
 local all = redis.call('HGETALL', KEYS[1])
 local out = {}
 for i = 1, #all, 2 do
-  local v = redis.call('HMGET', ARGV[1] .. all[i + 1],
-    'u','i','c','a','t','e','x','m','md','d')
-  if v[1] then out[#out + 1] = v else redis.call('HDEL', KEYS[1], all[i]) end
+  local v = redis.call('GET', ARGV[1] .. all[i + 1])
+  if v then out[#out + 1] = v else redis.call('HDEL', KEYS[1], all[i]) end
 end
 return out
 """

@@ -1,12 +1,12 @@
 """``postgresql://...`` (or ``postgres://``): sessions in PostgreSQL via psycopg 3 and a pool.
 
-Every session operation is a single statement on an autocommit connection, hence atomic: the
-hot-path ``get`` is one statement whose data-modifying CTE renews the session only when the
-throttle says it is due (the UPDATE's WHERE mirrors :func:`gatepass.stores.records.is_live`), and
-``rotate`` changes the primary key in place with ``UPDATE ... WHERE token_hash = old``: of many
-concurrent rotations exactly one matches, the others re-check the new row version and find
-nothing. Only ``update`` (merging session data) uses a short ``SELECT ... FOR UPDATE``
-transaction, so the merge policy is written once in Python.
+The hot-path ``get`` is one prepared primary-key SELECT on an autocommit connection: one round
+trip. Every decision is made in Python (:mod:`gatepass.stores.records`); writes are single
+compare-and-set statements that apply only if the row is still the one the decision was based on
+(``UPDATE ... WHERE token_hash = %s AND last_seen_at = %s``), so a revoked (deleted) row is never
+written back and of many concurrent rotations exactly one matches. A due touch (at most once per
+touch interval per session) adds that one UPDATE. ``update`` (merging session data) uses a short
+``SELECT ... FOR UPDATE`` transaction.
 
 URL options gatepass consumes (the rest goes to libpq): ``prefix`` (table prefix, default
 ``gatepass_``), ``schema`` (default ``public``; created by ``setup()``), ``pool_min_size`` (1),
@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from gatepass.errors import ConfigurationError, MissingDependency, StoreUnavailable
+from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
 from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
 from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
 from gatepass.stores.records import (
@@ -34,10 +34,14 @@ from gatepass.stores.records import (
     dump_json,
     is_live,
     merge_data,
+    rotated,
+    touch_due,
+    touched,
 )
 
 _OUR_OPTIONS = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
 _PURGE_EVERY = 1000
+_CAS_ATTEMPTS = 100
 _PURGE_BATCH = 10000
 
 
@@ -64,30 +68,6 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     return conninfo, options
 
 
-def _live(now: str = "%(now)s") -> str:
-    """SQL mirror of :func:`gatepass.stores.records.is_live` (parameters from ``_spec``)."""
-    idle = "CASE WHEN remember THEN %(idle_r)s ELSE %(idle)s END"
-    absolute = "CASE WHEN remember THEN %(abs_r)s ELSE %(abs)s END"
-    return (
-        f"{now} < expires_at AND {now} < absolute_expires_at "
-        f"AND {now} < last_seen_at + {idle} AND {now} < created_at + {absolute}"
-    )
-
-
-_NEXT = "LEAST(%(now)s + CASE WHEN remember THEN %(idle_r)s ELSE %(idle)s END, absolute_expires_at)"
-
-
-def _spec(touch: TouchSpec) -> dict[str, Any]:
-    return {
-        "now": touch.now,
-        "before": touch.touch_before,
-        "idle": touch.idle,
-        "idle_r": touch.idle_remember,
-        "abs": touch.absolute,
-        "abs_r": touch.absolute_remember,
-    }
-
-
 class _PostgresBase:
     """URL parsing and SQL text shared by the sync and async PostgreSQL stores."""
 
@@ -111,22 +91,18 @@ class _PostgresBase:
         self._errors = translate_errors("postgres")
         t = self.table("sessions")
         cols = SESSION_COLUMNS
-        self.sql_get = (
-            f"WITH touched AS (UPDATE {t} SET last_seen_at = %(now)s, expires_at = {_NEXT} "
-            f"WHERE token_hash = %(h)s AND last_seen_at <= %(before)s AND {_live()} "
-            f"RETURNING {cols}) "
-            f"SELECT {cols} FROM touched UNION ALL "
-            f"SELECT {cols} FROM {t} WHERE token_hash = %(h)s "
-            "AND NOT EXISTS (SELECT 1 FROM touched)"
+        self.sql_get = f"SELECT {cols} FROM {t} WHERE token_hash = %s"
+        self.sql_touch = (
+            f"UPDATE {t} SET last_seen_at = %s, expires_at = %s "
+            "WHERE token_hash = %s AND last_seen_at = %s"
         )
         self.sql_insert = (
             f"INSERT INTO {t} (token_hash, {cols}) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)"
         )
         self.sql_rotate = (
-            f"UPDATE {t} SET token_hash = %(new)s, last_seen_at = %(now)s, expires_at = {_NEXT}, "
-            "authenticated_at = COALESCE(%(auth)s::float8, authenticated_at) "
-            f"WHERE token_hash = %(old)s AND {_live()} RETURNING {cols}"
+            f"UPDATE {t} SET token_hash = %s, last_seen_at = %s, expires_at = %s, "
+            "authenticated_at = %s WHERE token_hash = %s AND last_seen_at = %s"
         )
         self.sql_lock = f"SELECT {cols} FROM {t} WHERE token_hash = %s FOR UPDATE"
         self.sql_set_data = f"UPDATE {t} SET data = %s::jsonb WHERE token_hash = %s"
@@ -258,25 +234,48 @@ class PostgresStore(_PostgresBase):
             self.purge_expired(record.created_at)
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        params = _spec(touch)
-        params["h"] = token_hash
         pool = self.pool
         with self._errors:
             conn = pool.getconn()
             try:
-                row = conn.execute(self.sql_get, params).fetchone()
+                row = conn.execute(self.sql_get, (token_hash,)).fetchone()  # the hot path
+                if row is None:
+                    return None
+                record = row_to_record(row)
+                if not touch_due(record, touch):
+                    return record
+                new = touched(record, touch)
+                args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+                if conn.execute(self.sql_touch, args).rowcount == 1:
+                    return new
+                row = conn.execute(self.sql_get, (token_hash,)).fetchone()
+                return None if row is None else row_to_record(row)
             finally:
                 pool.putconn(conn)
-        return None if row is None else row_to_record(row)
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
     ) -> SessionRecord | None:
-        params = _spec(touch)
-        params.update(old=old_hash, new=new_hash, auth=auth_time)
         with self.connection() as conn:
-            row = conn.execute(self.sql_rotate, params).fetchone()
-        return None if row is None else row_to_record(row)
+            for _attempt in range(_CAS_ATTEMPTS):
+                row = conn.execute(self.sql_get, (old_hash,)).fetchone()
+                if row is None:
+                    return None
+                record = row_to_record(row)
+                if not is_live(record, touch):
+                    return None
+                moved = rotated(record, touch, auth_time)
+                args = (
+                    new_hash,
+                    moved.last_seen_at,
+                    moved.expires_at,
+                    moved.authenticated_at,
+                    old_hash,
+                    record.last_seen_at,
+                )
+                if conn.execute(self.sql_rotate, args).rowcount == 1:
+                    return moved
+        raise StoreError("postgres: the session kept changing during rotation")
 
     def session_update(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
@@ -382,20 +381,43 @@ class AsyncPostgresStore(_PostgresBase):
     async def session_get(
         self, token_hash: bytes, tag: str, touch: TouchSpec
     ) -> SessionRecord | None:
-        params = _spec(touch)
-        params["h"] = token_hash
         async with self.connection() as conn:
-            row = await (await conn.execute(self.sql_get, params)).fetchone()
-        return None if row is None else row_to_record(row)
+            row = await (await conn.execute(self.sql_get, (token_hash,))).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            if not touch_due(record, touch):
+                return record
+            new = touched(record, touch)
+            args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+            if (await conn.execute(self.sql_touch, args)).rowcount == 1:
+                return new
+            row = await (await conn.execute(self.sql_get, (token_hash,))).fetchone()
+            return None if row is None else row_to_record(row)
 
     async def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
     ) -> SessionRecord | None:
-        params = _spec(touch)
-        params.update(old=old_hash, new=new_hash, auth=auth_time)
         async with self.connection() as conn:
-            row = await (await conn.execute(self.sql_rotate, params)).fetchone()
-        return None if row is None else row_to_record(row)
+            for _attempt in range(_CAS_ATTEMPTS):
+                row = await (await conn.execute(self.sql_get, (old_hash,))).fetchone()
+                if row is None:
+                    return None
+                record = row_to_record(row)
+                if not is_live(record, touch):
+                    return None
+                moved = rotated(record, touch, auth_time)
+                args = (
+                    new_hash,
+                    moved.last_seen_at,
+                    moved.expires_at,
+                    moved.authenticated_at,
+                    old_hash,
+                    record.last_seen_at,
+                )
+                if (await conn.execute(self.sql_rotate, args)).rowcount == 1:
+                    return moved
+        raise StoreError("postgres: the session kept changing during rotation")
 
     async def session_update(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -118,11 +119,15 @@ def is_live(record: SessionRecord, spec: TouchSpec) -> bool:
     """Not idle-expired and not past its absolute lifetime, by the record *and* by the current
     configuration (so shortening a timeout takes effect on existing sessions at once)."""
     now = spec.now
+    if record.remember:
+        idle, absolute = spec.idle_remember, spec.absolute_remember
+    else:
+        idle, absolute = spec.idle, spec.absolute
     return (
         now < record.expires_at
         and now < record.absolute_expires_at
-        and now < record.last_seen_at + idle_for(spec, record.remember)
-        and now < record.created_at + absolute_for(spec, record.remember)
+        and now < record.last_seen_at + idle
+        and now < record.created_at + absolute
     )
 
 
@@ -139,6 +144,20 @@ def next_expiry(record: SessionRecord, spec: TouchSpec) -> float:
 def touched(record: SessionRecord, spec: TouchSpec) -> SessionRecord:
     """The record after a renewal at ``spec.now`` (callers check :func:`touch_due` first)."""
     return record._replace(last_seen_at=spec.now, expires_at=next_expiry(record, spec))
+
+
+def rotated(record: SessionRecord, spec: TouchSpec, auth_time: float | None) -> SessionRecord:
+    """The record after moving to a new token at ``spec.now`` (a rotation also renews it)."""
+    return record._replace(
+        last_seen_at=spec.now,
+        expires_at=next_expiry(record, spec),
+        authenticated_at=record.authenticated_at if auth_time is None else auth_time,
+    )
+
+
+def ttl_ms(record: SessionRecord, now: float) -> int:
+    """Milliseconds until the idle deadline: the native TTL of the Redis key (at least 1)."""
+    return max(1, math.ceil((record.expires_at - now) * 1000))
 
 
 def new_record(

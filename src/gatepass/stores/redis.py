@@ -1,16 +1,19 @@
 """``redis://host:port/db``, ``rediss://...``, ``redis+cluster://host:port``: sessions in Redis.
 
-Every operation is one EVALSHA of a Lua script (:mod:`gatepass.stores._redis_lua`), so it is
-atomic and costs one round trip; the hot-path ``get`` renews the session inside the same script
-only when the throttle says it is due. Expiry is Redis's own TTL (``PEXPIRE`` to the idle
+The hot-path ``get`` is one plain ``GET`` (the floor: one round trip, one bulk reply, one
+``json.loads``). Every decision is made in Python by :mod:`gatepass.stores.records`; every write
+is one EVALSHA of a compare-and-set Lua script (:mod:`gatepass.stores._redis_lua`) that applies
+only if the session still holds the value the decision was based on, so nothing is ever written
+back over a revoked or concurrently changed session. A due touch (at most once per touch
+interval per session) costs that one extra EVALSHA. Expiry is Redis's own TTL (``PX`` at the idle
 deadline), so dead sessions disappear by themselves; per-user indexes expire after the longest
 absolute lifetime of their sessions and are pruned of dangling entries by ``list``,
 ``revoke_all`` and ``purge_expired``.
 
 Key layout (``prefix`` defaults to ``gatepass:``; ``T`` = :func:`routing_tag` of the user)::
 
-    gatepass:{T}:s:<sha256 hex>   HASH  one session (fields in _redis_lua.FIELDS)
-    gatepass:{T}:u:<user id>      HASH  public id -> sha256 hex of that user's sessions
+    gatepass:{T}:s:<sha256 hex>   STRING  JSON array of the SessionRecord fields, TTL = idle
+    gatepass:{T}:u:<user id>      HASH    public id -> sha256 hex of that user's sessions
 
 All keys of a user share the hash tag ``{T}``, hence one Cluster slot.
 """
@@ -19,7 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,12 +35,20 @@ from gatepass.stores.records import (
     SessionRecord,
     TouchSpec,
     check_json,
-    dump_json,
+    is_live,
     merge_data,
+    rotated,
     routing_tag,
+    touch_due,
+    touched,
+    ttl_ms,
 )
 
 _DEFAULT_PREFIX = "gatepass:"
+_CAS_ATTEMPTS = 100
+
+#: A sans-I/O step generator: yields ("get", key) or (script, keys, args), returns the result.
+Steps = Generator[tuple[Any, ...], Any, SessionRecord | None]
 _OUR_OPTIONS = ("prefix", "cluster")
 
 
@@ -93,32 +105,16 @@ def _retry() -> Any:
     return Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)
 
 
-def spec_args(touch: TouchSpec) -> list[str]:
-    return [
-        repr(touch.now),
-        repr(touch.touch_before),
-        repr(touch.idle),
-        repr(touch.idle_remember),
-        repr(touch.absolute),
-        repr(touch.absolute_remember),
-    ]
+_loads = json.loads
 
 
-def fields_to_record(v: Sequence[Any]) -> SessionRecord:
-    import json  # noqa: PLC0415 - cheap, cached
+def encode(record: SessionRecord) -> str:
+    """The stored value: the record's fields as a JSON array (floats round-trip exactly)."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
-    return SessionRecord(
-        v[1].decode(),
-        v[0].decode(),
-        float(v[2]),
-        float(v[3]),
-        float(v[4]),
-        float(v[5]),
-        float(v[6]),
-        v[7] == b"1",
-        json.loads(v[8]),
-        json.loads(v[9]),
-    )
+
+def decode(value: bytes) -> SessionRecord:
+    return SessionRecord._make(_loads(value))
 
 
 class _Script:
@@ -143,10 +139,9 @@ class _RedisBase:
         self.driver_url, self.prefix, self.cluster = parse_url(url)
         self._scripts: dict[str, _Script] = {}
         self._errors = translate_errors("redis")
-        self._get = self.script(lua.GET)
         self._create = self.script(lua.CREATE)
+        self._cas = self.script(lua.CAS)
         self._rotate = self.script(lua.ROTATE)
-        self._set_data = self.script(lua.SET_DATA)
         self._revoke = self.script(lua.REVOKE)
         self._revoke_id = self.script(lua.REVOKE_ID)
         self._revoke_user = self.script(lua.REVOKE_USER)
@@ -182,42 +177,62 @@ class _RedisBase:
         self, token_hash: bytes, r: SessionRecord, tag: str
     ) -> tuple[list[str], list[Any]]:
         keys = [self._skey(token_hash, tag), self._ipfx(tag) + r.user_id]
-        ttl = max(1, int((r.expires_at - r.created_at) * 1000) + 1)
         index_ttl = max(1, int((r.absolute_expires_at - r.created_at) * 1000) + 1)
-        args: list[Any] = [
-            r.user_id,
-            r.id,
-            repr(r.created_at),
-            repr(r.authenticated_at),
-            repr(r.last_seen_at),
-            repr(r.expires_at),
-            repr(r.absolute_expires_at),
-            "1" if r.remember else "0",
-            dump_json(r.metadata),
-            dump_json(r.data),
-            ttl,
-            index_ttl,
-            token_hash.hex(),
-        ]
+        args = [encode(r), ttl_ms(r, r.created_at), index_ttl, r.id, token_hash.hex()]
         return keys, args
 
-    def _rotate_args(
+    # Each write below is "decide in Python on the value read, then compare-and-set"; the
+    # generators yield (script, keys, args) or ("get", key) steps and receive the results, so the
+    # sync and async stores share every line of logic and differ only in how a step is awaited.
+
+    def _touch_steps(
+        self, key: str, value: bytes, record: SessionRecord, touch: TouchSpec
+    ) -> Steps:
+        """The due renewal after a hot-path GET (at most once per touch interval)."""
+        new = touched(record, touch)
+        if (yield (self._cas, [key], [value, encode(new), ttl_ms(new, touch.now)])):
+            return new
+        value = yield ("get", key)  # touched, rotated or revoked meanwhile: report that state
+        return None if value is None else decode(value)
+
+    def _rotate_steps(
         self, old: bytes, new: bytes, tag: str, touch: TouchSpec, auth_time: float | None
-    ) -> tuple[list[str], list[Any]]:
-        keys = [self._skey(old, tag), self._skey(new, tag)]
-        auth = "" if auth_time is None else repr(auth_time)
-        return keys, [*spec_args(touch), auth, self._ipfx(tag), new.hex()]
+    ) -> Steps:
+        old_key, new_key = self._skey(old, tag), self._skey(new, tag)
+        for _attempt in range(_CAS_ATTEMPTS):
+            value = yield ("get", old_key)
+            if value is None:
+                return None
+            record = decode(value)
+            if not is_live(record, touch):
+                return None
+            moved = rotated(record, touch, auth_time)
+            keys = [old_key, new_key, self._ipfx(tag) + record.user_id]
+            args = [value, encode(moved), ttl_ms(moved, touch.now), record.id, new.hex()]
+            if (yield (self._rotate, keys, args)):
+                return moved
+        raise StoreError("redis: the session kept changing during rotation")
+
+    def _update_steps(
+        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
+    ) -> Steps:
+        key = self._skey(token_hash, tag)
+        for _attempt in range(_CAS_ATTEMPTS):
+            value = yield ("get", key)
+            if value is None:
+                return None
+            record = decode(value)
+            if not is_live(record, touch):
+                return None
+            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
+            new = record._replace(data=data)
+            if (yield (self._cas, [key], [value, encode(new), ""])):
+                return new
+        raise StoreError("redis: the session kept changing during update")
 
     @staticmethod
-    def _merged(current: bytes, patch: Mapping[str, Any]) -> str:
-        import json  # noqa: PLC0415
-
-        data = check_json(merge_data(json.loads(current), patch), MAX_DATA_BYTES, "data")
-        return dump_json(data)
-
-    @staticmethod
-    def _records(rows: Sequence[Sequence[Any]]) -> list[SessionRecord]:
-        return sorted((fields_to_record(v) for v in rows), key=lambda r: r.created_at)
+    def _records(values: Sequence[bytes]) -> list[SessionRecord]:
+        return sorted((decode(v) for v in values), key=lambda r: r.created_at)
 
 
 class RedisStore(_RedisBase):
@@ -246,9 +261,12 @@ class RedisStore(_RedisBase):
         return self._eval(self.script(source), keys, args)
 
     def setup(self) -> None:
-        """Redis needs no schema; checks that the server answers."""
-        with translate_errors("redis"):
+        """Redis needs no schema: checks that the server answers and loads the Lua scripts (on
+        every primary of a cluster), so that the first writes need no NOSCRIPT fallback."""
+        with self._errors:
             self.client.ping()
+            for script in list(self._scripts.values()):
+                self.client.script_load(script.source)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -269,33 +287,44 @@ class RedisStore(_RedisBase):
             removed += step(self, when)
         return removed
 
+    def _run(self, steps: Steps) -> SessionRecord | None:
+        """Drive a step generator with blocking I/O."""
+        try:
+            step = next(steps)
+            while True:
+                if step[0] == "get":
+                    with self._errors:
+                        result = self.client.get(step[1])
+                else:
+                    result = self._eval(*step)
+                step = steps.send(result)
+        except StopIteration as stop:
+            done: SessionRecord | None = stop.value
+            return done
+
     def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
         self._eval(self._create, *self._create_args(token_hash, record, tag))
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        v = self._eval(self._get, [self._skey(token_hash, tag)], spec_args(touch))
-        return None if v is None else fields_to_record(v)
+        key = f"{self.prefix}{{{tag}}}:s:{token_hash.hex()}"
+        with self._errors:
+            value = self.client.get(key)  # the hot path: one GET
+        if value is None:
+            return None
+        record = decode(value)
+        if not touch_due(record, touch):
+            return record
+        return self._run(self._touch_steps(key, value, record, touch))
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
     ) -> SessionRecord | None:
-        v = self._eval(self._rotate, *self._rotate_args(old_hash, new_hash, tag, touch, auth_time))
-        return None if v is None else fields_to_record(v)
+        return self._run(self._rotate_steps(old_hash, new_hash, tag, touch, auth_time))
 
     def session_update(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
     ) -> SessionRecord | None:
-        key = self._skey(token_hash, tag)
-        for _attempt in range(50):
-            with translate_errors("redis"):
-                current = self.client.hget(key, "d")
-            if current is None:
-                return None
-            new = self._merged(current, patch)
-            v = self._eval(self._set_data, [key], [*spec_args(touch), current, new])
-            if v != 0:
-                return None if v is None else fields_to_record(v)
-        raise StoreError("redis: session data kept changing during update")
+        return self._run(self._update_steps(token_hash, tag, patch, touch))
 
     def session_revoke(self, token_hash: bytes, tag: str) -> bool:
         return bool(self._eval(self._revoke, [self._skey(token_hash, tag)], [self._ipfx(tag)]))
@@ -310,8 +339,8 @@ class RedisStore(_RedisBase):
         return int(self._eval(self._revoke_user, keys, [self._spfx(tag), keep]))
 
     def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
-        rows = self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
-        return self._records(rows)
+        values = self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
+        return self._records(values)
 
 
 class AsyncRedisStore(_RedisBase):
@@ -341,8 +370,10 @@ class AsyncRedisStore(_RedisBase):
         return await self._eval(self.script(source), keys, args)
 
     async def setup(self) -> None:
-        with translate_errors("redis"):
+        with self._errors:
             await self.client.ping()
+            for script in list(self._scripts.values()):
+                await self.client.script_load(script.source)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -359,36 +390,46 @@ class AsyncRedisStore(_RedisBase):
             removed += int(await self._eval(self._prune, [text], [self._spfx(tag)]))
         return removed
 
+    async def _run(self, steps: Steps) -> SessionRecord | None:
+        """Drive a step generator with asyncio I/O."""
+        try:
+            step = next(steps)
+            while True:
+                if step[0] == "get":
+                    with self._errors:
+                        result = await self.client.get(step[1])
+                else:
+                    result = await self._eval(*step)
+                step = steps.send(result)
+        except StopIteration as stop:
+            done: SessionRecord | None = stop.value
+            return done
+
     async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
         await self._eval(self._create, *self._create_args(token_hash, record, tag))
 
     async def session_get(
         self, token_hash: bytes, tag: str, touch: TouchSpec
     ) -> SessionRecord | None:
-        v = await self._eval(self._get, [self._skey(token_hash, tag)], spec_args(touch))
-        return None if v is None else fields_to_record(v)
+        key = f"{self.prefix}{{{tag}}}:s:{token_hash.hex()}"
+        with self._errors:
+            value = await self.client.get(key)
+        if value is None:
+            return None
+        record = decode(value)
+        if not touch_due(record, touch):
+            return record
+        return await self._run(self._touch_steps(key, value, record, touch))
 
     async def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
     ) -> SessionRecord | None:
-        keys, args = self._rotate_args(old_hash, new_hash, tag, touch, auth_time)
-        v = await self._eval(self._rotate, keys, args)
-        return None if v is None else fields_to_record(v)
+        return await self._run(self._rotate_steps(old_hash, new_hash, tag, touch, auth_time))
 
     async def session_update(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
     ) -> SessionRecord | None:
-        key = self._skey(token_hash, tag)
-        for _attempt in range(50):
-            with translate_errors("redis"):
-                current = await self.client.hget(key, "d")
-            if current is None:
-                return None
-            new = self._merged(current, patch)
-            v = await self._eval(self._set_data, [key], [*spec_args(touch), current, new])
-            if v != 0:
-                return None if v is None else fields_to_record(v)
-        raise StoreError("redis: session data kept changing during update")
+        return await self._run(self._update_steps(token_hash, tag, patch, touch))
 
     async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
         keys = [self._skey(token_hash, tag)]
@@ -404,5 +445,5 @@ class AsyncRedisStore(_RedisBase):
         return int(await self._eval(self._revoke_user, keys, [self._spfx(tag), keep]))
 
     async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
-        rows = await self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
-        return self._records(rows)
+        values = await self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
+        return self._records(values)

@@ -23,9 +23,10 @@ postgres one ``SELECT * FROM <prefix>refresh_rotate(...)``: a PL/pgSQL function 
 
 Coupling with sessions (read-only, kept to one check): a family bound to a session is dead once
 that session is not live. The check reads the session layout documented in
-:mod:`gatepass.stores.base`: memory ``users``/``sessions`` tables; SQL ``<prefix>sessions``
-columns ``user_id, id, expires_at, absolute_expires_at``; Redis user index ``{tag}:u:<user>``
-(public id -> token-hash hex) and session hash ``{tag}:s:<hex>`` fields ``e``/``x``.
+:mod:`gatepass.stores.base` and :mod:`gatepass.stores.redis`: memory ``users``/``sessions``
+tables; SQL ``<prefix>sessions`` columns ``user_id, id, expires_at, absolute_expires_at``; Redis
+user index ``{tag}:u:<user>`` (public id -> token-hash hex) and the *existence* of the session key
+``{tag}:s:<hex>`` (its TTL is the idle deadline, never past the absolute one), not its encoding.
 """
 
 from __future__ import annotations
@@ -207,13 +208,8 @@ if now >= tonumber(f[8]) or now >= tonumber(f[4]) + tonumber(ARGV[2]) then
   out[1] = 'expired'; return out
 end
 if f[2] ~= '' then
-  local live = false
   local h = redis.call('HGET', ARGV[6] .. f[1], f[2])
-  if h then
-    local s = redis.call('HMGET', ARGV[5] .. h, 'e', 'x')
-    live = s[1] ~= false and now < tonumber(s[1]) and now < tonumber(s[2])
-  end
-  if not live then out[1] = 'session'; return out end
+  if not h or redis.call('EXISTS', ARGV[5] .. h) == 0 then out[1] = 'session'; return out end
 end
 local cur = tonumber(f[5])
 if gen == cur then

@@ -1,7 +1,8 @@
 """Access-token policy as pure functions and one in-memory state class (no I/O).
 
 Shared by :class:`~gatepass.strategies.access.AccessTokens`, its async twin and every revocation
-backend, so that what "revoked" means is decided in exactly one place.
+backend, so that what "revoked" means is decided in one module (:func:`decide` for the denylist,
+:meth:`RevocationCache.check` inlines the same three rules for the lookup-free hot path).
 
 Same-second issue and the per-user cut-off
 ------------------------------------------
@@ -107,11 +108,10 @@ def issued_us(claims: Mapping[str, Any]) -> int:
 
 def check_shape(claims: Mapping[str, Any]) -> None:
     """Claims every access token must have, typed (jwt.verify checks exp/iss/aud/typ)."""
-    for name in ("sub", "jti"):
-        if not isinstance(claims.get(name), str) or not claims[name]:
-            raise InvalidToken(f"access token claim {name!r} missing or not a string")
-    sid = claims.get("sid")
-    if sid is not None and not isinstance(sid, str):
+    sub, jti, sid = claims.get("sub"), claims.get("jti"), claims.get("sid")
+    if type(sub) is not str or type(jti) is not str or not sub or not jti:
+        raise InvalidToken("access token claims 'sub' and 'jti' must be non-empty strings")
+    if sid is not None and type(sid) is not str:
         raise InvalidToken("access token claim 'sid' is not a string")
 
 
@@ -184,15 +184,20 @@ class RevocationCache:
             self.cutoff = {k: v for k, v in self.cutoff.items() if v[1] > now}
 
     def check(self, claims: Mapping[str, Any]) -> bool:
-        """Raise ``RevokedToken`` if revoked; return False if the cache may not be trusted."""
+        """Raise ``RevokedToken`` if revoked; return False if the cache may not be trusted.
+
+        The hot path of replicated mode: three dict lookups, written out inline.
+        """
         if not self.fresh:
             return False
+        if claims["jti"] in self.jti:
+            raise RevokedToken("access token has been revoked")
         sid = claims.get("sid")
+        if sid is not None and sid in self.sid:
+            raise RevokedToken("the session of this access token has been revoked")
         cut = self.cutoff.get(claims["sub"])
-        decide(
-            claims,
-            jti_revoked=claims["jti"] in self.jti,
-            sid_revoked=sid is not None and sid in self.sid,
-            cutoff_us=None if cut is None else cut[0],
-        )
+        if cut is not None and issued_us(claims) <= cut[0]:
+            raise RevokedToken(
+                "every access token of this user issued before the cut-off is revoked"
+            )
         return True

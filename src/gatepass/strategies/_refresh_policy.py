@@ -43,6 +43,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -67,7 +68,7 @@ PREFIX = "rt_"
 _TAG = 4
 _SECRET = 43
 TOKEN_LENGTH = len(PREFIX) + _TAG + 1 + _SECRET
-_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_FORMAT = re.compile(rf"{PREFIX}[A-Za-z0-9_-]{{{_TAG}}}\.[A-Za-z0-9_-]{{{_SECRET}}}")
 _SUCCESSOR_LABEL = b"gatepass refresh successor\x00"
 
 
@@ -89,14 +90,9 @@ def successor(key: bytes, token: str) -> str:
 
 def parse(token: object) -> tuple[bytes, str] | None:
     """``(sha256, tag)`` of a well-formed refresh token, or None (junk never reaches a store)."""
-    if not isinstance(token, str) or len(token) != TOKEN_LENGTH or not token.startswith(PREFIX):
+    if not isinstance(token, str) or len(token) != TOKEN_LENGTH or not _FORMAT.fullmatch(token):
         return None
-    tag, dot, secret = token[len(PREFIX) :].partition(".")
-    if not dot or len(tag) != _TAG or len(secret) != _SECRET:
-        return None
-    if not _CHARS.issuperset(tag) or not _CHARS.issuperset(secret):
-        return None
-    return hashlib.sha256(token.encode("ascii")).digest(), tag
+    return hashlib.sha256(token.encode("ascii")).digest(), token[len(PREFIX) : len(PREFIX) + _TAG]
 
 
 def new_family_id() -> str:

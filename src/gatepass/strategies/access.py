@@ -47,7 +47,8 @@ from gatepass.strategies.keyring import KeyRing
 from gatepass.tokens import jws, jwt
 from gatepass.tokens.keys import Key, KeySet
 
-_REQUIRED = ("exp", "iat", "sub", "jti", "iss", "aud")
+# iss and aud are required by the issuer/audience checks themselves.
+_REQUIRED = ("exp", "iat", "sub", "jti")
 KeySource = Key | KeySet | KeyRing | JWKSClient | AsyncJWKSClient
 
 
@@ -210,6 +211,8 @@ class AccessTokens:
             clock=clock,
             leeway=leeway,
         )
+        # A fixed Key or KeySet needs no per-call selection (a KeyRing or JWKS client does).
+        self._fixed = keys if isinstance(keys, Key | KeySet) else None
         self.revocations: rv.Revocations
         if self._core.mode == "stateless":
             self.revocations = rv.StatelessRevocations()
@@ -244,8 +247,9 @@ class AccessTokens:
 
         ``StoreUnavailable`` when the revocation state cannot be consulted (fail closed).
         """
-        now = self._core.clock()
-        claims = self._core.check(token, self._keys_for(token), now)
+        core = self._core
+        now = core.clock()
+        claims = core.check(token, self._fixed or self._keys_for(token), now)
         self.revocations.check(claims, now)
         return claims
 

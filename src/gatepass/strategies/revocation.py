@@ -47,6 +47,7 @@ from gatepass.strategies._access_policy import RevocationCache, decide
 DEFAULT_MAX_SILENCE = 3.0
 DEFAULT_POLL_INTERVAL = 0.05  # SQLite: the propagation bound between processes
 _HEARTBEAT = 1.0
+_monotonic = time.monotonic
 _RETRY_MAX = 2.0
 
 
@@ -156,7 +157,7 @@ class _Replica:
         self.alive()
 
     def check(self, claims: Mapping[str, Any]) -> None:
-        if not self.always_live and time.monotonic() - self.beat > self.max_silence:
+        if not self.always_live and _monotonic() - self.beat > self.max_silence:
             raise StoreUnavailable(
                 f"revocation stream silent for more than {self.max_silence} s; failing closed"
             )
@@ -337,12 +338,14 @@ class ReplicatedRevocations:
         store = self.store
         entries, since = state.load_all(store, self.replica.clock())
         self._reload(entries)
-        conn = store.connect()
+        # Its own connection, except for a private ``:memory:`` database (one connection only).
+        conn = store.connect() if store.path != ":memory:" else None
         try:
             purge_at = time.monotonic() + 60
             while not self._stop.wait(self.poll_interval):
-                with store.errors():
-                    changes, since = state.sqlite_changes(conn, store, since)
+                with store.errors(), contextlib.ExitStack() as stack:
+                    current = conn if conn is not None else stack.enter_context(store.connection())
+                    changes, since = state.sqlite_changes(current, store, since)
                 for entry in changes:
                     self.replica.cache.apply(entry)
                 self.replica.alive()
@@ -350,8 +353,9 @@ class ReplicatedRevocations:
                     self.replica.cache.purge(self.replica.clock())
                     purge_at = time.monotonic() + 60
         finally:
-            with contextlib.suppress(Exception):
-                conn.close()
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     def _run_redis(self) -> None:
         store = self.store
@@ -549,7 +553,7 @@ class AsyncReplicatedRevocations:
         store = self.store
         entries, since = await state.load_all_async(store, self.replica.clock())
         self._reload(entries)
-        conn = await store.run(store.sync.connect)
+        conn = await store.run(store.sync.connect) if store.sync.path != ":memory:" else None
         try:
             purge_at = time.monotonic() + 60
             while True:
@@ -562,12 +566,15 @@ class AsyncReplicatedRevocations:
                     self.replica.cache.purge(self.replica.clock())
                     purge_at = time.monotonic() + 60
         finally:
-            with contextlib.suppress(Exception):
-                conn.close()
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
 
     def _poll(self, conn: Any, since: int) -> tuple[list[Entry], int]:
-        with self.store.errors():
-            return state.sqlite_changes(conn, self.store, since)
+        sync = self.store.sync
+        with sync.errors(), contextlib.ExitStack() as stack:
+            current = conn if conn is not None else stack.enter_context(sync.connection())
+            return state.sqlite_changes(current, sync, since)
 
     async def _run_redis(self) -> None:
         store = self.store

@@ -98,6 +98,9 @@
       out.push(finding("medium", '"zip" header', "Compression is a JWE feature (and a decompression-bomb risk); it has no place in a signed JWT."));
     }
 
+    for (const problem of tok.strictProblems) {
+      out.push(finding("high", "Ambiguous JSON", problem + " Strict verifiers (gatepass included) reject such tokens; lenient ones may each read something different."));
+    }
     if (tok.raw.length > MAX_SIZE) {
       out.push(finding("low", "Large token: " + tok.raw.length + " bytes", "It rides on every request. Over 1 KB usually means profile data that belongs in the API, not the token."));
     }

@@ -570,7 +570,7 @@
    * key type allows (EC curve, Ed25519). Never the token's header.
    */
   function resolveAlg(entry, chosen) {
-    if (chosen && entry.alg && chosen !== entry.alg) {
+    if (chosen && entry.alg && !sameAlgorithm(chosen, entry.alg)) {
       throw new JoseError("ERR_KEY", "The key is marked for " + entry.alg + " but " + chosen + " is selected; pick one.");
     }
     let alg = chosen || entry.alg;
@@ -589,6 +589,12 @@
     if (problem) throw new JoseError("ERR_KEY", problem);
     return alg;
   }
+
+  /** "EdDSA" and its RFC 9864 name "Ed25519" denote the same algorithm (as in gatepass). */
+  function sameAlgorithm(a, b) {
+    return a === b || (ED_NAMES.has(a) && ED_NAMES.has(b));
+  }
+  const ED_NAMES = new Set(["EdDSA", "Ed25519"]);
 
   function usageProblem(entry, op) {
     if (entry.use && entry.use !== "sig") return "the key is marked use: " + JSON.stringify(entry.use) + ", not for signatures";
@@ -631,6 +637,40 @@
 
   /* ---------- tokens ---------- */
 
+  const MAX_JSON_DEPTH = 16; // as gatepass's strict JSON
+
+  /**
+   * What JSON.parse silently accepts but a strict JOSE parser must not (RFC 7515 §5.2, RFC 8725):
+   * duplicate member names (two parsers may pick different values) and deep nesting.
+   * Runs only on text JSON.parse already accepted, so a token-level scan is enough.
+   */
+  function strictJsonProblems(text, what) {
+    const problems = [];
+    const stack = [];
+    let maxDepth = 0;
+    const re = /"(?:[^"\\]|\\.)*"|[{}[\],:]|[^\s{}[\],:"]+/g;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      const t = m[0];
+      const top = stack[stack.length - 1];
+      if (t === "{" || t === "[") {
+        stack.push({ object: t === "{", keys: new Set(), expectKey: t === "{" });
+        maxDepth = Math.max(maxDepth, stack.length);
+      } else if (t === "}" || t === "]") {
+        stack.pop();
+      } else if (t === ",") {
+        if (top && top.object) top.expectKey = true;
+      } else if (t[0] === '"' && top && top.object && top.expectKey) {
+        const name = JSON.parse(t);
+        if (top.keys.has(name)) problems.push(what + " has the member " + JSON.stringify(name.slice(0, 40)) + " twice (parsers disagree on which value counts).");
+        top.keys.add(name);
+        top.expectKey = false;
+      }
+    }
+    if (maxDepth > MAX_JSON_DEPTH) problems.push(what + " is nested " + maxDepth + " levels deep (limit " + MAX_JSON_DEPTH + ").");
+    return problems;
+  }
+
   function decodeJsonSegment(segment, what) {
     const bytes = b64urlDecode(segment, what);
     let text;
@@ -648,7 +688,7 @@
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       return { bytes, text, value: undefined, error: what + " is JSON but not an object." };
     }
-    return { bytes, text, value, error: null };
+    return { bytes, text, value, error: null, strict: strictJsonProblems(text, what) };
   }
 
   /**
@@ -686,6 +726,7 @@
       payload: payload.value,
       payloadText: payload.text,
       payloadError: payload.error,
+      strictProblems: header.strict.concat(payload.strict || []),
       signature,
       signingInput: encoder.encode(parts[0] + "." + parts[1]),
       notes,
@@ -760,7 +801,7 @@
     } else {
       candidates = entries;
     }
-    if (opts.alg) candidates = candidates.filter((e) => !keyAlgProblem(e, opts.alg) && (!e.alg || e.alg === opts.alg));
+    if (opts.alg) candidates = candidates.filter((e) => !keyAlgProblem(e, opts.alg) && (!e.alg || sameAlgorithm(e.alg, opts.alg)));
     if (candidates.length !== 1) {
       const why = candidates.length === 0 ? "no key in the set fits" : candidates.length + " keys in the set fit";
       throw Object.assign(new JoseError("ERR_KEY_NOT_FOUND", why + (typeof header.kid === "string" ? " kid " + JSON.stringify(header.kid.slice(0, 60)) : " (the token has no kid)") + "; exactly one must match. Pick a key from the set."), { check: "key" });
@@ -789,6 +830,10 @@
       return result("invalid", "Malformed token: " + e.message);
     }
     notes.push(...tok.notes);
+    if (tok.strictProblems.length) {
+      checks.push(check("format", "fail", "Format", tok.strictProblems.join(" ")));
+      return result("invalid", "Malformed token: " + tok.strictProblems[0]);
+    }
     checks.push(check("format", "pass", "Format", "three strict base64url segments, JSON header"));
     const header = tok.header;
     for (const name of ["jku", "x5u", "jwk", "x5c"]) {
@@ -839,7 +884,7 @@
     } catch (e) {
       return result("error", "Key problem: " + e.message, { header });
     }
-    if (headerAlg !== alg) {
+    if (!sameAlgorithm(headerAlg, alg)) {
       checks.push(check("alg", "fail", "Algorithm", "token header says " + JSON.stringify(headerAlg.slice(0, 20)) + " but the key is for " + alg));
       checks.push(check("signature", "skip", "Signature", "not checked: the algorithm comes from your key, never from the token"));
       return result("invalid", "Algorithm mismatch: the token says " + JSON.stringify(headerAlg.slice(0, 20)) + " but your key is for " + alg + ". Not valid (this is what algorithm-confusion forgeries look like).", { header });
