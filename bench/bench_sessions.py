@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-from hashlib import sha256
 import json
 import os
 import secrets
@@ -26,11 +25,13 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from gatepass import Sessions
 from gatepass.stores import open_store
+from gatepass.stores._sql import SESSION_COLUMNS
 from gatepass.stores.records import Lifetimes, hash_token, new_record, new_token, routing_tag
 
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -117,14 +118,14 @@ def bulk_load(store: Any, items: list[tuple[str, bytes, Any, str]]) -> None:
             pipe.execute()
     elif kind == "postgres":
         with store.connection() as conn, conn.cursor() as cur:
-            cols = "token_hash, id, user_id, created_at, authenticated_at, last_seen_at, expires_at, absolute_expires_at, remember, metadata, data"
+            cols = f"token_hash, {SESSION_COLUMNS}"
             with cur.copy(f"COPY {store.table('sessions')} ({cols}) FROM STDIN") as copy:
                 for _, h, r, _ in items:
                     copy.write_row(store.insert_args(h, r))
             conn.execute(f"ANALYZE {store.table('sessions')}")
 
 
-# --- floors ----------------------------------------------------------------------------------------
+# --- floors --------------------------------------------------------------------------------------
 
 
 def floor_for(
@@ -164,12 +165,12 @@ def floor_for(
         import psycopg
 
         conn = psycopg.connect(store.conninfo, autocommit=True)
-        sql = f"SELECT id, user_id, created_at, authenticated_at, last_seen_at, expires_at, absolute_expires_at, remember, metadata, data FROM {store.table('sessions')} WHERE token_hash = %s"
+        sql = f"SELECT {SESSION_COLUMNS} FROM {store.table('sessions')} WHERE token_hash = %s"
         return (lambda: conn.execute(sql, (h,), prepare=True).fetchone()), conn.close
     raise AssertionError(kind)
 
 
-# --- round trips ---------------------------------------------------------------------------------------
+# --- round trips ---------------------------------------------------------------------------------
 
 
 def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str:
@@ -195,7 +196,10 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
         finally:
             client.execute_command = original
         server = get_calls() - before
-        return f"{calls / n:.2f} client commands/get; server GET calls {server / n:.2f}/get (shared server: others may add)"
+        return (
+            f"{calls / n:.2f} client commands/get; server GET calls {server / n:.2f}/get "
+            "(INFO commandstats; a shared server: other clients may add)"
+        )
     if kind == "postgres":
         import psycopg
 
@@ -224,11 +228,14 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
         syncs = sum(
             1 for f in lines if len(f) > 2 and f[0] == "F" and f[2].startswith(("Sync", "Query"))
         )
-        return f"{syncs / n:.2f} round trips/get (libpq trace, Sync messages; first use per connection prepares)"
+        return (
+            f"{syncs / n:.2f} round trips/get "
+            "(libpq trace, Sync messages; the first use of a connection also prepares)"
+        )
     return "in-process (no network)"
 
 
-# --- sizes ---------------------------------------------------------------------------------------------
+# --- sizes ---------------------------------------------------------------------------------------
 
 
 def bytes_per_session(store: Any, n: int) -> str:
@@ -251,7 +258,11 @@ def bytes_per_session(store: Any, n: int) -> str:
         idx = [k for k in store.client.scan_iter(match=f"{store.prefix}*:u:*", count=1000)][:50]
         per_index = statistics.mean(store.client.memory_usage(k, samples=0) for k in idx)
         fields = statistics.mean(store.client.hlen(k) for k in idx)
-        return f"{per + per_index / fields:.0f} B/session (MEMORY USAGE: {per:.0f} session hash + {per_index / fields:.0f} index share)"
+        share = per_index / fields
+        return (
+            f"{per + share:.0f} B/session "
+            f"(MEMORY USAGE: {per:.0f} session string + {share:.0f} index share)"
+        )
     if kind == "postgres":
         with store.connection() as conn:
             total = conn.execute(
@@ -284,7 +295,7 @@ def memory_bytes_per_session(n: int = 20000) -> float:
     return (after - before) / n + rec_size
 
 
-# --- per backend ---------------------------------------------------------------------------------------
+# --- per backend ---------------------------------------------------------------------------------
 
 
 def url_for(backend: str, workdir: Path, tag: str) -> str:
@@ -366,7 +377,7 @@ def main() -> None:
     args = parser.parse_args()
     args.ops = {"memory": 20000, "sqlite": 5000, "redis": 1000, "postgres": 1000}
     print(
-        f"sessions stored for the scale test: {args.sessions:,}; median of {args.rounds} interleaved rounds"
+        f"sessions stored for the scale test: {args.sessions:,}; {args.rounds} interleaved rounds"
     )
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -401,11 +412,14 @@ def main() -> None:
         print(f"{r['backend']:<9} size: {r['size']}")
     if "memory" in args.backends:
         print(
-            f"{'memory':<9} size: {memory_bytes_per_session():.0f} B/session (tracemalloc of the store + record objects)"
+            f"{'memory':<9} size: {memory_bytes_per_session():.0f} B/session "
+            "(tracemalloc of the store + record objects)"
         )
     for r in results:
         print(
-            f"{r['backend']:<9} revoke_all of one user with {r['revoked']:,} sessions: {r['revoke_all_s'] * 1000:.1f} ms (bulk load of {args.sessions:,}: {r['load_s']:.1f} s)"
+            f"{r['backend']:<9} revoke_all of one user with {r['revoked']:,} sessions: "
+            f"{r['revoke_all_s'] * 1000:.1f} ms "
+            f"(bulk load of {args.sessions:,}: {r['load_s']:.1f} s)"
         )
 
 

@@ -197,3 +197,25 @@ def test_propagation_to_another_process(store: Any, store_url: str, tmp_path: Pa
             child.stdin.write("quit\n")
             child.stdin.close()
         child.wait(10)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite", "redis"], indirect=True)
+def test_silent_stream_fails_closed(store: Any) -> None:
+    """A listener that stops showing signs of life (dead thread, silently dropped TCP
+    connection) makes verification fail closed after max_silence."""
+    tokens = tokens_for(store)
+    rev = tokens.revocations
+    assert isinstance(rev, ReplicatedRevocations)
+    token = tokens.issue("u1")
+    assert state_of(tokens, token) == "ok"
+    rev.close()  # the listener is gone; nothing proves the stream alive any more
+    rev.replica.beat -= rev.replica.max_silence + 0.1  # ...for longer than max_silence
+    assert state_of(tokens, token) == "unavailable"
+
+
+def test_memory_replicated_is_always_current() -> None:
+    store = open_store("memory://")
+    with tokens_for(store) as a, tokens_for(store) as b:
+        token = a.issue("u1")
+        b.revoke(token)
+        assert state_of(a, token) == "revoked"  # in-process callbacks: immediate
