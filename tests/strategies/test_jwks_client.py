@@ -27,6 +27,7 @@ class Behaviour:
     status: int = 200
     delay: float = 0.0
     location: str | None = None
+    trickle: float = 0.0  # seconds between single body bytes
     hits: int = 0
     paths: list[str] = field(default_factory=list)
 
@@ -47,7 +48,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(b.body)))
         self.end_headers()
         with contextlib.suppress(OSError):  # the client may have timed out and gone
-            self.wfile.write(b.body)
+            if b.trickle:
+                for i in range(len(b.body)):
+                    self.wfile.write(b.body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(b.trickle)
+            else:
+                self.wfile.write(b.body)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -183,6 +190,14 @@ def test_timeout(server: tuple[str, Behaviour]) -> None:
     b.delay, b.body = 1.0, jwks_of(Key.generate("ES256"))
     with pytest.raises(JWKSFetchError, match=r"timed out|fetch failed"):
         JWKSClient(url, timeout=0.2).keyset()
+
+
+def test_trickling_server_cannot_hold_the_fetch(server: tuple[str, Behaviour]) -> None:
+    """Each byte arrives well within the socket timeout; the whole fetch still has a deadline."""
+    url, b = server
+    b.body, b.trickle = jwks_of(Key.generate("ES256")), 0.05
+    with pytest.raises(JWKSFetchError, match="timed out"):
+        JWKSClient(url, timeout=0.3).keyset()
 
 
 @pytest.mark.parametrize(

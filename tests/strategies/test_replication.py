@@ -208,7 +208,10 @@ def test_silent_stream_fails_closed(store: Any) -> None:
     assert isinstance(rev, ReplicatedRevocations)
     token = tokens.issue("u1")
     assert state_of(tokens, token) == "ok"
+    thread = rev._thread
+    assert thread is not None and thread.is_alive()
     rev.close()  # the listener is gone; nothing proves the stream alive any more
+    assert not thread.is_alive()  # clean shutdown: the thread has ended
     rev.replica.beat -= rev.replica.max_silence + 0.1  # ...for longer than max_silence
     assert state_of(tokens, token) == "unavailable"
 

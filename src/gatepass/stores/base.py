@@ -213,9 +213,9 @@ class translate_errors(contextlib.AbstractContextManager[None]):
 class Store(Protocol):
     """A blocking store. Every method raises ``StoreUnavailable`` when the backend is down.
 
-    Session methods take the SHA-256 of the token (``bytes``, 32) and plain values; they apply
-    no policy except the server-side mirror of :func:`gatepass.stores.records.next_expiry`
-    needed to keep one round trip.
+    Session methods take the SHA-256 of the token (``bytes``, 32) and plain values. Decisions are
+    the pure functions of :mod:`gatepass.stores.records` (called by the stores themselves where a
+    decision must sit between a read and a conditional write); backends only do I/O.
     """
 
     kind: StoreKind

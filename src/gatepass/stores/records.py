@@ -1,9 +1,9 @@
 """Session records and the session policy as pure functions (no I/O).
 
-Both :class:`gatepass.Sessions` and :class:`gatepass.AsyncSessions` call these, and the memory and
-SQLite backends call :func:`touched` directly; the Redis Lua scripts and the PostgreSQL statements
-mirror :func:`is_live` / :func:`next_expiry` on the server (so a touch costs no extra round trip),
-and the conformance tests check that every backend agrees with these functions.
+Every decision about a session is made here, once: :class:`gatepass.Sessions` and
+:class:`gatepass.AsyncSessions` call these functions, and so do all four backends between a read
+and the conditional (compare-and-set) write that applies the decision. No policy is duplicated in
+Lua or SQL; the conformance tests check every backend against these functions.
 
 Tokens are ``"<tag>.<secret>"``: ``secret`` is ``secrets.token_urlsafe(32)`` (256 bits) and ``tag``
 is :func:`routing_tag` of the user id, four base64url characters that put all of one user's keys in

@@ -29,6 +29,7 @@ dependency and the two cannot drift apart. Environment proxy settings are ignore
 from __future__ import annotations
 
 import asyncio
+import http.client
 import ipaddress
 import ssl
 import threading
@@ -167,22 +168,43 @@ def _opener() -> urllib.request.OpenerDirector:
     return opener
 
 
+def _read_bounded(response: Any, max_bytes: int, deadline: float) -> bytes:
+    """Read at most ``max_bytes + 1`` bytes, and give up at ``deadline``.
+
+    The socket timeout bounds each read, not the whole body: a server trickling one byte every
+    few seconds must not hold the fetch (and the lock every other request waits on) for minutes.
+    """
+    read = getattr(response, "read1", response.read)  # read1: whatever has arrived, no waiting
+    chunks: list[bytes] = []
+    size = 0
+    while size <= max_bytes:
+        chunk = read(min(65536, max_bytes + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError
+    return b"".join(chunks)
+
+
 def fetch_jwks(url: str, *, timeout: float, max_bytes: int = DEFAULT_MAX_BYTES) -> KeySet:
     """Fetch and parse one JWKS document; every failure is a :class:`JWKSFetchError`."""
     check_jwks_url(url)
     request = urllib.request.Request(  # noqa: S310 - scheme checked by check_jwks_url
         url, headers={"Accept": "application/jwk-set+json, application/json"}
     )
+    deadline = time.monotonic() + timeout
     try:
         with _opener().open(request, timeout=timeout) as response:
-            body = response.read(max_bytes + 1)
+            body = _read_bounded(response, max_bytes, deadline)
     except JWKSFetchError:
         raise
     except urllib.error.HTTPError as exc:
         raise JWKSFetchError(f"JWKS endpoint answered HTTP {exc.code}") from None
     except TimeoutError:
         raise JWKSFetchError(f"JWKS fetch timed out after {timeout} s") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise JWKSFetchError(f"JWKS fetch failed: {type(reason).__name__}") from None
     if len(body) > max_bytes:
