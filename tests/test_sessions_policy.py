@@ -189,3 +189,21 @@ def test_import_gatepass_needs_no_driver() -> None:
         check=True,
     ).stdout
     assert out.strip() == "ok"
+
+
+def test_memory_store_purges_by_itself() -> None:
+    """Dead sessions never pile up: creations trigger an amortised purge."""
+    now = [0.0]
+    sessions = gatepass.Sessions(
+        open_store("memory://"),
+        idle_timeout=10,
+        absolute_timeout=20,
+        touch_interval=1,
+        clock=lambda: now[0],
+    )
+    for _ in range(999):
+        sessions.create("alice")
+    now[0] = 100.0  # all 999 are dead now
+    token, _ = sessions.create("alice")  # the 1000th creation purges
+    assert len(sessions.store.table("sessions")) == 1
+    assert [r.id for r in sessions.list("alice")] == [sessions.get(token).id]  # type: ignore[union-attr]

@@ -136,7 +136,13 @@ def registered_schemas(
 
 
 def register_purge(kind: StoreKind, step: Callable[[Any, float], int]) -> None:
-    """Add a purge step (sync stores) that ``purge_expired`` runs after the session purge."""
+    """Add a blocking purge step that ``purge_expired`` runs after the session purge.
+
+    It receives the *sync* store: blocking stores call it directly, and the async memory and
+    SQLite stores (which wrap a sync store) call it too. The asyncio Redis and PostgreSQL stores
+    do not: purge those from a blocking store on the same URL (a cron job), or purge in your own
+    async code.
+    """
     if step not in _PURGES[kind]:
         _PURGES[kind].append(step)
 

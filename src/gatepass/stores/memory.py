@@ -26,7 +26,8 @@ from gatepass.stores.records import (
     touched,
 )
 
-#: Purge automatically after this many session creations (keeps dead sessions from piling up).
+#: Purge automatically after at least this many session creations (and at least as many as there
+#: are sessions, so that the full scan stays amortised O(1) per creation).
 _PURGE_EVERY = 1000
 
 
@@ -42,6 +43,7 @@ class MemoryStore:
         self._sessions: dict[bytes, SessionRecord] = self.table("sessions")
         self._users: dict[str, dict[str, bytes]] = self.table("users")
         self._creates = 0
+        self._next_purge = _PURGE_EVERY
 
     def table(self, name: str) -> dict[Any, Any]:
         with self.lock:
@@ -83,7 +85,9 @@ class MemoryStore:
             self._sessions[token_hash] = record
             self._users.setdefault(record.user_id, {})[record.id] = token_hash
             self._creates += 1
-            due = self._creates % _PURGE_EVERY == 0
+            due = self._creates >= self._next_purge
+            if due:
+                self._next_purge = self._creates + max(_PURGE_EVERY, len(self._sessions))
         if due:
             self.purge_expired(record.created_at)
 
