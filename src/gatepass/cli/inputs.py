@@ -17,29 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from gatepass.errors import InvalidKey
+from gatepass.tokens.algorithms import ALGORITHM_SPECS
 from gatepass.tokens.keys import Key, KeySet
 
 # Read at most this much from stdin or a key file: far above any real token or key.
 MAX_INPUT = 4 * 1024 * 1024
 
-ALGORITHMS = (
-    "HS256",
-    "HS384",
-    "HS512",
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "Ed25519",
-)
-HMAC_ALGS = ("HS256", "HS384", "HS512")
-HMAC_HASH_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+# One source of truth: the token core's algorithm table.
+ALGORITHMS = tuple(ALGORITHM_SPECS)
+HMAC_ALGS = tuple(name for name, spec in ALGORITHM_SPECS.items() if spec.family == "HMAC")
+HMAC_HASH_BYTES = {name: ALGORITHM_SPECS[name].hash_size for name in HMAC_ALGS}
 RSA_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 
 

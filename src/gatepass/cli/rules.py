@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from gatepass.cli.output import Printer, span
+from gatepass.tokens.algorithms import ALGORITHM_SPECS
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _RANK = {name: index for index, name in enumerate(SEVERITIES)}
@@ -34,25 +35,12 @@ _STYLE = {
 
 ACCESS_TOKEN_MAX_LIFETIME = 15 * 60
 SIZE_LIMIT = 1024
-KNOWN_ALGS = frozenset(
-    {
-        "HS256",
-        "HS384",
-        "HS512",
-        "RS256",
-        "RS384",
-        "RS512",
-        "PS256",
-        "PS384",
-        "PS512",
-        "ES256",
-        "ES384",
-        "ES512",
-        "EdDSA",
-        "Ed25519",
-    }
-)
-HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+KNOWN_ALGS = frozenset(ALGORITHM_SPECS)
+HMAC_DIGESTS = {
+    name: spec.hash_name
+    for name, spec in ALGORITHM_SPECS.items()
+    if spec.family == "HMAC" and spec.hash_name is not None
+}
 
 
 @dataclass(frozen=True)

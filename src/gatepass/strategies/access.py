@@ -52,7 +52,7 @@ _REQUIRED = ("exp", "iat", "sub", "jti")
 KeySource = Key | KeySet | KeyRing | JWKSClient | AsyncJWKSClient
 
 
-def _session_id(session: object) -> str | None:
+def session_id(session: object) -> str | None:
     """``session`` is a session record (its public ``id``) or that id as a string."""
     if session is None:
         return None
@@ -128,7 +128,7 @@ class _AccessCore:
             user_id=user_id,
             now=now,
             ttl=self.ttl,
-            sid=_session_id(session),
+            sid=session_id(session),
             scopes=scopes,
             extra=claims,
         )
@@ -168,7 +168,7 @@ class _AccessCore:
         return Entry("jti", claims["jti"], 0, float(claims["exp"]) + self.leeway + 1)
 
     def sid_entry(self, session: object, now: float) -> Entry:
-        sid = _session_id(session)
+        sid = session_id(session)
         if sid is None:
             raise ConfigurationError("revoke_session needs a session")
         return Entry("sid", sid, 0, now + self.retention)

@@ -50,22 +50,11 @@ from gatepass.strategies._refresh_policy import (
     parse,
     successor,
 )
-from gatepass.strategies.access import AccessTokens, AsyncAccessTokens
+from gatepass.strategies.access import AccessTokens, AsyncAccessTokens, session_id
 
 __all__ = ["AsyncRefreshTokens", "RefreshTokens", "ReuseEvent"]
 
 DAY = 86400.0
-
-
-def _sid(session: object) -> str | None:
-    if session is None:
-        return None
-    if isinstance(session, str):
-        return check_id(session, "session id")
-    sid = getattr(session, "id", None)
-    if not isinstance(sid, str):
-        raise ConfigurationError("session must be a session record or its public id")
-    return check_id(sid, "session id")
 
 
 class _RefreshPolicy:
@@ -101,7 +90,7 @@ class _RefreshPolicy:
         family = Family(
             id=new_family_id(),
             user_id=user_id,
-            sid=_sid(session),
+            sid=session_id(session),
             created_at=now,
             last_used_at=now,
             generation=0,
