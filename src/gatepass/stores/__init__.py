@@ -20,6 +20,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gatepass.errors import ConfigurationError
+
+# Refresh-token families and revocation state register their schema and purge steps with the
+# store layer on import; importing them here means ``store.setup()`` always creates every table,
+# whatever the application imported first.
+from gatepass.stores import refresh_state, revocation_state  # noqa: F401
 from gatepass.stores.base import AsyncStore, Store, translate_errors
 
 __all__ = ["AsyncStore", "Store", "open_async_store", "open_store", "translate_errors"]

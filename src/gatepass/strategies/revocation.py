@@ -157,6 +157,11 @@ class _Replica:
         self.alive()
 
     def check(self, claims: Mapping[str, Any]) -> None:
+        # A known failure explains more than the silence it causes, so it is reported first.
+        if self.error is not None and not self.cache.fresh:
+            raise StoreUnavailable(
+                f"revocation cache not synchronised ({self.error}); failing closed"
+            )
         if not self.always_live and _monotonic() - self.beat > self.max_silence:
             raise StoreUnavailable(
                 f"revocation stream silent for more than {self.max_silence} s; failing closed"
@@ -313,7 +318,7 @@ class ReplicatedRevocations:
                 target()
                 delay = self.retry_delay
             except Exception as exc:  # every failure: resync before trusting
-                self.replica.lost(f"{type(exc).__name__}")
+                self.replica.lost(f"{type(exc).__name__}: {str(exc)[:120]}")
             if self._stop.wait(delay):
                 break
             delay = min(delay * 2, _RETRY_MAX)
@@ -545,7 +550,7 @@ class AsyncReplicatedRevocations:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # every failure: resync before trusting
-                self.replica.lost(type(exc).__name__)
+                self.replica.lost(f"{type(exc).__name__}: {str(exc)[:120]}")
             await asyncio.sleep(delay)
             delay = min(delay * 2, _RETRY_MAX)
 
