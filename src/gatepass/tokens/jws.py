@@ -77,8 +77,12 @@ def _as_text(token: object, max_size: int) -> str:
 def _split(text: str) -> list[str]:
     parts = text.split(".")
     if len(parts) != 3:
+        # Quote the first segment only (a JOSE header, or the public tag of a gatepass session or
+        # refresh token): what follows the first dot of a non-JWS may be a session secret, and
+        # this message ends up in logs (security note 12: logs never hold a token).
+        shown = f"; it starts {quote_prefix(parts[0])}" if len(parts) > 1 else ""
         raise MalformedToken(
-            f"a compact JWS has exactly three dot-separated segments: {quote_prefix(text)}"
+            f"a compact JWS has exactly three dot-separated segments, not {len(parts)}{shown}"
         )
     return parts
 
