@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,7 @@ def read_file(path: str) -> bytes:
 class Secret:
     """Raw HMAC secret bytes and where they came from (never the value itself in messages)."""
 
-    value: bytes
+    value: bytes = field(repr=False)  # a traceback or debug print must not show it
     source: str
 
 

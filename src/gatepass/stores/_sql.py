@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.records import SessionRecord
+from gatepass.stores.records import SessionRecord, load_json_object
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
@@ -28,27 +27,25 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
     return value
 
 
-# The C scanner behind json.loads, without its Python wrappers: our own column values only.
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-
-
-def _json(value: Any) -> dict[str, Any]:
-    if value == "{}":  # the common case for session data: skip the decoder
-        return {}
-    decoded = _scan(value, 0)[0] if type(value) is str else value
-    return decoded if isinstance(decoded, dict) else {}
+_new = tuple.__new__
 
 
 def row_to_record(row: Sequence[Any]) -> SessionRecord:
-    return SessionRecord(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        bool(row[7]),
-        _json(row[8]),
-        _json(row[9]),
+    """A row in :data:`SESSION_COLUMNS` order as a record; ``metadata`` and ``data`` come back
+    frozen (and, for the repeated texts of a hot session, from the decode cache)."""
+    record: SessionRecord = _new(
+        SessionRecord,
+        (
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            bool(row[7]),
+            load_json_object(row[8]),
+            load_json_object(row[9]),
+        ),
     )
+    return record

@@ -96,7 +96,7 @@ import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
 
 from gatepass.errors import StoreError, StoreUnavailable
 from gatepass.stores.records import JSONDict, SessionRecord, TouchSpec
@@ -214,6 +214,16 @@ class translate_errors(contextlib.AbstractContextManager[None]):
             return
         raise kind(f"{self.backend}: {type(exc).__name__}: {str(exc)[:200]}") from exc
 
+    def reraise(self, exc: BaseException) -> NoReturn:
+        """Raise what leaving ``with self:`` would raise for ``exc``.
+
+        For the hottest paths, written as ``try: ... except Exception as exc:
+        errors.reraise(exc)``: a ``try`` block costs nothing until something fails, while a
+        ``with`` block calls ``__enter__`` and ``__exit__`` on every pass.
+        """
+        self.__exit__(type(exc), exc, exc.__traceback__)
+        raise exc
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -236,7 +246,9 @@ class Store(Protocol):
         """Insert a new session and index it under its user."""
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        """One round trip: the record (touched first when due and live), or None if absent."""
+        """One round trip: the record if :func:`~gatepass.stores.records.liveness` says it is
+        live (renewed first when due: one more write), else None (absent, expired, revoked).
+        The record is a deeply immutable snapshot (``metadata`` and ``data`` frozen)."""
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None

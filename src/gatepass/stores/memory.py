@@ -15,14 +15,16 @@ from typing import Any, Literal
 
 from gatepass.stores.base import registered_purges
 from gatepass.stores.records import (
+    DUE,
+    LIVE,
     MAX_DATA_BYTES,
     SessionRecord,
     TouchSpec,
     check_json,
     is_live,
+    liveness,
     merge_data,
-    next_expiry,
-    touch_due,
+    rotated,
     touched,
 )
 
@@ -92,14 +94,24 @@ class MemoryStore:
             self.purge_expired(record.created_at)
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        # Lock-free read (one dict lookup is atomic); records are immutable, so the stored one
+        # is returned as is. Only a due renewal takes the lock, and re-decides under it.
         record = self._sessions.get(token_hash)
-        if record is None or not touch_due(record, touch):
+        if record is None:
+            return None
+        state = liveness(record, touch)
+        if state == LIVE:
             return record
+        if state != DUE:
+            return None
         with self.lock:
             record = self._sessions.get(token_hash)
-            if record is not None and touch_due(record, touch):
+            if record is None:
+                return None
+            state = liveness(record, touch)
+            if state == DUE:
                 record = self._sessions[token_hash] = touched(record, touch)
-            return record
+            return record if state else None
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
@@ -108,11 +120,7 @@ class MemoryStore:
             record = self._sessions.get(old_hash)
             if record is None or not is_live(record, touch):
                 return None
-            record = record._replace(
-                last_seen_at=touch.now,
-                expires_at=next_expiry(record, touch),
-                authenticated_at=record.authenticated_at if auth_time is None else auth_time,
-            )
+            record = rotated(record, touch, auth_time)
             del self._sessions[old_hash]
             self._sessions[new_hash] = record
             self._users.setdefault(record.user_id, {})[record.id] = new_hash

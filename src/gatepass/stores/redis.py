@@ -21,6 +21,7 @@ All keys of a user share the hash tag ``{T}``, hence one Cluster slot.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -31,15 +32,19 @@ from gatepass.errors import ConfigurationError, MissingDependency, StoreError
 from gatepass.stores import _redis_lua as lua
 from gatepass.stores.base import registered_purges, translate_errors
 from gatepass.stores.records import (
+    DUE,
+    LIVE,
     MAX_DATA_BYTES,
+    NOW,
     SessionRecord,
     TouchSpec,
     check_json,
+    freeze,
     is_live,
+    liveness,
     merge_data,
     rotated,
     routing_tag,
-    touch_due,
     touched,
     ttl_ms,
 )
@@ -49,7 +54,13 @@ _CAS_ATTEMPTS = 100
 
 #: A sans-I/O step generator: yields ("get", key) or (script, keys, args), returns the result.
 Steps = Generator[tuple[Any, ...], Any, SessionRecord | None]
-_OUR_OPTIONS = ("prefix", "cluster")
+_OUR_OPTIONS = ("prefix", "cluster", "pool_timeout")
+#: Connections per pool (per node on a cluster) unless the URL says ``max_connections=``. When all
+#: are busy, a command waits up to ``pool_timeout`` seconds (URL option, default 5) for one, then
+#: raises ``StoreUnavailable``: redis-py's default pool would fail the 101st concurrent command
+#: at once with "Too many connections".
+_MAX_CONNECTIONS = 100
+_POOL_TIMEOUT = 5.0
 
 
 def _import_redis() -> Any:
@@ -96,6 +107,20 @@ def parse_url(url: str) -> tuple[str, str, bool]:
     return driver_url, prefix, cluster
 
 
+def pool_timeout(url: str) -> float:
+    """The ``pool_timeout`` URL option: seconds to wait for a free pooled connection."""
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key == "pool_timeout":
+            try:
+                timeout = float(value)
+            except ValueError:
+                raise ConfigurationError(f"bad redis pool_timeout: {value!r}") from None
+            if not timeout >= 0:
+                raise ConfigurationError("redis pool_timeout must not be negative")
+            return timeout
+    return _POOL_TIMEOUT
+
+
 def _retry() -> Any:
     """One quick retry (a pooled connection may be stale after a restart), then fail closed."""
     _import_redis()
@@ -116,6 +141,8 @@ def encode(record: SessionRecord) -> str:
 
 def decode(value: bytes) -> SessionRecord:
     fields: list[Any] = _scan(value.decode(), 0)[0]
+    fields[8] = freeze(fields[8])  # records are immutable snapshots: metadata and data frozen
+    fields[9] = freeze(fields[9])
     return SessionRecord._make(fields)
 
 
@@ -139,6 +166,7 @@ class _RedisBase:
         _import_redis()
         self.url = url
         self.driver_url, self.prefix, self.cluster = parse_url(url)
+        self.pool_timeout = pool_timeout(url)
         self._scripts: dict[str, _Script] = {}
         self._errors = translate_errors("redis")
         self._create = self.script(lua.CREATE)
@@ -192,10 +220,13 @@ class _RedisBase:
     ) -> Steps:
         """The due renewal after a hot-path GET (at most once per touch interval)."""
         new = touched(record, touch)
-        if (yield (self._cas, [key], [value, encode(new), ttl_ms(new, touch.now)])):
+        if (yield (self._cas, [key], [value, encode(new), ttl_ms(new, touch[NOW])])):
             return new
         value = yield ("get", key)  # touched, rotated or revoked meanwhile: report that state
-        return None if value is None else decode(value)
+        if value is None:
+            return None
+        current = decode(value)
+        return current if liveness(current, touch) else None
 
     def _rotate_steps(
         self, old: bytes, new: bytes, tag: str, touch: TouchSpec, auth_time: float | None
@@ -210,7 +241,7 @@ class _RedisBase:
                 return None
             moved = rotated(record, touch, auth_time)
             keys = [old_key, new_key, self._ipfx(tag) + record.user_id]
-            args = [value, encode(moved), ttl_ms(moved, touch.now), record.id, new.hex()]
+            args = [value, encode(moved), ttl_ms(moved, touch[NOW]), record.id, new.hex()]
             if (yield (self._rotate, keys, args)):
                 return moved
         raise StoreError("redis: the session kept changing during rotation")
@@ -243,13 +274,26 @@ class RedisStore(_RedisBase):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         redis = _import_redis()
+        blocking = functools.partial(
+            redis.BlockingConnectionPool,
+            timeout=self.pool_timeout,
+            max_connections=_MAX_CONNECTIONS,
+        )
         with translate_errors("redis"):
             if self.cluster:
                 from redis.cluster import RedisCluster  # noqa: PLC0415
 
-                self.client: Any = RedisCluster.from_url(self.driver_url, retry=_retry())
+                self.client: Any = RedisCluster.from_url(
+                    self.driver_url, retry=_retry(), connection_pool_class=blocking
+                )
             else:
-                self.client = redis.Redis.from_url(self.driver_url, retry=_retry())
+                pool = redis.BlockingConnectionPool.from_url(
+                    self.driver_url,
+                    retry=_retry(),
+                    timeout=self.pool_timeout,
+                    max_connections=_MAX_CONNECTIONS,
+                )
+                self.client = redis.Redis.from_pool(pool)  # closing the client closes the pool
 
     def _eval(self, script: _Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
         with self._errors:
@@ -314,8 +358,11 @@ class RedisStore(_RedisBase):
         if value is None:
             return None
         record = decode(value)
-        if not touch_due(record, touch):
+        state = liveness(record, touch)
+        if state == LIVE:
             return record
+        if state != DUE:
+            return None
         return self._run(self._touch_steps(key, value, record, touch))
 
     def session_rotate(
@@ -353,13 +400,22 @@ class AsyncRedisStore(_RedisBase):
         _import_redis()
         with translate_errors("redis"):
             if self.cluster:
+                # redis-py's asyncio cluster client keeps its own per-node connection lists (at
+                # most max_connections=100 each, then MaxConnectionsError -> StoreUnavailable);
+                # it has no blocking pool to plug in.
                 from redis.asyncio.cluster import RedisCluster  # noqa: PLC0415
 
                 self.client: Any = RedisCluster.from_url(self.driver_url, retry=_retry())
             else:
-                from redis.asyncio import Redis  # noqa: PLC0415
+                from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415
 
-                self.client = Redis.from_url(self.driver_url, retry=_retry())
+                pool = BlockingConnectionPool.from_url(
+                    self.driver_url,
+                    retry=_retry(),
+                    timeout=self.pool_timeout,
+                    max_connections=_MAX_CONNECTIONS,
+                )
+                self.client = Redis.from_pool(pool)  # closing the client closes the pool
 
     async def _eval(self, script: _Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
         with self._errors:
@@ -419,8 +475,11 @@ class AsyncRedisStore(_RedisBase):
         if value is None:
             return None
         record = decode(value)
-        if not touch_due(record, touch):
+        state = liveness(record, touch)
+        if state == LIVE:
             return record
+        if state != DUE:
+            return None
         return await self._run(self._touch_steps(key, value, record, touch))
 
     async def session_rotate(

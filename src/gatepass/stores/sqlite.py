@@ -24,15 +24,17 @@ from gatepass.errors import StoreUnavailable
 from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
 from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
 from gatepass.stores.records import (
+    DUE,
+    LIVE,
     MAX_DATA_BYTES,
     SessionRecord,
     TouchSpec,
     check_json,
     dump_json,
     is_live,
+    liveness,
     merge_data,
-    next_expiry,
-    touch_due,
+    rotated,
     touched,
 )
 
@@ -200,20 +202,15 @@ class SQLiteStore:
         if self._creates % _PURGE_EVERY == 0:
             self.purge_expired(record.created_at)
 
-    def _thread_conn(self) -> sqlite3.Connection:
-        """The hot-path form of :meth:`connection` for file databases (no generator overhead)."""
+    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or self._closed or self.path == ":memory:":
-            with self.connection() as conn:
-                return conn
-        return conn
-
-    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        if self.path == ":memory:":
             with self._errors, self.connection() as conn:
                 return self._get(conn, token_hash, touch)
-        with self._errors:
-            return self._get(self._thread_conn(), token_hash, touch)
+        try:  # the hot path: no context manager, a try block costs nothing until it fails
+            return self._get(conn, token_hash, touch)
+        except Exception as exc:
+            self._errors.reraise(exc)
 
     def _get(
         self, conn: sqlite3.Connection, token_hash: bytes, touch: TouchSpec
@@ -222,15 +219,21 @@ class SQLiteStore:
         if row is None:
             return None
         record = row_to_record(row)
-        if not touch_due(record, touch):
+        state = liveness(record, touch)
+        if state == LIVE:
             return record
+        if state != DUE:
+            return None
         new = touched(record, touch)
         args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
         if conn.execute(self._sql_touch, args).rowcount == 1:
             return new
         # Someone else touched, rotated or revoked it meanwhile: report the current state.
         row = conn.execute(self._sql_get, (token_hash,)).fetchone()
-        return None if row is None else row_to_record(row)
+        if row is None:
+            return None
+        record = row_to_record(row)
+        return record if liveness(record, touch) else None
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
@@ -242,14 +245,13 @@ class SQLiteStore:
             record = row_to_record(row)
             if not is_live(record, touch):
                 return None
-            auth = record.authenticated_at if auth_time is None else auth_time
-            expires = next_expiry(record, touch)
+            moved = rotated(record, touch, auth_time)
             conn.execute(
                 f"UPDATE {self.table('sessions')} SET token_hash = ?, last_seen_at = ?, "
                 "expires_at = ?, authenticated_at = ? WHERE token_hash = ?",
-                (new_hash, touch.now, expires, auth, old_hash),
+                (new_hash, moved.last_seen_at, moved.expires_at, moved.authenticated_at, old_hash),
             )
-        return record._replace(last_seen_at=touch.now, expires_at=expires, authenticated_at=auth)
+        return moved
 
     def session_update(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec

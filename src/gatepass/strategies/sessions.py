@@ -21,6 +21,7 @@ from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores.base import AsyncStore, Store
 from gatepass.stores.records import (
     MAX_DATA_BYTES,
+    NOW,
     Lifetimes,
     SessionRecord,
     TouchSpec,
@@ -32,8 +33,8 @@ from gatepass.stores.records import (
     new_token,
     parse_token,
     routing_tag,
+    spec_maker,
     token_for_tag,
-    touch_spec,
 )
 
 __all__ = ["AsyncSessions", "SessionRecord", "Sessions"]
@@ -66,9 +67,10 @@ class _SessionPolicy:
         if touch_interval >= min(idle_timeout, remember_idle_timeout):
             raise ConfigurationError("touch_interval must be shorter than the idle timeouts")
         self.clock = clock
+        self._spec_at = spec_maker(self.lifetimes)
 
     def _spec(self) -> TouchSpec:
-        return touch_spec(self.lifetimes, self.clock())
+        return self._spec_at(self.clock())
 
     def _plan_create(
         self, user_id: str, remember: bool, metadata: Mapping[str, Any] | None
@@ -78,10 +80,6 @@ class _SessionPolicy:
         )
         token = new_token(record.user_id)
         return token, hash_token(token), record, routing_tag(record.user_id)
-
-    @staticmethod
-    def _live(record: SessionRecord | None, spec: TouchSpec) -> SessionRecord | None:
-        return record if record is not None and is_live(record, spec) else None
 
     @staticmethod
     def _parse_or_raise(token: object) -> tuple[bytes, str]:
@@ -128,12 +126,16 @@ class Sessions(_SessionPolicy):
 
     def get(self, token: str) -> SessionRecord | None:
         """The live session for ``token`` (renewed when due), or None: unknown, expired, revoked
-        or malformed tokens all look the same."""
+        or malformed tokens all look the same.
+
+        The hot path of every request: one store read (plus one write per ``touch_interval``).
+        The store applies :func:`~gatepass.stores.records.liveness` to what it read and returns
+        only a live record, so the decision is made once, where the data is.
+        """
         parsed = parse_token(token)
         if parsed is None:
             return None
-        spec = self._spec()
-        return self._live(self.store.session_get(parsed[0], parsed[1], spec), spec)
+        return self.store.session_get(parsed[0], parsed[1], self._spec_at(self.clock()))
 
     def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
         """Replace the token of a live session (login, privilege change); the old one dies.
@@ -144,7 +146,7 @@ class Sessions(_SessionPolicy):
         old_hash, tag = self._parse_or_raise(token)
         spec = self._spec()
         new = token_for_tag(tag)
-        auth = spec.now if reauthenticated else None
+        auth = spec[NOW] if reauthenticated else None
         record = self.store.session_rotate(old_hash, hash_token(new), tag, spec, auth)
         if record is None:
             raise InvalidToken("session is unknown, expired or revoked")
@@ -182,7 +184,7 @@ class Sessions(_SessionPolicy):
         """The user's live sessions, oldest first, for a "your devices" page."""
         uid = check_user_id(user_id)
         spec = self._spec()
-        records = self.store.session_list(uid, routing_tag(uid), spec.now)
+        records = self.store.session_list(uid, routing_tag(uid), spec[NOW])
         return [r for r in records if is_live(r, spec)]
 
     def purge(self) -> int:
@@ -208,14 +210,13 @@ class AsyncSessions(_SessionPolicy):
         parsed = parse_token(token)
         if parsed is None:
             return None
-        spec = self._spec()
-        return self._live(await self.store.session_get(parsed[0], parsed[1], spec), spec)
+        return await self.store.session_get(parsed[0], parsed[1], self._spec_at(self.clock()))
 
     async def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
         old_hash, tag = self._parse_or_raise(token)
         spec = self._spec()
         new = token_for_tag(tag)
-        auth = spec.now if reauthenticated else None
+        auth = spec[NOW] if reauthenticated else None
         record = await self.store.session_rotate(old_hash, hash_token(new), tag, spec, auth)
         if record is None:
             raise InvalidToken("session is unknown, expired or revoked")
@@ -245,7 +246,7 @@ class AsyncSessions(_SessionPolicy):
     async def list(self, user_id: str) -> list[SessionRecord]:
         uid = check_user_id(user_id)
         spec = self._spec()
-        records = await self.store.session_list(uid, routing_tag(uid), spec.now)
+        records = await self.store.session_list(uid, routing_tag(uid), spec[NOW])
         return [r for r in records if is_live(r, spec)]
 
     async def purge(self) -> int:
