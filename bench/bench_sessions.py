@@ -1,11 +1,16 @@
 """Sessions benchmark: µs per ``get`` of a live session beside its floor, per backend, one run.
 
 Floors (the unavoidable work, measured in the same process, interleaved with gatepass):
-memory = a dict lookup; SQLite = a primary-key SELECT of the same columns on the same kind of
-connection; Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = one prepared
-primary-key SELECT on a held connection. Also: round trips per ``get`` (counted on the client and,
-for Redis, with ``INFO commandstats``), ``get`` cost with few vs many sessions stored, bytes per
-session, and ``revoke_all`` of a user with 10,000 sessions.
+memory = ``sha256(token)`` + a dict lookup (the store keeps only SHA-256 hashes, so hashing is
+unavoidable; a bare dict lookup of the raw token is printed for reference); SQLite = the store's
+own primary-key SELECT (same SQL) on a connection with the same settings, ``conn.execute(...)``;
+Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = the store's own prepared
+primary-key SELECT (same SQL) on a held connection, no pool. References printed beside them:
+SQLite with ``sha256(token)`` added, PostgreSQL with the jsonb columns decoded by psycopg.
+Also: ``get`` over 2,000 sessions with distinct metadata in turn (SQL backends: their decoded-JSON
+cache misses), round trips per ``get`` (counted on the client and, for Redis, with
+``INFO commandstats``), ``get`` cost with few vs many sessions stored, bytes per session, and
+``revoke_all`` of a user with 10,000 sessions.
 
     .venv/bin/python bench/bench_sessions.py                 # 100k sessions, all backends
     .venv/bin/python bench/bench_sessions.py --sessions 1000000 --backends redis,postgres
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import secrets
@@ -67,13 +73,14 @@ def compare(
 
 
 def make_sessions(
-    n: int, users: int, start: float, prefix: str = "user"
+    n: int, users: int, start: float, prefix: str = "user", distinct: bool = False
 ) -> list[tuple[str, bytes, Any, str]]:
     out = []
     for i in range(n):
         uid = f"{prefix}{i % users}"
+        ip = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}" if distinct else "192.0.2.7"
         record = new_record(
-            uid, LIFE, start, remember=False, metadata={"ua": "Firefox on Linux", "ip": "192.0.2.7"}
+            uid, LIFE, start, remember=False, metadata={"ua": "Firefox on Linux", "ip": ip}
         )
         token = new_token(uid)
         out.append((token, hash_token(token), record, routing_tag(uid)))
@@ -134,16 +141,21 @@ def floor_for(
     """The raw lookup for this backend, and its clean-up."""
     kind = kind or store.kind
     h = hash_token(token)
-    if kind == "memory":
+    if kind == "memory":  # the least a store that keeps only SHA-256 hashes can do
+        hashed = {h: record}
+        hashed.update({secrets.token_bytes(32): record for _ in range(1000)})
+        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None
+    if kind == "memory-dict":  # reference only: a store keeping raw tokens (gatepass never does)
         table = {token: record}
         table.update({secrets.token_urlsafe(32): record for _ in range(1000)})
         return (lambda: table.get(token)), lambda: None
-    if kind == "memory+hash":  # the least a store that keeps only SHA-256 hashes can do
-        hashed = {hash_token(token): record}
-        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None
-    if kind == "sqlite":
+    if kind in {"sqlite", "sqlite+sha256"}:
         conn = store.connect()
         sql = store._sql_get
+        if kind == "sqlite+sha256":
+            return (
+                lambda: conn.execute(sql, (sha256(token.encode()).digest(),)).fetchone()
+            ), conn.close
         return (lambda: conn.execute(sql, (h,)).fetchone()), conn.close
     if kind == "redis":
         key = f"{store.prefix}floor:{secrets.token_hex(8)}"
@@ -161,13 +173,43 @@ def floor_for(
         client = store.client
         loads = json.loads
         return (lambda: loads(client.getex(key, ex=3600))), lambda: client.delete(key)
-    if kind == "postgres":
+    if kind in {"postgres", "postgres+jsonb"}:
         import psycopg
 
         conn = psycopg.connect(store.conninfo, autocommit=True)
-        sql = f"SELECT {SESSION_COLUMNS} FROM {store.table('sessions')} WHERE token_hash = %s"
+        if kind == "postgres":  # the store's own statement: jsonb columns come back as text
+            sql = store.sql_get
+        else:  # the same columns decoded by psycopg's default jsonb loader (json.loads)
+            sql = f"SELECT {SESSION_COLUMNS} FROM {store.table('sessions')} WHERE token_hash = %s"
         return (lambda: conn.execute(sql, (h,), prepare=True).fetchone()), conn.close
     raise AssertionError(kind)
+
+
+REFERENCES = {
+    "memory": "memory-dict",
+    "sqlite": "sqlite+sha256",
+    "postgres": "postgres+jsonb",
+}
+
+
+def cold_pairs(
+    store: Any, sessions: Sessions, items: list[tuple[str, bytes, Any, str]]
+) -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
+    """``get`` over many sessions with distinct metadata in turn, beside the same raw lookups."""
+    tokens = itertools.cycle([t for t, _, _, _ in items])
+    hashes = itertools.cycle([h for _, h, _, _ in items])
+    pairs: dict[str, Callable[[], object]] = {"gatepass": lambda: sessions.get(next(tokens))}
+    if store.kind == "sqlite":
+        conn = store.connect()
+        sql = store._sql_get
+        pairs["floor"] = lambda: conn.execute(sql, (next(hashes),)).fetchone()
+        return pairs, conn.close
+    import psycopg
+
+    pconn = psycopg.connect(store.conninfo, autocommit=True)
+    psql = store.sql_get
+    pairs["floor"] = lambda: pconn.execute(psql, (next(hashes),), prepare=True).fetchone()
+    return pairs, pconn.close
 
 
 # --- round trips ---------------------------------------------------------------------------------
@@ -204,6 +246,7 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
         import psycopg
 
         sessions.get(token)
+        store._unpark()  # the hot path's parked connections go back, so all get traced
         path = Path(tempfile.mkstemp(suffix=".trace")[1])
         with open(path, "w") as sink:
             conns = []
@@ -219,6 +262,7 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
                 store.pool.putconn(c)
             for _ in range(n):
                 sessions.get(token)
+            store._unpark()
             conns = [store.pool.getconn() for _ in range(len(conns))]
             for c in conns:
                 c.pgconn.untrace()
@@ -330,15 +374,25 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         floor, floor_close = floor_for(store, token, record)
         n, rounds = args.ops[backend], args.rounds
         pairs = {"floor": floor, "gatepass": lambda: sessions.get(token)}
-        if backend == "memory":
-            pairs["sha256+dict"] = floor_for(store, token, record, "memory+hash")[0]
+        closers = [floor_close]
+        if backend in REFERENCES:
+            ref, ref_close = floor_for(store, token, record, REFERENCES[backend])
+            pairs[REFERENCES[backend]] = ref
+            closers.append(ref_close)
         small = compare(pairs, n, rounds)
         t0 = time.perf_counter()
         bulk_load(store, make_sessions(args.sessions, max(1, args.sessions // 100), time.time()))
         load_s = time.perf_counter() - t0
         large = compare(pairs, n, rounds)
+        cold = None
+        if backend in {"sqlite", "postgres"}:
+            distinct = make_sessions(2000, 200, time.time(), prefix="cold", distinct=True)
+            bulk_load(store, distinct)
+            cold_fns, cold_close = cold_pairs(store, sessions, distinct)
+            closers.append(cold_close)
+            cold = compare(cold_fns, n, rounds)
         trips = round_trips(store, sessions, token)
-        size = bytes_per_session(store, args.sessions + 1)
+        size = bytes_per_session(store, args.sessions + 1 + (0 if cold is None else 2000))
         many = make_sessions(10_000, 1, time.time(), prefix="heavy")
         bulk_load(store, many)
         t0 = time.perf_counter()
@@ -346,11 +400,13 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         revoke_s = time.perf_counter() - t0
         assert revoked == 10_000
         assert sessions.get(many[0][0]) is None and sessions.get(many[-1][0]) is None
-        floor_close()
+        for close in closers:
+            close()
         return {
             "backend": backend,
             "small": small,
             "large": large,
+            "cold": cold,
             "trips": trips,
             "size": size,
             "revoke_all_s": revoke_s,
@@ -399,12 +455,23 @@ def main() -> None:
                 f"{r['backend']:<9} floor {fb:8.2f} ({fm:8.2f})  get {gb:8.2f} ({gm:8.2f})  "
                 f"ratio {gb / fb:5.2f} ({gm / fm:5.2f})"
             )
-            if "sha256+dict" in m:
-                hb, hm = m["sha256+dict"]
+            for name in m:
+                if name in {"floor", "gatepass"}:
+                    continue
+                rb, rm = m[name]
                 print(
-                    f"{'':<9} sha256+dict floor {hb:6.2f} ({hm:6.2f})          "
-                    f"ratio {gb / hb:5.2f} ({gm / hm:5.2f})"
+                    f"{'':<9} reference {name:<15} {rb:8.2f} ({rm:8.2f})  "
+                    f"get/reference {gb / rb:5.2f} ({gm / rm:5.2f})"
                 )
+    print("-- 2,000 sessions with distinct metadata, in turn (decoded-JSON cache misses)")
+    for r in results:
+        if r["cold"] is None:
+            continue
+        (fb, fm), (gb, gm) = r["cold"]["floor"], r["cold"]["gatepass"]
+        print(
+            f"{r['backend']:<9} floor {fb:8.2f} ({fm:8.2f})  get {gb:8.2f} ({gm:8.2f})  "
+            f"ratio {gb / fb:5.2f} ({gm / fm:5.2f})"
+        )
     print()
     for r in results:
         print(f"{r['backend']:<9} round trips: {r['trips']}")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.records import SessionRecord, load_json_object
+from gatepass.stores.records import LOADED_JSON, SessionRecord, load_json_object
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
@@ -28,24 +28,20 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
 
 
 _new = tuple.__new__
+_cached = LOADED_JSON.get
 
 
 def row_to_record(row: Sequence[Any]) -> SessionRecord:
     """A row in :data:`SESSION_COLUMNS` order as a record; ``metadata`` and ``data`` come back
-    frozen (and, for the repeated texts of a hot session, from the decode cache)."""
+    frozen, from the decode cache for texts seen before (a hot session's, ``"{}"``)."""
+    metadata = _cached(row[8])
+    if metadata is None:
+        metadata = load_json_object(row[8])
+    data = _cached(row[9])
+    if data is None:
+        data = load_json_object(row[9])
     record: SessionRecord = _new(
         SessionRecord,
-        (
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            bool(row[7]),
-            load_json_object(row[8]),
-            load_json_object(row[9]),
-        ),
+        (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] == 1, metadata, data),
     )
     return record

@@ -18,6 +18,8 @@ from gatepass.stores.records import (
     DUE,
     LIVE,
     MAX_DATA_BYTES,
+    MAX_METADATA_BYTES,
+    FrozenDict,
     SessionRecord,
     TouchSpec,
     check_json,
@@ -83,6 +85,13 @@ class MemoryStore:
                 del self._users[record.user_id]
 
     def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
+        # Stored records are handed out as they are, so they must be deeply immutable; Sessions
+        # builds them so, a direct caller of the store might not.
+        if type(record.metadata) is not FrozenDict or type(record.data) is not FrozenDict:
+            record = record._replace(
+                metadata=check_json(record.metadata, MAX_METADATA_BYTES, "metadata"),
+                data=check_json(record.data, MAX_DATA_BYTES, "data"),
+            )
         with self.lock:
             self._sessions[token_hash] = record
             self._users.setdefault(record.user_id, {})[record.id] = token_hash

@@ -252,12 +252,6 @@ class PostgresStore(_PostgresBase):
 
     # --- the hot path's front of the pool ------------------------------------------------------
 
-    def _borrow(self) -> Any:
-        try:
-            return self._parked.pop()
-        except IndexError:
-            return self.pool.getconn()
-
     def _park(self, conn: Any) -> None:
         """Return a connection after a successful ``get``: parked if there is room, else pooled."""
         now = time.monotonic()
@@ -302,10 +296,14 @@ class PostgresStore(_PostgresBase):
             self.purge_expired(record.created_at)
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        parked = self._parked
         try:
-            conn = self._borrow()
-        except Exception as exc:
-            self._errors.reraise(exc)
+            conn = parked.pop()  # a parked connection, else one from the pool
+        except IndexError:
+            try:
+                conn = self.pool.getconn()
+            except Exception as exc:
+                self._errors.reraise(exc)
         try:
             row = conn.execute(self.sql_get, (token_hash,)).fetchone()  # the hot path
             if row is None:
@@ -323,7 +321,16 @@ class PostgresStore(_PostgresBase):
             if isinstance(exc, Exception):
                 self._errors.reraise(exc)
             raise
-        self._park(conn)
+        if (
+            len(parked) < self._parked_max
+            and conn.pgconn.transaction_status == _IDLE
+            and time.monotonic() < self._unpark_at
+        ):
+            parked.append(conn)  # the common case of _park, inlined
+            if self._closed:  # close() ran meanwhile: do not leave this one behind
+                self._unpark()
+        else:
+            self._park(conn)
         return record
 
     def _touch(

@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import math
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,8 +30,6 @@ TAG_LENGTH = 4
 _SECRET_LENGTH = 43  # len(secrets.token_urlsafe(32))
 TOKEN_LENGTH = TAG_LENGTH + 1 + _SECRET_LENGTH
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-#: The shape of a token in one C-level match: a base64url tag, a dot, 43 ASCII characters.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{4}\.[\x00-\x7f]{43}").fullmatch
 
 MAX_USER_ID = 255
 MAX_METADATA_BYTES = 2048
@@ -51,8 +48,11 @@ class FrozenDict(dict[str, Any]):
     stores share decoded JSON through :func:`load_json_object`'s cache), so a caller that
     mutated ``record.data`` would change the session for everyone without a write, a check or
     a size limit. Every mutator raises ``TypeError`` instead; nested objects and arrays are
-    frozen too (:func:`freeze`). A ``dict`` subclass rather than ``types.MappingProxyType`` so
-    that it still compares equal to a dict, ``json.dumps`` and ``pickle`` it as one, and
+    frozen too (:func:`freeze`). A guard against accidents, not a sandbox: calling ``dict``'s
+    own methods on it (``dict.__setitem__(d, ...)``) still works, as for any Python object.
+
+    A ``dict`` subclass rather than ``types.MappingProxyType`` so that it still compares equal
+    to a dict, ``json.dumps`` and ``pickle`` it as one (a mapping proxy does neither), and
     ``dict(record.data)`` is the usual way to get a mutable copy.
     """
 
@@ -310,16 +310,33 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def parse_token(token: object) -> tuple[bytes, str] | None:
-    """``(sha256, tag)`` of a well-formed token, or None: malformed input never reaches a store.
+def token_tag(token: object) -> str | None:
+    """The tag of a well-formed token, or None: malformed input never reaches a store.
 
     Only the shape and the tag's alphabet are checked (the tag becomes part of a Redis key); the
-    secret part needs no check: any other string simply hashes to nothing stored. One C-level
-    regex match instead of a length check, an index, ``isascii`` and a set test per call.
+    secret part needs no check: any other string simply hashes to nothing stored. Ordered for
+    the hot path: C-level string methods first; ``isalnum`` settles most tags (those without
+    ``-`` or ``_``) before the set test. Measured faster than one compiled regex.
     """
-    if type(token) is not str or _TOKEN_SHAPE(token) is None:
+    if (
+        type(token) is not str
+        or len(token) != TOKEN_LENGTH
+        or token[TAG_LENGTH] != "."
+        or not token.isascii()
+    ):
         return None
-    return sha256(token.encode()).digest(), token[:TAG_LENGTH]
+    tag = token[:TAG_LENGTH]
+    if tag.isalnum() or _TOKEN_CHARS.issuperset(tag):
+        return tag
+    return None
+
+
+def parse_token(token: object) -> tuple[bytes, str] | None:
+    """``(sha256, tag)`` of a well-formed token (see :func:`token_tag`), or None."""
+    tag = token_tag(token)
+    if tag is None or not isinstance(token, str):
+        return None
+    return sha256(token.encode()).digest(), tag
 
 
 def check_user_id(user_id: object) -> str:
@@ -351,9 +368,9 @@ def check_json(value: Mapping[str, Any], limit: int, what: str) -> FrozenDict:
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 #: Decoded, frozen JSON objects keyed by their stored text. Safe to share because they are
 #: deeply immutable; bounded (entries and text length) so it never holds more than a few MB.
-_LOADED: dict[str, FrozenDict] = {"{}": EMPTY}
-_LOADED_MAX_ENTRIES = 1024
-_LOADED_MAX_TEXT = 1024
+LOADED_JSON: dict[str, FrozenDict] = {"{}": EMPTY}
+LOADED_JSON_MAX_ENTRIES = 1024
+LOADED_JSON_MAX_TEXT = 1024
 
 
 def load_json_object(text: object) -> FrozenDict:
@@ -367,16 +384,16 @@ def load_json_object(text: object) -> FrozenDict:
         if isinstance(text, bytes | bytearray | memoryview):
             return load_json_object(bytes(text).decode())
         return freeze(text) if type(text) is dict else EMPTY
-    found = _LOADED.get(text)
+    found = LOADED_JSON.get(text)
     if found is not None:
         return found
     decoded = _scan(text, 0)[0]
     result: FrozenDict = freeze(decoded) if type(decoded) is dict else EMPTY
-    if len(text) <= _LOADED_MAX_TEXT:
-        if len(_LOADED) >= _LOADED_MAX_ENTRIES:
-            _LOADED.clear()  # rare, and safe under threads (unlike evicting while iterating)
-            _LOADED["{}"] = EMPTY
-        _LOADED[text] = result
+    if len(text) <= LOADED_JSON_MAX_TEXT:
+        if len(LOADED_JSON) >= LOADED_JSON_MAX_ENTRIES:
+            LOADED_JSON.clear()  # rare, and safe under threads (unlike evicting while iterating)
+            LOADED_JSON["{}"] = EMPTY
+        LOADED_JSON[text] = result
     return result
 
 

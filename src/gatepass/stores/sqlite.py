@@ -24,7 +24,6 @@ from gatepass.errors import StoreUnavailable
 from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
 from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
 from gatepass.stores.records import (
-    DUE,
     LIVE,
     MAX_DATA_BYTES,
     SessionRecord,
@@ -57,6 +56,7 @@ class SQLiteStore:
         synchronous: str = "NORMAL",
     ) -> None:
         self.path = path
+        self._private = path == ":memory:"
         self.prefix = check_identifier(prefix, "table prefix", allow_empty=True)
         self.busy_timeout = busy_timeout
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
@@ -203,12 +203,25 @@ class SQLiteStore:
             self.purge_expired(record.created_at)
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or self._closed or self.path == ":memory:":
+        # The hot path, kept flat (every Python call is ~2% of a get): this thread's own cursor
+        # (a new cursor per execute costs 0.3 µs) and a try block instead of a ``with`` (free
+        # until something fails). fetchone() of a primary-key lookup steps the statement to its
+        # end, which resets it: the reused cursor holds no read snapshot between calls.
+        cursor: sqlite3.Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None or self._closed:
             with self._errors, self.connection() as conn:
+                if not self._private:
+                    self._local.cursor = conn.cursor()
                 return self._get(conn, token_hash, touch)
-        try:  # the hot path: no context manager, a try block costs nothing until it fails
-            return self._get(conn, token_hash, touch)
+        try:
+            row = cursor.execute(self._sql_get, (token_hash,)).fetchone()
+            if row is None:
+                return None
+            record = row_to_record(row)
+            state = liveness(record, touch)
+            if state == LIVE:
+                return record
+            return self._touch(cursor.connection, token_hash, record, touch) if state else None
         except Exception as exc:
             self._errors.reraise(exc)
 
@@ -222,8 +235,12 @@ class SQLiteStore:
         state = liveness(record, touch)
         if state == LIVE:
             return record
-        if state != DUE:
-            return None
+        return self._touch(conn, token_hash, record, touch) if state else None
+
+    def _touch(
+        self, conn: sqlite3.Connection, token_hash: bytes, record: SessionRecord, touch: TouchSpec
+    ) -> SessionRecord | None:
+        """The due renewal: a compare-and-set UPDATE on ``last_seen_at``."""
         new = touched(record, touch)
         args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
         if conn.execute(self._sql_touch, args).rowcount == 1:
@@ -232,8 +249,8 @@ class SQLiteStore:
         row = conn.execute(self._sql_get, (token_hash,)).fetchone()
         if row is None:
             return None
-        record = row_to_record(row)
-        return record if liveness(record, touch) else None
+        current = row_to_record(row)
+        return current if liveness(current, touch) else None
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None

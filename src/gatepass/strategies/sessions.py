@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from hashlib import sha256
 from typing import Any
 
 from gatepass.errors import ConfigurationError, InvalidToken
@@ -35,6 +36,7 @@ from gatepass.stores.records import (
     routing_tag,
     spec_maker,
     token_for_tag,
+    token_tag,
 )
 
 __all__ = ["AsyncSessions", "SessionRecord", "Sessions"]
@@ -132,10 +134,12 @@ class Sessions(_SessionPolicy):
         The store applies :func:`~gatepass.stores.records.liveness` to what it read and returns
         only a live record, so the decision is made once, where the data is.
         """
-        parsed = parse_token(token)
-        if parsed is None:
+        tag = token_tag(token)  # parse_token without building its tuple
+        if tag is None:
             return None
-        return self.store.session_get(parsed[0], parsed[1], self._spec_at(self.clock()))
+        return self.store.session_get(
+            sha256(token.encode()).digest(), tag, self._spec_at(self.clock())
+        )
 
     def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
         """Replace the token of a live session (login, privilege change); the old one dies.
@@ -207,10 +211,12 @@ class AsyncSessions(_SessionPolicy):
         return token, record
 
     async def get(self, token: str) -> SessionRecord | None:
-        parsed = parse_token(token)
-        if parsed is None:
+        tag = token_tag(token)  # parse_token without building its tuple
+        if tag is None:
             return None
-        return await self.store.session_get(parsed[0], parsed[1], self._spec_at(self.clock()))
+        return await self.store.session_get(
+            sha256(token.encode()).digest(), tag, self._spec_at(self.clock())
+        )
 
     async def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
         old_hash, tag = self._parse_or_raise(token)
