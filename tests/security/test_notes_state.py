@@ -26,7 +26,7 @@ import pytest
 from secnotes_kit import AUD, ISS, FakeClock, dump_store, secret_parts
 
 from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
-from gatepass.errors import InvalidToken, RevokedToken, StoreUnavailable
+from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken, StoreUnavailable
 from gatepass.stores import open_store
 from gatepass.stores.records import routing_tag
 
@@ -106,26 +106,68 @@ def test_session_fixation_a_planted_token_never_becomes_the_victims(store: Any) 
 # --- 5: one state model ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: Sessions.revoke/revoke_all do not reach AccessTokens; the application must also "
-    "call access.revoke_session(record) (docs/access-tokens.md). RefreshTokens.revoke does both.",
-)
-def test_revoking_a_session_directly_ends_its_access_tokens() -> None:
-    """AuthX's failure: revoking a session left its JWTs valid. Through ``RefreshTokens.revoke``
-    gatepass gets this right (tests/strategies/test_refresh.py::test_session_coupling); through
-    ``Sessions.revoke`` alone, in a revocable access-token mode, it does not yet."""
-    store = open_store("memory://")
-    sessions, access, refresh = _hybrid(store, FakeClock())
-    session_token, record = sessions.create("u1")
-    _, access_token = refresh.start("u1", session=record)
-    assert sessions.revoke(session_token)
+def _linked(store: Any, clock: Callable[[], float], mode: str = "denylist") -> tuple[Any, ...]:
+    access = AccessTokens(
+        KeyRing.generate("ES256"),
+        issuer=ISS,
+        audience=AUD,
+        clock=clock,
+        revocation=mode,
+        store=store,
+    )
+    sessions = Sessions(
+        store, idle_timeout=86400, absolute_timeout=86400, clock=clock, access_tokens=access
+    )
+    return sessions, access
+
+
+def test_revoking_a_session_directly_ends_its_access_tokens(store: Any) -> None:
+    """AuthX's failure: revoking a session left its JWTs valid. With ``access_tokens`` linked,
+    ``Sessions.revoke`` (by token, and by public id from a "your devices" page) ends them."""
+    clock = FakeClock()
+    sessions, access = _linked(store, clock)
     try:
-        access.verify(access_token)
-    except RevokedToken:
-        return
-    raise AssertionError("the access token of a revoked session still verifies")
+        session_token, record = sessions.create("u1")
+        stolen = access.issue("u1", session=record)
+        other_token, other = sessions.create("u1")
+        other_access = access.issue("u1", session=other)
+        assert access.verify(stolen)["sid"] == record.id
+        assert sessions.revoke(session_token)
+        with pytest.raises(RevokedToken):
+            access.verify(stolen)  # the attacker's copy of the bearer token is dead too
+        assert access.verify(other_access)["sid"] == other.id  # other devices are untouched
+        assert sessions.revoke(other.id, user_id="u1")
+        with pytest.raises(RevokedToken):
+            access.verify(other_access)
+        assert sessions.get(other_token) is None
+    finally:
+        access.close()
+
+
+def test_log_out_everywhere_else_keeps_only_the_current_devices_tokens(store: Any) -> None:
+    clock = FakeClock()
+    sessions, access = _linked(store, clock)
+    try:
+        current_token, current = sessions.create("u2")
+        _, laptop = sessions.create("u2")
+        current_access = access.issue("u2", session=current)
+        laptop_access = access.issue("u2", session=laptop)
+        assert sessions.revoke_all("u2", except_token=current_token) >= 1
+        with pytest.raises(RevokedToken):
+            access.verify(laptop_access)
+        assert access.verify(current_access)["sub"] == "u2"
+        assert sessions.revoke_all("u2") >= 1  # "freeze account": every token of the user
+        with pytest.raises(RevokedToken):
+            access.verify(current_access)
+    finally:
+        access.close()
+
+
+def test_linking_stateless_access_tokens_is_refused() -> None:
+    """A link that cannot revoke would be a silent lie: refuse it at configuration time."""
+    access = AccessTokens(KeyRing.generate("ES256"), issuer=ISS, audience=AUD)
+    with pytest.raises(ConfigurationError):
+        Sessions(open_store("memory://"), access_tokens=access)
 
 
 # --- 9: race-safe writes --------------------------------------------------------------------------
@@ -539,3 +581,31 @@ def test_sql_stores_purge_dead_sessions_by_themselves(
 
             with psycopg.connect(request.getfixturevalue("postgres_url"), autocommit=True) as c:
                 c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_async_sessions_revoke_their_access_tokens_too() -> None:
+    from gatepass import AsyncAccessTokens, AsyncSessions, open_async_store
+
+    store = open_async_store("memory://")
+    clock = FakeClock()
+    async with AsyncAccessTokens(
+        KeyRing.generate("ES256"),
+        issuer=ISS,
+        audience=AUD,
+        clock=clock,
+        revocation="denylist",
+        store=store,
+    ) as access:
+        sessions = AsyncSessions(store, clock=clock, access_tokens=access)
+        keep_token, keep = await sessions.create("u3")
+        gone_token, gone = await sessions.create("u3")
+        keep_access = await access.issue("u3", session=keep)
+        gone_access = await access.issue("u3", session=gone)
+        await sessions.revoke_all("u3", except_token=keep_token)
+        with pytest.raises(RevokedToken):
+            await access.verify(gone_access)
+        assert (await access.verify(keep_access))["sid"] == keep.id
+        assert await sessions.revoke(keep_token)
+        with pytest.raises(RevokedToken):
+            await access.verify(keep_access)
+        assert await sessions.get(gone_token) is None

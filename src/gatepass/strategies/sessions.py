@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from hashlib import sha256
-from typing import Any
+from typing import Any, TypeVar
 
 from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores.base import AsyncStore, Store
@@ -38,6 +38,7 @@ from gatepass.stores.records import (
     token_for_tag,
     token_tag,
 )
+from gatepass.strategies.access import AccessTokens, AsyncAccessTokens
 
 __all__ = ["AsyncSessions", "SessionRecord", "Sessions"]
 
@@ -103,6 +104,30 @@ class _SessionPolicy:
         return None if parsed is None else parsed[0]
 
 
+_Revoker = TypeVar("_Revoker", AccessTokens, AsyncAccessTokens)
+
+
+def _revocable(access: _Revoker | None) -> _Revoker | None:
+    """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
+
+    One state model (security note "Sessions" 5): with ``access_tokens`` linked, revoking a
+    session also revokes the access tokens that carry its ``sid``, so "log out" means logged out
+    for bearer requests too, not only after the access token's ``exp``.
+    """
+    if access is not None and access.mode == "stateless":
+        raise ConfigurationError(
+            "access tokens in stateless mode cannot be revoked; link AccessTokens with "
+            "revocation='denylist' or 'replicated'"
+        )
+    return access
+
+
+def _other_ids(records: list[SessionRecord], kept: SessionRecord | None) -> list[str]:
+    """Public ids of the sessions ``revoke_all(except_token=...)`` is about to end."""
+    keep_id = None if kept is None else kept.id
+    return [r.id for r in records if r.id != keep_id]
+
+
 class Sessions(_SessionPolicy):
     """Blocking server-side sessions on a store from :func:`gatepass.open_store`.
 
@@ -110,13 +135,34 @@ class Sessions(_SessionPolicy):
     outlives this, however busy. ``touch_interval``: sliding renewal writes at most once per
     interval per session (so ``last_seen_at`` is accurate to within it). Remember-me sessions use
     ``remember_idle_timeout`` / ``remember_absolute_timeout``. ``clock`` returns seconds since the
-    epoch (inject one in tests). Every method raises ``StoreUnavailable`` if the store is down:
-    treat that as "not authenticated, try later", never as "logged in".
+    epoch (inject one in tests). ``access_tokens``: an :class:`AccessTokens` in ``denylist`` or
+    ``replicated`` mode whose tokens die with their session (``revoke``, ``revoke_all``). Every
+    method raises ``StoreUnavailable`` if the store is down: treat that as "not authenticated,
+    try later", never as "logged in".
     """
 
-    def __init__(self, store: Store, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        store: Store,
+        *,
+        idle_timeout: float = 30 * MINUTE,
+        absolute_timeout: float = 12 * HOUR,
+        touch_interval: float = MINUTE,
+        remember_idle_timeout: float = 14 * DAY,
+        remember_absolute_timeout: float = 30 * DAY,
+        clock: Callable[[], float] = time.time,
+        access_tokens: AccessTokens | None = None,
+    ) -> None:
+        super().__init__(
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            touch_interval=touch_interval,
+            remember_idle_timeout=remember_idle_timeout,
+            remember_absolute_timeout=remember_absolute_timeout,
+            clock=clock,
+        )
         self.store = store
+        self.access_tokens = _revocable(access_tokens)
 
     def create(
         self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
@@ -169,20 +215,40 @@ class Sessions(_SessionPolicy):
     def revoke(self, token_or_id: str, *, user_id: str | None = None) -> bool:
         """Revoke by token, or by public ``id`` together with its ``user_id`` ("your devices").
         Returns whether a session was removed. Another user's id never matches."""
+        access = self.access_tokens
         if user_id is not None:
             uid = check_user_id(user_id)
-            return self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            removed = self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            if removed and access is not None:
+                access.revoke_session(str(token_or_id))
+            return removed
         parsed = parse_token(token_or_id)
         if parsed is None:
             return False
-        return self.store.session_revoke(parsed[0], parsed[1])
+        record = self.get(token_or_id) if access is not None else None
+        removed = self.store.session_revoke(parsed[0], parsed[1])
+        if record is not None and access is not None:
+            access.revoke_session(record)
+        return removed
 
     def revoke_all(self, user_id: str, except_token: str | None = None) -> int:
         """Revoke every session of the user (but the one of ``except_token``); effective on the
         very next ``get`` in every process. Returns how many stored records went (this may
-        count expired records that were not purged yet)."""
+        count expired records that were not purged yet). With ``access_tokens`` linked, the
+        user's access tokens go too: all of them, or those of every other session."""
         uid = check_user_id(user_id)
-        return self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+        access = self.access_tokens
+        if access is None:
+            return self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+        if except_token is None:
+            access.revoke_user(uid)
+            return self.store.session_revoke_user(uid, routing_tag(uid), None)
+        kept = self.get(except_token)
+        doomed = _other_ids(self.list(uid), kept)
+        count = self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+        for public_id in doomed:
+            access.revoke_session(public_id)
+        return count
 
     def list(self, user_id: str) -> list[SessionRecord]:
         """The user's live sessions, oldest first, for a "your devices" page."""
@@ -199,9 +265,28 @@ class Sessions(_SessionPolicy):
 class AsyncSessions(_SessionPolicy):
     """The asyncio twin of :class:`Sessions`, on a store from :func:`gatepass.open_async_store`."""
 
-    def __init__(self, store: AsyncStore, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        store: AsyncStore,
+        *,
+        idle_timeout: float = 30 * MINUTE,
+        absolute_timeout: float = 12 * HOUR,
+        touch_interval: float = MINUTE,
+        remember_idle_timeout: float = 14 * DAY,
+        remember_absolute_timeout: float = 30 * DAY,
+        clock: Callable[[], float] = time.time,
+        access_tokens: AsyncAccessTokens | None = None,
+    ) -> None:
+        super().__init__(
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            touch_interval=touch_interval,
+            remember_idle_timeout=remember_idle_timeout,
+            remember_absolute_timeout=remember_absolute_timeout,
+            clock=clock,
+        )
         self.store = store
+        self.access_tokens = _revocable(access_tokens)
 
     async def create(
         self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
@@ -237,17 +322,37 @@ class AsyncSessions(_SessionPolicy):
         return record
 
     async def revoke(self, token_or_id: str, *, user_id: str | None = None) -> bool:
+        access = self.access_tokens
         if user_id is not None:
             uid = check_user_id(user_id)
-            return await self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            removed = await self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            if removed and access is not None:
+                await access.revoke_session(str(token_or_id))
+            return removed
         parsed = parse_token(token_or_id)
         if parsed is None:
             return False
-        return await self.store.session_revoke(parsed[0], parsed[1])
+        record = await self.get(token_or_id) if access is not None else None
+        removed = await self.store.session_revoke(parsed[0], parsed[1])
+        if record is not None and access is not None:
+            await access.revoke_session(record)
+        return removed
 
     async def revoke_all(self, user_id: str, except_token: str | None = None) -> int:
         uid = check_user_id(user_id)
-        return await self.store.session_revoke_user(uid, routing_tag(uid), self._keep(except_token))
+        access = self.access_tokens
+        keep = self._keep(except_token)
+        if access is None:
+            return await self.store.session_revoke_user(uid, routing_tag(uid), keep)
+        if except_token is None:
+            await access.revoke_user(uid)
+            return await self.store.session_revoke_user(uid, routing_tag(uid), None)
+        kept = await self.get(except_token)
+        doomed = _other_ids(await self.list(uid), kept)
+        count = await self.store.session_revoke_user(uid, routing_tag(uid), keep)
+        for public_id in doomed:
+            await access.revoke_session(public_id)
+        return count
 
     async def list(self, user_id: str) -> list[SessionRecord]:
         uid = check_user_id(user_id)
