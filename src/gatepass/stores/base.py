@@ -93,6 +93,7 @@ Session I/O (used by :mod:`gatepass.strategies.sessions`; policy stays in
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -184,6 +185,11 @@ def _classify(exc: BaseException) -> type[StoreError] | None:
     return None
 
 
+# SQLite "no such table", PostgreSQL 'relation "..." does not exist' / UndefinedFunction.
+_MISSING_SCHEMA = re.compile(r"no such table|relation .* does not exist|function .* does not exist")
+_SCHEMA_HINT = " (the schema is missing: call store.setup() once, e.g. at deploy time)"
+
+
 class translate_errors(contextlib.AbstractContextManager[None]):
     """Re-raise driver exceptions as ``StoreUnavailable`` / ``StoreError`` (fail closed).
 
@@ -212,7 +218,9 @@ class translate_errors(contextlib.AbstractContextManager[None]):
         kind = _classify(exc)
         if kind is None:
             return
-        raise kind(f"{self.backend}: {type(exc).__name__}: {str(exc)[:200]}") from exc
+        text = str(exc)[:200]
+        hint = _SCHEMA_HINT if _MISSING_SCHEMA.search(text) else ""
+        raise kind(f"{self.backend}: {type(exc).__name__}: {text}{hint}") from exc
 
     def reraise(self, exc: BaseException) -> NoReturn:
         """Raise what leaving ``with self:`` would raise for ``exc``.
