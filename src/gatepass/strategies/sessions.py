@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from hashlib import sha256
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores.base import AsyncStore, Store
@@ -45,13 +45,37 @@ __all__ = ["AsyncSessions", "SessionRecord", "Sessions"]
 MINUTE = 60.0
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
+StoreT = TypeVar("StoreT", Store, AsyncStore)
+AccessT = TypeVar("AccessT", AccessTokens, AsyncAccessTokens)
 
 
-class _SessionPolicy:
+def _revocable(access: AccessT | None) -> AccessT | None:
+    """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
+
+    One state model (security note "Sessions" 5): with ``access_tokens`` linked, revoking a
+    session also revokes the access tokens that carry its ``sid``, so "log out" means logged out
+    for bearer requests too, not only after the access token's ``exp``.
+    """
+    if access is not None and access.mode == "stateless":
+        raise ConfigurationError(
+            "access tokens in stateless mode cannot be revoked; link AccessTokens with "
+            "revocation='denylist' or 'replicated'"
+        )
+    return access
+
+
+def _other_ids(records: list[SessionRecord], kept: SessionRecord | None) -> list[str]:
+    """Public ids of the sessions ``revoke_all(except_token=...)`` is about to end."""
+    keep_id = None if kept is None else kept.id
+    return [r.id for r in records if r.id != keep_id]
+
+
+class _SessionPolicy(Generic[StoreT, AccessT]):
     """Configuration and every decision; no I/O. Both front-ends inherit it."""
 
     def __init__(
         self,
+        store: StoreT,
         *,
         idle_timeout: float = 30 * MINUTE,
         absolute_timeout: float = 12 * HOUR,
@@ -59,7 +83,10 @@ class _SessionPolicy:
         remember_idle_timeout: float = 14 * DAY,
         remember_absolute_timeout: float = 30 * DAY,
         clock: Callable[[], float] = time.time,
+        access_tokens: AccessT | None = None,
     ) -> None:
+        self.store: StoreT = store
+        self.access_tokens: AccessT | None = _revocable(access_tokens)
         self.lifetimes = Lifetimes(
             idle=float(idle_timeout),
             absolute=float(absolute_timeout),
@@ -104,31 +131,7 @@ class _SessionPolicy:
         return None if parsed is None else parsed[0]
 
 
-_Revoker = TypeVar("_Revoker", AccessTokens, AsyncAccessTokens)
-
-
-def _revocable(access: _Revoker | None) -> _Revoker | None:
-    """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
-
-    One state model (security note "Sessions" 5): with ``access_tokens`` linked, revoking a
-    session also revokes the access tokens that carry its ``sid``, so "log out" means logged out
-    for bearer requests too, not only after the access token's ``exp``.
-    """
-    if access is not None and access.mode == "stateless":
-        raise ConfigurationError(
-            "access tokens in stateless mode cannot be revoked; link AccessTokens with "
-            "revocation='denylist' or 'replicated'"
-        )
-    return access
-
-
-def _other_ids(records: list[SessionRecord], kept: SessionRecord | None) -> list[str]:
-    """Public ids of the sessions ``revoke_all(except_token=...)`` is about to end."""
-    keep_id = None if kept is None else kept.id
-    return [r.id for r in records if r.id != keep_id]
-
-
-class Sessions(_SessionPolicy):
+class Sessions(_SessionPolicy[Store, AccessTokens]):
     """Blocking server-side sessions on a store from :func:`gatepass.open_store`.
 
     ``idle_timeout``: a session unused this long is dead. ``absolute_timeout``: no session
@@ -140,29 +143,6 @@ class Sessions(_SessionPolicy):
     method raises ``StoreUnavailable`` if the store is down: treat that as "not authenticated,
     try later", never as "logged in".
     """
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        idle_timeout: float = 30 * MINUTE,
-        absolute_timeout: float = 12 * HOUR,
-        touch_interval: float = MINUTE,
-        remember_idle_timeout: float = 14 * DAY,
-        remember_absolute_timeout: float = 30 * DAY,
-        clock: Callable[[], float] = time.time,
-        access_tokens: AccessTokens | None = None,
-    ) -> None:
-        super().__init__(
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            touch_interval=touch_interval,
-            remember_idle_timeout=remember_idle_timeout,
-            remember_absolute_timeout=remember_absolute_timeout,
-            clock=clock,
-        )
-        self.store = store
-        self.access_tokens = _revocable(access_tokens)
 
     def create(
         self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
@@ -262,31 +242,8 @@ class Sessions(_SessionPolicy):
         return self.store.purge_expired(self.clock())
 
 
-class AsyncSessions(_SessionPolicy):
+class AsyncSessions(_SessionPolicy[AsyncStore, AsyncAccessTokens]):
     """The asyncio twin of :class:`Sessions`, on a store from :func:`gatepass.open_async_store`."""
-
-    def __init__(
-        self,
-        store: AsyncStore,
-        *,
-        idle_timeout: float = 30 * MINUTE,
-        absolute_timeout: float = 12 * HOUR,
-        touch_interval: float = MINUTE,
-        remember_idle_timeout: float = 14 * DAY,
-        remember_absolute_timeout: float = 30 * DAY,
-        clock: Callable[[], float] = time.time,
-        access_tokens: AsyncAccessTokens | None = None,
-    ) -> None:
-        super().__init__(
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            touch_interval=touch_interval,
-            remember_idle_timeout=remember_idle_timeout,
-            remember_absolute_timeout=remember_absolute_timeout,
-            clock=clock,
-        )
-        self.store = store
-        self.access_tokens = _revocable(access_tokens)
 
     async def create(
         self, user_id: str, *, remember: bool = False, metadata: Mapping[str, Any] | None = None
