@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.records import LOADED_JSON, SessionRecord, load_json_object
+from gatepass.stores.records import (
+    LOADED_JSON,
+    SessionRecord,
+    TouchSpec,
+    liveness,
+    load_json_object,
+    touched,
+)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
@@ -45,3 +52,26 @@ def row_to_record(row: Sequence[Any]) -> SessionRecord:
         (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] == 1, metadata, data),
     )
     return record
+
+
+def cas_touch(
+    conn: Any,
+    sql_touch: str,
+    sql_get: str,
+    *,
+    token_hash: bytes,
+    record: SessionRecord,
+    touch: TouchSpec,
+) -> SessionRecord | None:
+    """The due sliding renewal on a DB-API connection (sqlite3 or psycopg, blocking): a
+    compare-and-set UPDATE on ``last_seen_at``, so a concurrent revoke or rotate always wins."""
+    new = touched(record, touch)
+    args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+    if conn.execute(sql_touch, args).rowcount == 1:
+        return new
+    # Someone else touched, rotated or revoked it meanwhile: report the current state.
+    row = conn.execute(sql_get, (token_hash,)).fetchone()
+    if row is None:
+        return None
+    current = row_to_record(row)
+    return current if liveness(current, touch) else None

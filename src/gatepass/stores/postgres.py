@@ -25,7 +25,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
-from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
+from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier, row_to_record
 from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
 from gatepass.stores.records import (
     DUE,
@@ -336,17 +336,9 @@ class PostgresStore(_PostgresBase):
     def _touch(
         self, conn: Any, token_hash: bytes, record: SessionRecord, touch: TouchSpec
     ) -> SessionRecord | None:
-        """The due renewal: a compare-and-set UPDATE on ``last_seen_at``."""
-        new = touched(record, touch)
-        args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
-        if conn.execute(self.sql_touch, args).rowcount == 1:
-            return new
-        # Someone else touched, rotated or revoked it meanwhile: report the current state.
-        row = conn.execute(self.sql_get, (token_hash,)).fetchone()
-        if row is None:
-            return None
-        current = row_to_record(row)
-        return current if liveness(current, touch) else None
+        return cas_touch(
+            conn, self.sql_touch, self.sql_get, token_hash=token_hash, record=record, touch=touch
+        )
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None

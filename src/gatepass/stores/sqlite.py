@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, TypeVar
 
 from gatepass.errors import StoreUnavailable
-from gatepass.stores._sql import SESSION_COLUMNS, check_identifier, row_to_record
+from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier, row_to_record
 from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
 from gatepass.stores.records import (
     LIVE,
@@ -34,7 +34,6 @@ from gatepass.stores.records import (
     liveness,
     merge_data,
     rotated,
-    touched,
 )
 
 T = TypeVar("T")
@@ -240,17 +239,9 @@ class SQLiteStore:
     def _touch(
         self, conn: sqlite3.Connection, token_hash: bytes, record: SessionRecord, touch: TouchSpec
     ) -> SessionRecord | None:
-        """The due renewal: a compare-and-set UPDATE on ``last_seen_at``."""
-        new = touched(record, touch)
-        args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
-        if conn.execute(self._sql_touch, args).rowcount == 1:
-            return new
-        # Someone else touched, rotated or revoked it meanwhile: report the current state.
-        row = conn.execute(self._sql_get, (token_hash,)).fetchone()
-        if row is None:
-            return None
-        current = row_to_record(row)
-        return current if liveness(current, touch) else None
+        return cas_touch(
+            conn, self._sql_touch, self._sql_get, token_hash=token_hash, record=record, touch=touch
+        )
 
     def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
