@@ -121,7 +121,11 @@ local ttl = tonumber(ARGV[5])
 local left = redis.call('PTTL', KEYS[1])
 if left > ttl then ttl = left end
 redis.call('SET', KEYS[1], v, 'PX', ttl)
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1] .. '|' .. v .. '|' .. ARGV[2])
+local member = ARGV[1] .. '|' .. v .. '|' .. ARGV[2]
+local score = redis.call('ZSCORE', KEYS[2], member)
+if not score or tonumber(score) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[2], ARGV[4], member)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
 redis.call('PUBLISH', ARGV[7], ARGV[1] .. '|' .. ARGV[4] .. '|' .. v .. '|' .. ARGV[2])
 return v

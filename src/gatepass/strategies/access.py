@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from gatepass.errors import ConfigurationError, ExpiredToken, InvalidToken
+from gatepass.errors import ClaimError, ConfigurationError, ExpiredToken, InvalidToken
 from gatepass.stores.revocation_state import Entry
 from gatepass.strategies import revocation as rv
 from gatepass.strategies._access_policy import (
@@ -153,6 +153,11 @@ class _AccessCore:
             now=now,
         )
         check_shape(claims)
+        if self.mode != "stateless" and claims["exp"] - claims["iat"] > self.ttl:
+            # Session and user revocations are kept for ``ttl + leeway`` only: a longer-lived
+            # token (another issuer, or one minted before ttl was lowered) would outlive them
+            # and verify again once they are purged. Fail closed instead.
+            raise ClaimError("access token lifetime exceeds ttl: revocation cannot cover it", "exp")
         return claims
 
     def revocable_claims(

@@ -215,6 +215,10 @@ def fetch_jwks(url: str, *, timeout: float, max_bytes: int = DEFAULT_MAX_BYTES) 
         raise JWKSFetchError(f"malformed JWKS document: {type(exc).__name__}") from None
     if len(keys) == 0:
         raise JWKSFetchError("JWKS document holds no usable key")
+    if any(key.is_private for key in keys):
+        # A JWKS URL is public: an HMAC secret (kty "oct") or a private key served there is
+        # known to anyone who can fetch it, so trusting it would let anyone forge tokens.
+        raise JWKSFetchError("JWKS document publishes secret key material; refused")
     return keys
 
 

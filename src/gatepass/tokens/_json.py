@@ -36,7 +36,18 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_no_constants)
+def _finite_float(text: str) -> float:
+    # ``1e400`` is valid JSON syntax but parses to infinity: an ``exp`` that never comes.
+    value = float(text)
+    if value in (_INF, -_INF):
+        raise ValueError("number out of range")
+    return value
+
+
+_INF = float("inf")
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs, parse_constant=_no_constants, parse_float=_finite_float
+)
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 # ^ the C scanner, without decode()'s regex-based whitespace handling
 _WHITESPACE = " \t\n\r"
