@@ -26,7 +26,13 @@ import pytest
 from secnotes_kit import AUD, ISS, FakeClock, dump_store, secret_parts
 
 from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
-from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken, StoreUnavailable
+from gatepass.errors import (
+    ConfigurationError,
+    InvalidToken,
+    ReusedToken,
+    RevokedToken,
+    StoreUnavailable,
+)
 from gatepass.stores import open_store
 from gatepass.stores.records import routing_tag
 
@@ -609,3 +615,27 @@ async def test_async_sessions_revoke_their_access_tokens_too() -> None:
         with pytest.raises(RevokedToken):
             await access.verify(keep_access)
         assert await sessions.get(gone_token) is None
+
+
+def test_reuse_revokes_the_thiefs_access_token_even_without_a_session(store: Any) -> None:
+    """RFC 9700 reuse detection must contain the theft: the access token the thief got from
+    the stolen refresh token dies with the family, even when no session record anchors it."""
+    clock = FakeClock()
+    access = AccessTokens(
+        KeyRing.generate("ES256"),
+        issuer=ISS,
+        audience=AUD,
+        clock=clock,
+        revocation="denylist",
+        store=store,
+    )
+    refresh = RefreshTokens(store, access, secret=SECRET, clock=clock, grace=0)
+    first, _ = refresh.start("victim")  # no session=
+    clock.advance(10)
+    _, thief_access = refresh.rotate(first)  # the thief uses the stolen token first
+    assert access.verify(thief_access)["sub"] == "victim"
+    clock.advance(10)
+    with pytest.raises(ReusedToken):
+        refresh.rotate(first)  # the victim's client presents it again
+    with pytest.raises(RevokedToken):
+        access.verify(thief_access)

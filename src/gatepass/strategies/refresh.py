@@ -57,6 +57,18 @@ __all__ = ["AsyncRefreshTokens", "RefreshTokens", "ReuseEvent"]
 DAY = 86400.0
 
 
+def access_sid(outcome: Outcome) -> str:
+    """The ``sid`` of a family's access tokens: its session's public id, or else the family id.
+
+    A family started without a session is still one login, so its access tokens carry the family
+    id as ``sid``: when reuse is detected (or the family is revoked) they are revoked with it,
+    and a thief's access token does not outlive the family by up to ``ttl``.
+    """
+    sid = outcome.sid or outcome.family_id
+    assert sid is not None
+    return sid
+
+
 class _RefreshPolicy:
     """Configuration and every decision; no I/O."""
 
@@ -165,7 +177,7 @@ class RefreshTokens(_RefreshPolicy):
         """A new family for ``user_id``: ``(refresh_token, access_token)``."""
         token, family, token_hash, tag = self.plan_start(user_id, session)
         rs.create(self.store, family, token_hash, tag)
-        return token, self.access.issue(user_id, session=family.sid)
+        return token, self.access.issue(user_id, session=family.sid or family.id)
 
     def rotate(self, refresh_token: str) -> tuple[str, str]:
         """The next ``(refresh_token, access_token)``, or ``InvalidToken`` (``ReusedToken``...)."""
@@ -183,7 +195,7 @@ class RefreshTokens(_RefreshPolicy):
             self._contain(outcome, tag)
         self.verdict(outcome)
         assert outcome.user_id is not None
-        return nxt, self.access.issue(outcome.user_id, session=outcome.sid)
+        return nxt, self.access.issue(outcome.user_id, session=access_sid(outcome))
 
     def revoke(self, refresh_token: str) -> bool:
         """Revoke the token's family (logout) and its session; False if the token is unknown."""
@@ -205,11 +217,12 @@ class RefreshTokens(_RefreshPolicy):
                 self.on_reuse(self.event(outcome))
 
     def _end_session(self, outcome: Outcome, tag: str) -> None:
-        if outcome.sid is None or outcome.user_id is None:
+        if outcome.user_id is None:
             return
-        self.store.session_revoke_id(outcome.user_id, outcome.sid, tag)
+        if outcome.sid is not None:
+            self.store.session_revoke_id(outcome.user_id, outcome.sid, tag)
         if self.access.mode != "stateless":
-            self.access.revoke_session(outcome.sid)
+            self.access.revoke_session(access_sid(outcome))
 
 
 class AsyncRefreshTokens(_RefreshPolicy):
@@ -241,7 +254,7 @@ class AsyncRefreshTokens(_RefreshPolicy):
     async def start(self, user_id: str, *, session: object = None) -> tuple[str, str]:
         token, family, token_hash, tag = self.plan_start(user_id, session)
         await rs.create_async(self.store, family, token_hash, tag)
-        return token, await self.access.issue(user_id, session=family.sid)
+        return token, await self.access.issue(user_id, session=family.sid or family.id)
 
     async def rotate(self, refresh_token: str) -> tuple[str, str]:
         nxt, old_hash, new_hash, tag = self.plan_rotate(refresh_token)
@@ -258,7 +271,7 @@ class AsyncRefreshTokens(_RefreshPolicy):
             await self._contain(outcome, tag)
         self.verdict(outcome)
         assert outcome.user_id is not None
-        return nxt, await self.access.issue(outcome.user_id, session=outcome.sid)
+        return nxt, await self.access.issue(outcome.user_id, session=access_sid(outcome))
 
     async def revoke(self, refresh_token: str) -> bool:
         parsed = parse(refresh_token)
@@ -280,8 +293,9 @@ class AsyncRefreshTokens(_RefreshPolicy):
                     await result
 
     async def _end_session(self, outcome: Outcome, tag: str) -> None:
-        if outcome.sid is None or outcome.user_id is None:
+        if outcome.user_id is None:
             return
-        await self.store.session_revoke_id(outcome.user_id, outcome.sid, tag)
+        if outcome.sid is not None:
+            await self.store.session_revoke_id(outcome.user_id, outcome.sid, tag)
         if self.access.mode != "stateless":
-            await self.access.revoke_session(outcome.sid)
+            await self.access.revoke_session(access_sid(outcome))
