@@ -148,3 +148,30 @@ def test_ordinary_float_claims_still_parse() -> None:
     key = Key.generate("ES256")
     token = jws.sign(b'{"sub":"u","exp":1800000060.5}', key)
     assert jwt.verify(token, key, now=NOW)["exp"] == 1800000060.5
+
+
+# --- a token from an issuer whose clock runs fast can be revoked before it becomes valid --------
+
+
+def test_token_not_yet_valid_here_can_still_be_revoked() -> None:
+    now = [NOW]
+    key = Key.generate("ES256")
+    access = AccessTokens(
+        key,
+        issuer="https://i",
+        audience="api",
+        revocation="denylist",
+        store=open_store("memory://"),
+        clock=lambda: now[0],
+    )
+    fast_issuer = AccessTokens(key, issuer="https://i", audience="api", clock=lambda: NOW + 120)
+    token = fast_issuer.issue("u1")
+    with pytest.raises(InvalidToken):
+        access.verify(token)  # issued two minutes in our future: not valid yet
+    access.revoke(token)  # ... but revocable now
+    now[0] = NOW + 180
+    with pytest.raises(RevokedToken):
+        access.verify(token)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(InvalidToken):
+        access.revoke(forged)  # still no junk in the denylist: the signature is checked first

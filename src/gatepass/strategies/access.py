@@ -30,7 +30,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from gatepass.errors import ClaimError, ConfigurationError, ExpiredToken, InvalidToken
+from gatepass.errors import (
+    ClaimError,
+    ConfigurationError,
+    ExpiredToken,
+    InvalidToken,
+    NotYetValid,
+)
 from gatepass.stores.revocation_state import Entry
 from gatepass.strategies import revocation as rv
 from gatepass.strategies._access_policy import (
@@ -165,9 +171,21 @@ class _AccessCore:
     ) -> dict[str, Any]:
         """Verified claims of a token to revoke; ``ExpiredToken`` means "nothing to revoke".
 
-        The signature is verified first so that nobody can fill the denylist with junk.
+        The signature is verified first so that nobody can fill the denylist with junk. A token
+        that only becomes valid later (``nbf``/``iat`` ahead of this process's clock, e.g. from
+        an issuer whose clock runs fast) is verified as of its own start, so it can be revoked
+        before it is ever accepted.
         """
-        return self.check(token, keys, now)
+        try:
+            return self.check(token, keys, now)
+        except NotYetValid:
+            claims = jwt.inspect(token).claims
+            starts = [
+                float(claims[name])
+                for name in ("nbf", "iat")
+                if isinstance(claims.get(name), int | float) and not isinstance(claims[name], bool)
+            ]
+            return self.check(token, keys, max(starts))
 
     def jti_entry(self, claims: Mapping[str, Any]) -> Entry:
         return Entry("jti", claims["jti"], 0, float(claims["exp"]) + self.leeway + 1)
