@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-import gatepass.stores.refresh_state
-import gatepass.stores.revocation_state  # noqa: F401 - registers their DDL before setup()
 from gatepass.stores import open_store
+from gp_testkit import drop_redis_prefix
 
 BACKENDS = ["memory", "sqlite", "redis", "postgres"]
 
@@ -33,18 +32,7 @@ def backend_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
 
 def drop(url: str) -> None:
     if url.startswith("redis"):
-        import redis
-
-        from gatepass.stores.redis import parse_url
-
-        driver, prefix, _ = parse_url(url)
-        client = redis.Redis.from_url(driver)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        drop_redis_prefix(url)
     elif url.startswith("postgresql"):
         import psycopg
 

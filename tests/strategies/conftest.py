@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gatepass.stores import open_async_store, open_store
+from gp_testkit import drop_redis_prefix
 
 BACKENDS = ["memory", "sqlite", "redis", "postgres"]
 PG_SCHEMA = "gp_strategies_test"
@@ -36,18 +37,7 @@ def make_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 def cleanup(url: str) -> None:
     if url.startswith("redis"):
-        import redis
-
-        from gatepass.stores.redis import parse_url
-
-        driver, prefix, _ = parse_url(url)
-        client = redis.Redis.from_url(driver)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        drop_redis_prefix(url)
     elif url.startswith("postgresql"):
         import psycopg
 
@@ -73,9 +63,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Any]:
-    import gatepass.stores.refresh_state
-    import gatepass.stores.revocation_state  # noqa: F401 - registers the DDL before setup()
-
     s = open_store(store_url)
     s.setup()
     yield s
@@ -84,9 +71,6 @@ def store(store_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 async def async_store(store_url: str) -> Any:
-    import gatepass.stores.refresh_state
-    import gatepass.stores.revocation_state  # noqa: F401
-
     s = open_async_store(store_url)
     await s.setup()
     yield s

@@ -205,12 +205,19 @@ def _kid_alg(token: str | bytes) -> tuple[Any, Any]:
     return header.get("kid"), header.get("alg")
 
 
-class AccessTokens:
-    """Issue and verify access tokens; revoke them according to ``revocation`` (sync)."""
+class _AccessFront:
+    """What both front-ends share: one constructor, the pure core, ``mode`` and ``ttl``.
+
+    ``keys``: a :class:`Key`, :class:`KeySet`, :class:`KeyRing`, or the JWKS client of the same
+    flavour (:class:`JWKSClient` for :class:`AccessTokens`, :class:`AsyncJWKSClient` for
+    :class:`AsyncAccessTokens`). Each front-end only says how it builds its revocation state.
+    """
+
+    _client_type: type[JWKSClient] | type[AsyncJWKSClient]
 
     def __init__(
         self,
-        keys: Key | KeySet | KeyRing | JWKSClient,
+        keys: KeySource,
         *,
         issuer: str,
         audience: str,
@@ -222,8 +229,13 @@ class AccessTokens:
         max_silence: float = rv.DEFAULT_MAX_SILENCE,
         poll_interval: float = rv.DEFAULT_POLL_INTERVAL,
     ) -> None:
-        if isinstance(keys, AsyncJWKSClient):
-            raise ConfigurationError("AccessTokens needs a JWKSClient; use AsyncAccessTokens")
+        if isinstance(keys, JWKSClient | AsyncJWKSClient) and not isinstance(
+            keys, self._client_type
+        ):
+            raise ConfigurationError(
+                f"{type(self).__name__} needs a {self._client_type.__name__}, "
+                f"not a {type(keys).__name__}"
+            )
         self._core = _AccessCore(
             keys,
             issuer=issuer,
@@ -236,6 +248,30 @@ class AccessTokens:
         )
         # A fixed Key or KeySet needs no per-call selection (a KeyRing or JWKS client does).
         self._fixed = keys if isinstance(keys, Key | KeySet) else None
+        self._setup_revocations(store, clock, max_silence, poll_interval)
+
+    def _setup_revocations(
+        self, store: Any, clock: Callable[[], float], max_silence: float, poll_interval: float
+    ) -> None:
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> RevocationMode:
+        return self._core.mode
+
+    @property
+    def ttl(self) -> int:
+        return self._core.ttl
+
+
+class AccessTokens(_AccessFront):
+    """Issue and verify access tokens; revoke them according to ``revocation`` (sync)."""
+
+    _client_type = JWKSClient
+
+    def _setup_revocations(
+        self, store: Any, clock: Callable[[], float], max_silence: float, poll_interval: float
+    ) -> None:
         self.revocations: rv.Revocations
         if self._core.mode == "stateless":
             self.revocations = rv.StatelessRevocations()
@@ -245,14 +281,6 @@ class AccessTokens:
             self.revocations = rv.ReplicatedRevocations(
                 store, clock=clock, max_silence=max_silence, poll_interval=poll_interval
             )
-
-    @property
-    def mode(self) -> RevocationMode:
-        return self._core.mode
-
-    @property
-    def ttl(self) -> int:
-        return self._core.ttl
 
     def issue(
         self,
@@ -317,39 +345,18 @@ class AccessTokens:
         return client.get_key(kid if isinstance(kid, str) else None, alg)
 
 
-class AsyncAccessTokens:
+class AsyncAccessTokens(_AccessFront):
     """The asyncio twin of :class:`AccessTokens`: same policy, awaited I/O.
 
     In replicated mode the listener task starts on first use (or ``async with``); ``aclose()``
     (or leaving the ``async with`` block) stops it.
     """
 
-    def __init__(
-        self,
-        keys: Key | KeySet | KeyRing | AsyncJWKSClient,
-        *,
-        issuer: str,
-        audience: str,
-        ttl: int = 900,
-        revocation: str = "stateless",
-        store: Any = None,
-        clock: Callable[[], float] = time.time,
-        leeway: float = 0,
-        max_silence: float = rv.DEFAULT_MAX_SILENCE,
-        poll_interval: float = rv.DEFAULT_POLL_INTERVAL,
+    _client_type = AsyncJWKSClient
+
+    def _setup_revocations(
+        self, store: Any, clock: Callable[[], float], max_silence: float, poll_interval: float
     ) -> None:
-        if isinstance(keys, JWKSClient):
-            raise ConfigurationError("AsyncAccessTokens needs an AsyncJWKSClient")
-        self._core = _AccessCore(
-            keys,
-            issuer=issuer,
-            audience=audience,
-            ttl=ttl,
-            revocation=revocation,
-            store=store,
-            clock=clock,
-            leeway=leeway,
-        )
         self.revocations: rv.AsyncRevocations
         self._replicated: rv.AsyncReplicatedRevocations | None = None
         if self._core.mode == "stateless":
@@ -361,14 +368,6 @@ class AsyncAccessTokens:
                 store, clock=clock, max_silence=max_silence, poll_interval=poll_interval
             )
             self.revocations = self._replicated
-
-    @property
-    def mode(self) -> RevocationMode:
-        return self._core.mode
-
-    @property
-    def ttl(self) -> int:
-        return self._core.ttl
 
     async def start(self) -> None:
         """Start the replicated listener now and wait for its first load (optional)."""
@@ -387,7 +386,7 @@ class AsyncAccessTokens:
 
     async def verify(self, token: str | bytes) -> dict[str, Any]:
         now = self._core.clock()
-        claims = self._core.check(token, await self._keys_for(token), now)
+        claims = self._core.check(token, self._fixed or await self._keys_for(token), now)
         await self.revocations.check(claims, now)
         return claims
 

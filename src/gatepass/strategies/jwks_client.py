@@ -225,14 +225,8 @@ def fetch_jwks(url: str, *, timeout: float, max_bytes: int = DEFAULT_MAX_BYTES) 
 # --- the clients ---------------------------------------------------------------------------------
 
 
-class JWKSClient:
-    """Fetches, caches and selects verification keys from a remote JWKS (sync).
-
-    >>> client = JWKSClient("https://issuer.example/.well-known/jwks.json")   # doctest: +SKIP
-    >>> claims = jwt.verify(token, client.key_for(token), audience="api")   # doctest: +SKIP
-
-    Or hand the client to :class:`~gatepass.strategies.access.AccessTokens` as its ``keys``.
-    """
+class _JWKSClientConfig:
+    """The constructor both clients share; each makes its own kind of lock."""
 
     def __init__(
         self,
@@ -251,8 +245,24 @@ class JWKSClient:
         self.max_bytes = max_bytes
         self._clock = clock
         self._policy = JWKSCachePolicy(max_age=max_age, cooldown=cooldown)
-        self._lock = threading.Lock()
         self.fetches = 0  # attempts made, for monitoring and tests
+        self._make_lock()
+
+    def _make_lock(self) -> None:
+        raise NotImplementedError
+
+
+class JWKSClient(_JWKSClientConfig):
+    """Fetches, caches and selects verification keys from a remote JWKS (sync).
+
+    >>> client = JWKSClient("https://issuer.example/.well-known/jwks.json")   # doctest: +SKIP
+    >>> claims = jwt.verify(token, client.key_for(token), audience="api")   # doctest: +SKIP
+
+    Or hand the client to :class:`~gatepass.strategies.access.AccessTokens` as its ``keys``.
+    """
+
+    def _make_lock(self) -> None:
+        self._lock = threading.Lock()
 
     def keyset(self) -> KeySet:
         """The current key set, fetching first if there is none or it is stale."""
@@ -297,28 +307,11 @@ class JWKSClient:
         self._policy.record_success(keys, self._clock())
 
 
-class AsyncJWKSClient:
+class AsyncJWKSClient(_JWKSClientConfig):
     """The asyncio twin of :class:`JWKSClient`: same policy, the fetch runs in a worker thread."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_age: float = DEFAULT_MAX_AGE,
-        cooldown: float = DEFAULT_COOLDOWN,
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if timeout <= 0 or max_age <= 0 or cooldown < 0 or max_bytes <= 0:
-            raise ConfigurationError("timeout, max_age and max_bytes must be positive")
-        self.url = check_jwks_url(url)
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-        self._clock = clock
-        self._policy = JWKSCachePolicy(max_age=max_age, cooldown=cooldown)
+    def _make_lock(self) -> None:
         self._lock = asyncio.Lock()
-        self.fetches = 0
 
     async def keyset(self) -> KeySet:
         await self._maybe_fetch(unknown_kid=False)

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from gatepass.errors import (
     ConfigurationError,
@@ -57,6 +57,9 @@ __all__ = ["AsyncRefreshTokens", "RefreshTokens", "ReuseEvent"]
 DAY = 86400.0
 
 
+AccessT = TypeVar("AccessT", AccessTokens, AsyncAccessTokens)
+
+
 def access_sid(outcome: Outcome) -> str:
     """The ``sid`` of a family's access tokens: its session's public id, or else the family id.
 
@@ -69,18 +72,25 @@ def access_sid(outcome: Outcome) -> str:
     return sid
 
 
-class _RefreshPolicy:
-    """Configuration and every decision; no I/O."""
+class _RefreshPolicy(Generic[AccessT]):
+    """Configuration and every decision; no I/O. Both front-ends share this constructor;
+    ``on_reuse`` may return an awaitable in the async one (it is awaited)."""
 
     def __init__(
         self,
+        store: Any,
+        access_tokens: AccessT,
         *,
-        idle_timeout: float,
-        absolute_timeout: float,
-        grace: float,
-        secret: bytes | None,
-        clock: Callable[[], float],
+        idle_timeout: float = 14 * DAY,
+        absolute_timeout: float = 30 * DAY,
+        grace: float = 5.0,
+        secret: bytes | None = None,
+        on_reuse: Callable[[ReuseEvent], object] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.store = store
+        self.access: AccessT = access_tokens
+        self.on_reuse = on_reuse
         if not idle_timeout > 0 or not absolute_timeout > 0:
             raise ConfigurationError("refresh idle and absolute timeouts must be positive")
         if idle_timeout > absolute_timeout:
@@ -147,31 +157,8 @@ class _RefreshPolicy:
         )
 
 
-class RefreshTokens(_RefreshPolicy):
+class RefreshTokens(_RefreshPolicy[AccessTokens]):
     """Blocking front-end. ``access_tokens`` mints the access token of each pair."""
-
-    def __init__(
-        self,
-        store: Any,
-        access_tokens: AccessTokens,
-        *,
-        idle_timeout: float = 14 * DAY,
-        absolute_timeout: float = 30 * DAY,
-        grace: float = 5.0,
-        secret: bytes | None = None,
-        on_reuse: Callable[[ReuseEvent], object] | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            grace=grace,
-            secret=secret,
-            clock=clock,
-        )
-        self.store = store
-        self.access = access_tokens
-        self.on_reuse = on_reuse
 
     def start(self, user_id: str, *, session: object = None) -> tuple[str, str]:
         """A new family for ``user_id``: ``(refresh_token, access_token)``."""
@@ -225,31 +212,8 @@ class RefreshTokens(_RefreshPolicy):
             self.access.revoke_session(access_sid(outcome))
 
 
-class AsyncRefreshTokens(_RefreshPolicy):
+class AsyncRefreshTokens(_RefreshPolicy[AsyncAccessTokens]):
     """The asyncio twin; ``on_reuse`` may be a plain function or a coroutine function."""
-
-    def __init__(
-        self,
-        store: Any,
-        access_tokens: AsyncAccessTokens,
-        *,
-        idle_timeout: float = 14 * DAY,
-        absolute_timeout: float = 30 * DAY,
-        grace: float = 5.0,
-        secret: bytes | None = None,
-        on_reuse: Callable[[ReuseEvent], object | Awaitable[object]] | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(
-            idle_timeout=idle_timeout,
-            absolute_timeout=absolute_timeout,
-            grace=grace,
-            secret=secret,
-            clock=clock,
-        )
-        self.store = store
-        self.access = access_tokens
-        self.on_reuse = on_reuse
 
     async def start(self, user_id: str, *, session: object = None) -> tuple[str, str]:
         token, family, token_hash, tag = self.plan_start(user_id, session)
