@@ -6,9 +6,12 @@ unavoidable; a bare dict lookup of the raw token is printed for reference); SQLi
 own primary-key SELECT (same SQL) on a connection with the same settings, ``conn.execute(...)``;
 Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = the store's own prepared
 primary-key SELECT (same SQL) on a held connection, no pool. References printed beside them:
-SQLite with ``sha256(token)`` added, PostgreSQL with the jsonb columns decoded by psycopg.
-Also: ``get`` over 2,000 sessions with distinct metadata in turn (SQL backends: their decoded-JSON
-cache misses), round trips per ``get`` (counted on the client and, for Redis, with
+SQLite with ``sha256(token)`` added, PostgreSQL with the jsonb columns decoded by psycopg. Every
+floor that hashes uses the SHA-256 gatepass uses (the fastest this interpreter has; hashlib's
+OpenSSL one is timed beside it).
+Also: ``get`` followed by a read of ``record.metadata`` (the SQL stores decode it lazily), ``get``
+over 2,000 sessions with distinct metadata in turn (SQL backends: their decoded-JSON cache
+misses), round trips per ``get`` (counted on the client and, for Redis, with
 ``INFO commandstats``), ``get`` cost with few vs many sessions stored, bytes per session, and
 ``revoke_all`` of a user with 10,000 sessions.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import itertools
 import json
 import os
@@ -31,14 +35,20 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from gatepass import Sessions
 from gatepass.stores import open_store
 from gatepass.stores._sql import SESSION_COLUMNS
-from gatepass.stores.records import Lifetimes, hash_token, new_record, new_token, routing_tag
+from gatepass.stores.records import (
+    Lifetimes,
+    hash_token,
+    new_record,
+    new_token,
+    routing_tag,
+    sha256,
+)
 
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -57,11 +67,13 @@ def per_op(fn: Callable[[], object], n: int) -> float:
 
 def compare(
     pairs: dict[str, Callable[[], object]], n: int, rounds: int
-) -> dict[str, tuple[float, float]]:
-    """(best, median) µs/op of each callable over ``rounds`` interleaved rounds of ``n`` calls.
+) -> dict[str, tuple[float, float, float]]:
+    """``(best, median, median ratio)`` of each callable over ``rounds`` interleaved rounds of ``n``
+    calls; the ratio is to ``pairs["floor"]`` *in the same round* (when present).
 
-    On a shared machine the best round is the better estimate of the intrinsic cost; the median
-    shows how noisy the run was.
+    On a shared machine the best round is the better estimate of the intrinsic cost and the median
+    shows how noisy the run was; the median of per-round ratios is the steadiest ratio, because a
+    slow spell affects the floor and gatepass of one round alike.
     """
     samples: dict[str, list[float]] = {name: [] for name in pairs}
     for fn in pairs.values():
@@ -69,7 +81,12 @@ def compare(
     for _ in range(rounds):
         for name, fn in pairs.items():
             samples[name].append(per_op(fn, n))
-    return {name: (min(v), statistics.median(v)) for name, v in samples.items()}
+    floor = samples.get("floor")
+    out = {}
+    for name, v in samples.items():
+        ratio = statistics.median(x / f for x, f in zip(v, floor, strict=True)) if floor else 1.0
+        out[name] = (min(v), statistics.median(v), ratio)
+    return out
 
 
 def make_sessions(
@@ -144,7 +161,7 @@ def floor_for(
     if kind == "memory":  # the least a store that keeps only SHA-256 hashes can do
         hashed = {h: record}
         hashed.update({secrets.token_bytes(32): record for _ in range(1000)})
-        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None
+        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None  # as gatepass
     if kind == "memory-dict":  # reference only: a store keeping raw tokens (gatepass never does)
         table = {token: record}
         table.update({secrets.token_urlsafe(32): record for _ in range(1000)})
@@ -192,13 +209,21 @@ REFERENCES = {
 }
 
 
+def read_metadata(record: Any) -> object:
+    """What an app that shows the device on every request does: read ``record.metadata``."""
+    return record.metadata["ua"]
+
+
 def cold_pairs(
     store: Any, sessions: Sessions, items: list[tuple[str, bytes, Any, str]]
 ) -> tuple[dict[str, Callable[[], object]], Callable[[], None]]:
     """``get`` over many sessions with distinct metadata in turn, beside the same raw lookups."""
     tokens = itertools.cycle([t for t, _, _, _ in items])
     hashes = itertools.cycle([h for _, h, _, _ in items])
-    pairs: dict[str, Callable[[], object]] = {"gatepass": lambda: sessions.get(next(tokens))}
+    pairs: dict[str, Callable[[], object]] = {
+        "gatepass": lambda: sessions.get(next(tokens)),
+        "gatepass+metadata": lambda: read_metadata(sessions.get(next(tokens))),
+    }
     if store.kind == "sqlite":
         conn = store.connect()
         sql = store._sql_get
@@ -373,7 +398,11 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         )
         floor, floor_close = floor_for(store, token, record)
         n, rounds = args.ops[backend], args.rounds
-        pairs = {"floor": floor, "gatepass": lambda: sessions.get(token)}
+        pairs = {
+            "floor": floor,
+            "gatepass": lambda: sessions.get(token),
+            "gatepass+metadata": lambda: read_metadata(sessions.get(token)),
+        }
         closers = [floor_close]
         if backend in REFERENCES:
             ref, ref_close = floor_for(store, token, record, REFERENCES[backend])
@@ -418,6 +447,25 @@ def bench_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict
         store.close()
 
 
+def print_rows(backend: str, m: dict[str, tuple[float, float, float]]) -> None:
+    fb, fm, _ = m["floor"]
+    gb, gm, gr = m["gatepass"]
+    print(
+        f"{backend:<9} floor {fb:8.2f} ({fm:8.2f})  get {gb:8.2f} ({gm:8.2f})  "
+        f"ratio {gb / fb:5.2f} ({gr:5.2f})"
+    )
+    for name, (rb, rm, rr) in m.items():
+        if name in {"floor", "gatepass"}:
+            continue
+        if name.startswith("gatepass"):
+            print(f"{'':<9} {name:<25} {rb:8.2f} ({rm:8.2f})  ratio {rb / fb:5.2f} ({rr:5.2f})")
+        else:
+            print(
+                f"{'':<9} reference {name:<15} {rb:8.2f} ({rm:8.2f})  "
+                f"get/reference {gb / rb:5.2f} ({gr / rr:5.2f})"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -444,34 +492,32 @@ def main() -> None:
                 print(f"{backend}: SKIPPED ({type(exc).__name__}: {exc})")
     print()
     print(
-        "µs per get of a live session, best of the rounds (median in brackets); ratio = get/floor"
+        "µs per get of a live session: best of the rounds (median in brackets); ratio = best "
+        "get / best floor (median of the per-round ratios in brackets)"
     )
     for label, which in (("1 session stored", "small"), (f"+{args.sessions:,} stored", "large")):
         print(f"-- {label}")
         for r in results:
-            m = r[which]
-            (fb, fm), (gb, gm) = m["floor"], m["gatepass"]
-            print(
-                f"{r['backend']:<9} floor {fb:8.2f} ({fm:8.2f})  get {gb:8.2f} ({gm:8.2f})  "
-                f"ratio {gb / fb:5.2f} ({gm / fm:5.2f})"
-            )
-            for name in m:
-                if name in {"floor", "gatepass"}:
-                    continue
-                rb, rm = m[name]
-                print(
-                    f"{'':<9} reference {name:<15} {rb:8.2f} ({rm:8.2f})  "
-                    f"get/reference {gb / rb:5.2f} ({gm / rm:5.2f})"
-                )
-    print("-- 2,000 sessions with distinct metadata, in turn (decoded-JSON cache misses)")
+            print_rows(r["backend"], r[which])
+    print(
+        "-- 2,000 sessions with distinct metadata, in turn (the decoded-JSON cache misses); "
+        "'+metadata' also reads record.metadata"
+    )
     for r in results:
-        if r["cold"] is None:
-            continue
-        (fb, fm), (gb, gm) = r["cold"]["floor"], r["cold"]["gatepass"]
-        print(
-            f"{r['backend']:<9} floor {fb:8.2f} ({fm:8.2f})  get {gb:8.2f} ({gm:8.2f})  "
-            f"ratio {gb / fb:5.2f} ({gm / fm:5.2f})"
-        )
+        if r["cold"] is not None:
+            print_rows(r["backend"], r["cold"])
+    hashed = compare(
+        {
+            "hashlib": lambda: hashlib.sha256(b"x" * 48).digest(),
+            "built-in": lambda: sha256(b"x" * 48).digest(),
+        },
+        20000,
+        args.rounds,
+    )
+    print(
+        f"sha256 of a token alone: hashlib (OpenSSL) {hashed['hashlib'][0]:.2f} µs, the "
+        f"built-in one gatepass uses {hashed['built-in'][0]:.2f} µs (every floor above uses it)"
+    )
     print()
     for r in results:
         print(f"{r['backend']:<9} round trips: {r['trips']}")

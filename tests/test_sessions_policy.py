@@ -6,9 +6,11 @@ Backend behaviour is in tests/stores/ (the conformance suite); this file needs n
 from __future__ import annotations
 
 import hashlib
+import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +88,35 @@ def test_token_format_entropy_and_hashing() -> None:
         assert parse_token(bad) is None
     # The secret part is not checked: whatever it holds only hashes to something never stored.
     assert parse_token("AAAA." + "+" * 43) is not None
+
+
+def test_the_token_hash_is_sha256_whichever_implementation_serves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hot path hashes with CPython's built-in SHA-256 when it has one (OpenSSL's costs
+    several times more per call there); the digest must be SHA-256's, byte for byte, and an
+    interpreter without the module, or with a wrong one, falls back to hashlib's."""
+    from gatepass.stores import records
+
+    for size in (0, 1, 48, 55, 56, 64, 1000):
+        data = secrets.token_bytes(size)
+        assert records.sha256(data).digest() == hashlib.sha256(data).digest()
+    assert records.sha256(b"abc").hexdigest() == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+
+    class Broken:
+        @staticmethod
+        def sha256(data: bytes) -> Any:
+            return hashlib.md5(data)  # answers, but wrongly: must never be trusted
+
+    def no_builtin(name: str) -> Any:
+        if name == "_sha2":
+            raise ImportError(name)
+        return Broken
+
+    monkeypatch.setattr(records.importlib, "import_module", no_builtin)
+    assert records._fastest_sha256() is hashlib.sha256
 
 
 def test_public_id_is_independent_of_the_token() -> None:

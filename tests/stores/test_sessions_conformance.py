@@ -95,6 +95,13 @@ async def test_unknown_and_malformed_tokens(harness: Harness) -> None:
     token, _ = await h.create("alice")
     for junk in ["", "x", token[:-1], token + "A", token[:5] + "!" * 43, "a" * 100_000, None, 42]:
         assert await h.get(junk) is None
+    # Exactly a token's length: the hot path hashes these, so the tag a Redis key is built from
+    # must still be refused (hash-tag braces, key separators, non-ASCII, lone surrogates).
+    secret = token[4:]
+    for tag in ["{}{}", "a}:{", "ab:c", "*?[]", "é" * 4, "\ud800" * 4, "AB C"]:
+        assert await h.get(tag + secret) is None
+    assert await h.get("\ud800" * len(token)) is None and await h.get("é" * len(token)) is None
+    assert await h.get(token.replace(".", "!", 1)) is None
     other = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     assert await h.get(other) is None
     with pytest.raises(InvalidToken):

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from gp_session_harness import Harness
 
-from gatepass.stores.records import EMPTY, FrozenDict, FrozenList, load_json_object
+from gatepass.errors import StoreError
+from gatepass.stores.records import EMPTY, LOADED_JSON, FrozenDict, FrozenList, load_json_object
 
 METADATA = {"ua": "Firefox on Linux", "ip": "192.0.2.1", "tags": ["a", {"b": [1]}]}
 DATA = {"theme": "dark", "cart": [1, 2], "nested": {"a": []}}
@@ -100,3 +101,66 @@ def test_frozen_json_helpers() -> None:
     with pytest.raises(TypeError):
         first["ua"] = "evil"
     assert load_json_object(text)["ua"] == "Firefox on Linux"
+
+
+async def test_records_look_the_same_whatever_the_backend_holds(harness: Harness) -> None:
+    """SQL stores build records straight from their rows (``remember`` as SQLite's 0/1, the JSON
+    columns as text, decoded when read). Every view a caller has must show the decoded values,
+    and such a record must equal the one ``create`` returned, cache or no cache."""
+    h = harness
+    token, created = await h.create("alice", remember=True, metadata=METADATA)
+    updated = await h.update(token, DATA)
+    LOADED_JSON.clear()  # nothing decoded yet: the read below misses the cache
+    LOADED_JSON["{}"] = EMPTY
+    got = await h.get(token)
+    assert got is not None
+    expected = created._replace(data=updated.data)
+    assert got == expected and expected == got and (got != expected) is False
+    assert tuple(got) == tuple(expected) and list(got) == list(expected)
+    assert got.remember is True and got[7] is True and got[8] == METADATA and got[-1] == DATA
+    *_, remember, metadata, data = got  # unpacking, as with any NamedTuple
+    assert (remember, metadata, data) == (True, METADATA, DATA)
+    assert type(metadata) is FrozenDict and type(data["cart"]) is FrozenList
+    assert got._asdict() == expected._asdict() and got._asdict()["metadata"] == METADATA
+    assert got._replace(user_id="bob").metadata == METADATA
+    assert "'ua': 'Firefox on Linux'" in repr(got) and '"ua"' not in repr(got)  # decoded
+    assert pickle.loads(pickle.dumps(got)) == got and got[1:3] == ("alice", created.created_at)
+    assert METADATA in got and got.index(DATA) == 9 and got.count(True) >= 1
+    assert got != created and got != tuple(created)  # created has no data yet
+    with pytest.raises(TypeError):
+        hash(got)
+
+
+async def test_a_damaged_json_column_is_a_store_error_not_a_crash(harness: Harness) -> None:
+    """A row whose metadata is not JSON (damaged by hand or by disk): the session itself is still
+    live, and reading the damaged field raises the documented ``StoreError``."""
+    h = harness
+    if h.store.kind not in {"sqlite", "postgres"}:
+        pytest.skip("only the SQL stores keep JSON text in a column")
+    token, _ = await h.create("alice", metadata={"ua": "Firefox"})
+    table = h.store.table("sessions")
+    damage = f"UPDATE {table} SET metadata = 'not json' WHERE user_id = 'alice'"
+    if h.store.kind == "postgres":  # jsonb refuses invalid text: damage the type instead
+        damage = f"UPDATE {table} SET metadata = '\"a string\"'::jsonb WHERE user_id = 'alice'"
+    await _execute(h, damage)
+    got = await h.get(token)
+    assert got is not None and got.user_id == "alice"
+    if h.store.kind == "postgres":
+        assert got.metadata == {}  # valid JSON that is not an object reads as empty
+    else:
+        with pytest.raises(StoreError, match="not valid JSON"):
+            _ = got.metadata
+    assert got.data == {}
+
+
+async def _execute(h: Harness, sql: str) -> None:
+    store = h.store
+    if store.kind == "sqlite":
+        with getattr(store, "sync", store).connection() as conn:
+            conn.execute(sql)
+    elif h.mode == "async":
+        async with store.connection() as conn:
+            await conn.execute(sql)
+    else:
+        with store.connection() as conn:
+            conn.execute(sql)

@@ -144,6 +144,22 @@ def test_sqlite_reused_cursor_holds_no_snapshot(tmp_path: Path) -> None:
         sessions.get(token)
 
 
+def test_sqlite_close_reaches_every_threads_cursor(tmp_path: Path) -> None:
+    """The hot path has no closed check of its own: a worker thread whose cursor was cached before
+    ``close()`` must still get ``StoreUnavailable``, not a driver error or a record."""
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    store.setup()
+    sessions = Sessions(store, **OPTIONS)
+    token, _ = sessions.create("alice")
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        assert worker.submit(sessions.get, token).result() is not None  # caches its cursor
+        store.close()
+        with pytest.raises(StoreUnavailable, match="closed"):
+            worker.submit(sessions.get, token).result()
+        with pytest.raises(StoreUnavailable, match="closed"):
+            worker.submit(sessions.get, "AAAA." + "A" * 43).result()
+
+
 # --- Redis ---------------------------------------------------------------------------------------
 
 

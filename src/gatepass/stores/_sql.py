@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.records import (
-    LOADED_JSON,
-    SessionRecord,
-    TouchSpec,
-    liveness,
-    load_json_object,
-    touched,
-)
+from gatepass.stores.records import SessionRecord, TouchSpec, from_row, liveness, touched
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
@@ -34,24 +26,8 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
     return value
 
 
-_new = tuple.__new__
-_cached = LOADED_JSON.get
-
-
-def row_to_record(row: Sequence[Any]) -> SessionRecord:
-    """A row in :data:`SESSION_COLUMNS` order as a record; ``metadata`` and ``data`` come back
-    frozen, from the decode cache for texts seen before (a hot session's, ``"{}"``)."""
-    metadata = _cached(row[8])
-    if metadata is None:
-        metadata = load_json_object(row[8])
-    data = _cached(row[9])
-    if data is None:
-        data = load_json_object(row[9])
-    record: SessionRecord = _new(
-        SessionRecord,
-        (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] == 1, metadata, data),
-    )
-    return record
+#: A row in :data:`SESSION_COLUMNS` order as a record (see :data:`records.from_row`).
+row_to_record = from_row
 
 
 def cas_touch(

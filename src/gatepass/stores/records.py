@@ -13,16 +13,17 @@ one Redis Cluster slot. Stores keep only ``sha256(token)``.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import importlib
 import json
 import math
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from hashlib import sha256
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn, Protocol
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, StoreError
 
 JSONDict = dict[str, Any]
 
@@ -117,18 +118,8 @@ def freeze(value: Any) -> Any:
     return value
 
 
-class SessionRecord(NamedTuple):
-    """One server-side session as stored; the token itself is never part of it.
-
-    ``id`` is a random public identifier for "your devices" pages: showing or logging it
-    reveals nothing about the token. ``expires_at`` is the current idle deadline (never later
-    than ``absolute_expires_at``); all times are seconds since the epoch of the sessions' clock.
-    A snapshot, immutable all the way down: ``metadata`` and ``data`` are :class:`FrozenDict`
-    (changing them raises ``TypeError``); change a session through :class:`gatepass.Sessions`
-    (``record._replace`` makes a modified copy that is never written back). A ``NamedTuple``
-    rather than a frozen dataclass because it is built on every ``get`` and costs a fifth as
-    much to construct.
-    """
+class _Columns(NamedTuple):
+    """The stored fields of a session, in the column order of every SQL ``SELECT``."""
 
     id: str
     user_id: str
@@ -140,6 +131,113 @@ class SessionRecord(NamedTuple):
     remember: bool = False
     metadata: Mapping[str, Any] = EMPTY
     data: Mapping[str, Any] = EMPTY
+
+
+_REMEMBER = 7
+
+
+class SessionRecord(_Columns):
+    """One server-side session as stored; the token itself is never part of it.
+
+    ``id`` is a random public identifier for "your devices" pages: showing or logging it
+    reveals nothing about the token. ``expires_at`` is the current idle deadline (never later
+    than ``absolute_expires_at``); all times are seconds since the epoch of the sessions' clock.
+    A snapshot, immutable all the way down: ``metadata`` and ``data`` are :class:`FrozenDict`
+    (changing them raises ``TypeError``); change a session through :class:`gatepass.Sessions`
+    (``record._replace`` makes a modified copy that is never written back).
+
+    A ``NamedTuple`` (built on every ``get``: a fifth of a frozen dataclass's cost) that the SQL
+    stores build straight from their row, one C call (:data:`from_row`): ``remember`` may then be
+    held as SQLite's ``0``/``1`` and ``metadata`` / ``data`` as their stored JSON text, which
+    is decoded (through the shared cache of :func:`load_json_object`) only when read. Most
+    requests read ``user_id`` and never the device metadata, so a ``get`` of a session whose
+    JSON is not in the cache no longer pays for a decode it does not use. Everything a caller
+    can observe is the decoded value: the attributes, iteration and unpacking, indexing, ``in``,
+    ``count``/``index``, ``==``, ``repr``, ``_asdict``, ``_replace``, pickling and copying.
+    """
+
+    __slots__ = ()
+
+    #: The stored slots as the backend left them (C-level getters, as fast as any field).
+    _slot_remember: Any = _Columns.remember
+    _slot_metadata: Any = _Columns.metadata
+    _slot_data: Any = _Columns.data
+
+    @property
+    def remember(self) -> bool:
+        return bool(self._slot_remember)  # True, or SQLite's 1
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        value = self._slot_metadata
+        if type(value) is FrozenDict:
+            return value
+        found = _cached(value) if type(value) is str else None  # the common case, inlined
+        return _decoded(value) if found is None else found
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        value = self._slot_data
+        if type(value) is FrozenDict:
+            return value
+        found = _cached(value) if type(value) is str else None
+        return _decoded(value) if found is None else found
+
+    def __iter__(self) -> Iterator[Any]:
+        stored = tuple.__iter__(self)
+        for _ in range(_REMEMBER):
+            yield next(stored)
+        yield self.remember
+        yield self.metadata
+        yield self.data
+
+    def __getitem__(self, index: Any) -> Any:
+        return tuple(self)[index]
+
+    def __contains__(self, value: object) -> bool:
+        return value in tuple(self)
+
+    def count(self, value: Any) -> int:
+        return tuple(self).count(value)
+
+    def index(self, value: Any, *bounds: Any) -> int:
+        return tuple(self).index(value, *bounds)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # holds mappings: unhashable, as before
+
+    def __repr__(self) -> str:
+        pairs = zip(self._fields, self, strict=True)
+        fields = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"SessionRecord({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SessionRecord._make, (tuple(self),))
+
+    def __copy__(self) -> SessionRecord:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionRecord:
+        return self
+
+
+def _decoded(value: object) -> Mapping[str, Any]:
+    if type(value) is str or isinstance(value, bytes | bytearray | memoryview):
+        return load_json_object(value)
+    return value if isinstance(value, Mapping) else EMPTY
+
+
+#: A row in :data:`gatepass.stores._sql.SESSION_COLUMNS` order as a record, with no Python in
+#: between (``tuple.__new__`` bound by a C ``partial``): the SQL stores' hot path.
+from_row: Callable[[Sequence[Any]], SessionRecord] = functools.partial(tuple.__new__, SessionRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +274,18 @@ NOW, TOUCH_BEFORE, IDLE, IDLE_REMEMBER, ABSOLUTE, ABSOLUTE_REMEMBER = range(6)
 
 
 def touch_spec(lifetimes: Lifetimes, now: float) -> TouchSpec:
-    return spec_maker(lifetimes)(now)
+    return spec_maker(lifetimes, lambda: now)()
 
 
-def spec_maker(lifetimes: Lifetimes) -> Callable[[float], TouchSpec]:
-    """``touch_spec`` for one configuration, with everything but the time read once."""
+def spec_maker(lifetimes: Lifetimes, clock: Callable[[], float]) -> Callable[[], TouchSpec]:
+    """``touch_spec`` at ``clock()``, for one configuration: everything but the time is read
+    once, so the hot path makes one call (a closure building a plain tuple) per ``get``."""
     interval = lifetimes.touch_interval
     idle, idle_remember = lifetimes.idle, lifetimes.idle_remember
     absolute, absolute_remember = lifetimes.absolute, lifetimes.absolute_remember
 
-    def make(now: float) -> TouchSpec:
+    def make() -> TouchSpec:
+        now = clock()
         return (now, now - interval, idle, idle_remember, absolute, absolute_remember)
 
     return make
@@ -213,7 +313,7 @@ def liveness(record: SessionRecord, spec: TouchSpec) -> int:
     session causes at most one write per ``touch_interval``. A dead session is never renewed.
     """
     now, touch_before, idle, idle_remember, absolute, absolute_remember = spec
-    if record.remember:
+    if record._slot_remember:  # True or 1 (the property would add a Python call)
         idle, absolute = idle_remember, absolute_remember
     last_seen = record.last_seen_at
     if (
@@ -287,6 +387,41 @@ def new_record(
 # --- tokens ---------------------------------------------------------------------------------------
 
 
+class _Digest(Protocol):
+    def digest(self) -> bytes: ...
+
+
+_ABC_SHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2 B.1
+
+
+def _fastest_sha256() -> Callable[[bytes], _Digest]:
+    """CPython's own SHA-256 (``_sha2`` from 3.12, ``_sha256`` before), else ``hashlib``'s.
+
+    Every ``get`` hashes one token. ``hashlib.sha256`` is OpenSSL's, and with OpenSSL 3 each call
+    sets up a fresh digest context through the provider layer: measured at 0.4 µs alone but 1 µs
+    inside the SQLite hot path and 6 µs of CPU beside a PostgreSQL round trip, against 0.5 µs for
+    the built-in implementation (``bench/bench_sessions.py`` prints both). Same function, same
+    bytes; the result is checked against the FIPS 180-2 test vector before it is trusted, and
+    ``hashlib`` remains the fallback on interpreters built without the module.
+    """
+    for name in ("_sha2", "_sha256"):
+        try:
+            candidate = getattr(importlib.import_module(name), "sha256", None)
+        except ImportError:
+            continue
+        if callable(candidate):
+            try:
+                if candidate(b"abc").hexdigest() == _ABC_SHA256:
+                    return candidate  # type: ignore[no-any-return]
+            except Exception:  # noqa: S112 - an unusable candidate is skipped, never trusted
+                continue
+    return hashlib.sha256
+
+
+#: SHA-256 of token bytes (see :func:`_fastest_sha256`): ``sha256(data).digest()``.
+sha256 = _fastest_sha256()
+
+
 def routing_tag(user_id: str) -> str:
     """Four base64url characters from the user id: the Redis Cluster hash tag of the user's slot.
 
@@ -307,28 +442,35 @@ def token_for_tag(tag: str) -> str:
 
 
 def hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    return sha256(token.encode()).digest()
+
+
+def is_tag(tag: str) -> bool:
+    """Whether ``tag`` is a well-formed routing tag: four base64url characters (it becomes part
+    of a Redis key, so nothing else may pass). ``isalnum`` settles most tags (those without
+    ``-`` or ``_``) before the set test."""
+    return (
+        len(tag) == TAG_LENGTH and tag.isascii() and (tag.isalnum() or _TOKEN_CHARS.issuperset(tag))
+    )
 
 
 def token_tag(token: object) -> str | None:
     """The tag of a well-formed token, or None: malformed input never reaches a store.
 
     Only the shape and the tag's alphabet are checked (the tag becomes part of a Redis key); the
-    secret part needs no check: any other string simply hashes to nothing stored. Ordered for
-    the hot path: C-level string methods first; ``isalnum`` settles most tags (those without
-    ``-`` or ``_``) before the set test. Measured faster than one compiled regex.
+    secret part needs no check: any other string simply hashes to nothing stored.
+    ``Sessions.get`` checks only the type, the length and ``isascii`` on its hot path (see there)
+    and leaves the tag to the one backend that builds a key from it: Redis calls :func:`is_tag`.
     """
     if (
         type(token) is not str
         or len(token) != TOKEN_LENGTH
         or token[TAG_LENGTH] != "."
-        or not token.isascii()
+        or not token.isascii()  # also keeps lone surrogates (unencodable) away from encode()
     ):
         return None
     tag = token[:TAG_LENGTH]
-    if tag.isalnum() or _TOKEN_CHARS.issuperset(tag):
-        return tag
-    return None
+    return tag if is_tag(tag) else None
 
 
 def parse_token(token: object) -> tuple[bytes, str] | None:
@@ -369,6 +511,7 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 #: Decoded, frozen JSON objects keyed by their stored text. Safe to share because they are
 #: deeply immutable; bounded (entries and text length) so it never holds more than a few MB.
 LOADED_JSON: dict[str, FrozenDict] = {"{}": EMPTY}
+_cached = LOADED_JSON.get
 LOADED_JSON_MAX_ENTRIES = 1024
 LOADED_JSON_MAX_TEXT = 1024
 
@@ -376,9 +519,10 @@ LOADED_JSON_MAX_TEXT = 1024
 def load_json_object(text: object) -> FrozenDict:
     """A stored ``metadata`` / ``data`` column (JSON text) as a frozen mapping.
 
-    Every SQL ``get`` decodes two such columns, and a session's metadata never changes, so the
-    decoded value is cached by its text: a hit costs one dict lookup instead of a JSON decode
-    and a freeze. Anything that is not a JSON object decodes to the empty mapping.
+    Records from the SQL stores decode their two JSON columns when they are read, and a
+    session's metadata never changes, so the decoded value is cached by its text: a hit costs one
+    dict lookup instead of a JSON decode and a freeze. Anything that is not a JSON object decodes
+    to the empty mapping; text that is not JSON at all (a damaged row) raises ``StoreError``.
     """
     if type(text) is not str:  # bytes, or already decoded by a driver (a fresh object: ours)
         if isinstance(text, bytes | bytearray | memoryview):
@@ -387,7 +531,10 @@ def load_json_object(text: object) -> FrozenDict:
     found = LOADED_JSON.get(text)
     if found is not None:
         return found
-    decoded = _scan(text, 0)[0]
+    try:
+        decoded = _scan(text, 0)[0]
+    except (StopIteration, ValueError, RecursionError):
+        raise StoreError("a stored session's metadata or data is not valid JSON") from None
     result: FrozenDict = freeze(decoded) if type(decoded) is dict else EMPTY
     if len(text) <= LOADED_JSON_MAX_TEXT:
         if len(LOADED_JSON) >= LOADED_JSON_MAX_ENTRIES:

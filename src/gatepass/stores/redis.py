@@ -41,6 +41,7 @@ from gatepass.stores.records import (
     check_json,
     freeze,
     is_live,
+    is_tag,
     liveness,
     merge_data,
     rotated,
@@ -136,7 +137,8 @@ _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 
 def encode(record: SessionRecord) -> str:
     """The stored value: the record's fields as a JSON array (floats round-trip exactly)."""
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # list(): the C encoder would read a tuple subclass's stored slots, not its decoded fields.
+    return json.dumps(list(record), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def decode(value: bytes) -> SessionRecord:
@@ -352,6 +354,8 @@ class RedisStore(_RedisBase):
         self._eval(self._create, *self._create_args(token_hash, record, tag))
 
     def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
+        if not is_tag(tag):  # unchecked on the get path (Sessions.get): it becomes a key
+            return None
         key = f"{self.prefix}{{{tag}}}:s:{token_hash.hex()}"
         with self._errors:
             value = self.client.get(key)  # the hot path: one GET
@@ -469,6 +473,8 @@ class AsyncRedisStore(_RedisBase):
     async def session_get(
         self, token_hash: bytes, tag: str, touch: TouchSpec
     ) -> SessionRecord | None:
+        if not is_tag(tag):  # unchecked on the get path (Sessions.get): it becomes a key
+            return None
         key = f"{self.prefix}{{{tag}}}:s:{token_hash.hex()}"
         with self._errors:
             value = await self.client.get(key)

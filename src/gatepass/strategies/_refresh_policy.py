@@ -48,7 +48,7 @@ import secrets
 from dataclasses import dataclass
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.records import routing_tag
+from gatepass.stores.records import routing_tag, sha256
 from gatepass.stores.refresh_state import Family, Outcome, Status, decide
 
 __all__ = [
@@ -92,7 +92,7 @@ def parse(token: object) -> tuple[bytes, str] | None:
     """``(sha256, tag)`` of a well-formed refresh token, or None (junk never reaches a store)."""
     if not isinstance(token, str) or len(token) != TOKEN_LENGTH or not _FORMAT.fullmatch(token):
         return None
-    return hashlib.sha256(token.encode("ascii")).digest(), token[len(PREFIX) : len(PREFIX) + _TAG]
+    return sha256(token.encode("ascii")).digest(), token[len(PREFIX) : len(PREFIX) + _TAG]
 
 
 def new_family_id() -> str:
