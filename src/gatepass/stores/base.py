@@ -93,13 +93,15 @@ Session I/O (used by :mod:`gatepass.strategies.sessions`; policy stays in
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
 
-from gatepass.errors import StoreError, StoreUnavailable
+from gatepass.errors import ConfigurationError, StoreError, StoreUnavailable
 from gatepass.stores.records import JSONDict, SessionRecord, TouchSpec
 
 StoreKind = Literal["memory", "sqlite", "redis", "postgres"]
@@ -113,6 +115,11 @@ _SCHEMAS: dict[str, list[tuple[str, Callable[[Callable[[str], str]], Sequence[st
 _PURGES: dict[str, list[Callable[[Any, float], int]]] = {
     "memory": [],
     "sqlite": [],
+    "redis": [],
+    "postgres": [],
+}
+#: Their asyncio twins for the stores with their own async I/O (Redis and PostgreSQL).
+_ASYNC_PURGES: dict[str, list[Callable[[Any, float], Awaitable[int]]]] = {
     "redis": [],
     "postgres": [],
 }
@@ -136,20 +143,46 @@ def registered_schemas(
     return list(_SCHEMAS.get(kind, []))
 
 
-def register_purge(kind: StoreKind, step: Callable[[Any, float], int]) -> None:
-    """Add a blocking purge step that ``purge_expired`` runs after the session purge.
+def register_purge(
+    kind: StoreKind,
+    step: Callable[[Any, float], int],
+    *,
+    async_step: Callable[[Any, float], Awaitable[int]] | None = None,
+) -> None:
+    """Add a purge step that ``purge_expired`` runs after the session purge.
 
-    It receives the *sync* store: blocking stores call it directly, and the async memory and
-    SQLite stores (which wrap a sync store) call it too. The asyncio Redis and PostgreSQL stores
-    do not: purge those from a blocking store on the same URL (a cron job), or purge in your own
-    async code.
+    ``step`` is blocking and receives the *sync* store: blocking stores call it directly, and the
+    async memory and SQLite stores (which wrap a sync store) call it too. The asyncio Redis and
+    PostgreSQL stores have their own connections, so they run ``async_step`` (the same purge
+    written with ``await``), which a module registering for ``"redis"`` or ``"postgres"`` should
+    pass; without one, those async stores cannot run the step.
     """
     if step not in _PURGES[kind]:
         _PURGES[kind].append(step)
+    if async_step is not None and async_step not in _ASYNC_PURGES.setdefault(kind, []):
+        _ASYNC_PURGES[kind].append(async_step)
 
 
 def registered_purges(kind: str) -> list[Callable[[Any, float], int]]:
     return list(_PURGES.get(kind, []))
+
+
+def registered_async_purges(kind: str) -> list[Callable[[Any, float], Awaitable[int]]]:
+    return list(_ASYNC_PURGES.get(kind, []))
+
+
+def purge_time(now: object) -> float:
+    """The cut-off of a ``purge_expired(now)`` call: ``time.time()`` when ``now`` is None.
+
+    Checked because the comparison happens in the store: SQLite orders every number below every
+    string, so ``DELETE ... WHERE expires_at <= 'x'`` would delete live sessions too. Only a
+    finite real number (not a ``bool``) is a point in time.
+    """
+    if now is None:
+        return time.time()
+    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+        raise ConfigurationError(f"purge time must be a finite number of seconds, not {now!r}")
+    return float(now)
 
 
 def _classify(exc: BaseException) -> type[StoreError] | None:
