@@ -7,8 +7,23 @@ metadata, data), with a native TTL at its idle deadline. Reads are a plain ``GET
 resulting write is applied only if the stored value is still exactly the one the decision was based
 on (compare-and-set). So a revoked (deleted) or concurrently changed session is never written back.
 
-Every key a script touches shares the user's hash tag, so each script runs in one Cluster slot.
-Keys built inside a script (from an ``ARGV`` prefix) are in that slot by construction.
+Every key a script touches is passed in ``KEYS`` (Redis's scripting contract). No script builds a
+key name from ``ARGV`` or from stored data: Redis Cluster routes and checks only declared keys, so
+during a slot migration an undeclared key that already moved would silently read as missing (a
+``revoke_all`` would report success while sessions survive on the target node), and proxies and
+some Redis-compatible servers reject undeclared keys outright. With every key declared, a command
+whose keys a migration has split gets ``TRYAGAIN`` / ``ASK`` from the server instead.
+
+Operations over a user's sessions therefore read the user index first (one ``HGETALL`` /
+``HGET``) and then run the script with every affected key declared, plus a compare-and-set guard
+on the index: the script re-checks the entries it was given and returns a retry signal when the
+index changed in between, so a concurrent create or rotate is never missed. All keys of a user
+share the hash tag ``{T}``, so each script still runs in one Cluster slot.
+
+Snapshot layout shared by REVOKE_USER, LIST and PRUNE: ``KEYS[1]`` is the user index and
+``KEYS[i]`` (``i >= 2``) a session; ``ARGV[2*i-1]`` / ``ARGV[2*i]`` are the public id and the hash
+hex of ``KEYS[i]`` as the index held them; ``ARGV[1]`` / ``ARGV[2]`` are per-script (REVOKE_USER:
+the hash hex to keep and its public id; empty otherwise).
 """
 
 from __future__ import annotations
@@ -34,7 +49,8 @@ end
 return 1
 """
 
-# KEYS[1] old session, KEYS[2] new session, KEYS[3] user index.
+# KEYS[1] old session, KEYS[2] new session, KEYS[3] user index (built by the caller from the
+# user id in the expected value, which the compare-and-set pins).
 # ARGV: expected old value, new value, ttl_ms, public id, new hash hex. 1 if rotated.
 ROTATE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -44,62 +60,73 @@ redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
 return 1
 """
 
-# KEYS[1] session. ARGV: index prefix. 1 if a session was deleted.
-REVOKE = """
+# KEYS[1] session. Deletes it and returns the value it held (false if there was none): the
+# revocation itself, atomic on the one key that makes a token valid. The caller then drops the
+# index entry with UNINDEX (the user index is named by the user id inside the value).
+TAKE = """
 local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local r = cjson.decode(v)
-redis.call('DEL', KEYS[1])
-redis.call('HDEL', ARGV[1] .. r[2], r[1])
-return 1
+if v then redis.call('DEL', KEYS[1]) end
+return v
 """
 
-# KEYS[1] user index. ARGV: public id, session key prefix.
+# KEYS[1] user index. ARGV: public id, hash hex. Drops the entry only if it still points at that
+# hash (a rotation re-points it). 1 if dropped.
+UNINDEX = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"""
+
+# KEYS[1] user index, KEYS[2] the session its entry pointed at when read. ARGV: public id, hash
+# hex. -1 if the entry changed meanwhile (read it again), else how many sessions went (0 or 1).
 REVOKE_ID = """
-local h = redis.call('HGET', KEYS[1], ARGV[1])
-if not h then return 0 end
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return -1 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-return redis.call('DEL', ARGV[2] .. h)
+return redis.call('DEL', KEYS[2])
 """
 
-# KEYS[1] user index. ARGV: session key prefix, hash hex to keep (or '').
+# Snapshot layout (see above); ARGV[1] hash hex to keep (or ''), ARGV[2] its public id (or '').
+# Deletes every given session and drops each entry that still points at it. Returns {deleted,
+# left}: left counts the entries other than the kept one still in the index (created or
+# re-pointed since the snapshot); the caller reads the index again until it is 0.
 REVOKE_USER = """
-local all = redis.call('HGETALL', KEYS[1])
+local idx = KEYS[1]
 local n = 0
-local batch = {}
-for i = 1, #all, 2 do
-  if all[i + 1] ~= ARGV[2] then
-    batch[#batch + 1] = ARGV[1] .. all[i + 1]
-    redis.call('HDEL', KEYS[1], all[i])
-    if #batch == 500 then
-      n = n + redis.call('DEL', unpack(batch))
-      batch = {}
-    end
-  end
+for i = 2, #KEYS do
+  local id = ARGV[2 * i - 1]
+  n = n + redis.call('DEL', KEYS[i])
+  if redis.call('HGET', idx, id) == ARGV[2 * i] then redis.call('HDEL', idx, id) end
 end
-if #batch > 0 then n = n + redis.call('DEL', unpack(batch)) end
-return n
+local left = redis.call('HLEN', idx)
+if ARGV[2] ~= '' and redis.call('HGET', idx, ARGV[2]) == ARGV[1] then left = left - 1 end
+return {n, left}
 """
 
-# KEYS[1] user index. ARGV: session key prefix. The values of the user's sessions; drops index
-# entries whose session Redis has already expired.
+# Snapshot layout (see above). false if the index is no longer exactly the snapshot (read it
+# again); else the values of the sessions, after dropping the entries whose session Redis has
+# already expired.
 LIST = """
-local all = redis.call('HGETALL', KEYS[1])
+local idx = KEYS[1]
+if redis.call('HLEN', idx) ~= #KEYS - 1 then return false end
+for i = 2, #KEYS do
+  if redis.call('HGET', idx, ARGV[2 * i - 1]) ~= ARGV[2 * i] then return false end
+end
 local out = {}
-for i = 1, #all, 2 do
-  local v = redis.call('GET', ARGV[1] .. all[i + 1])
-  if v then out[#out + 1] = v else redis.call('HDEL', KEYS[1], all[i]) end
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then out[#out + 1] = v else redis.call('HDEL', idx, ARGV[2 * i - 1]) end
 end
 return out
 """
 
-# KEYS[1] user index. ARGV: session key prefix. Drops dangling entries; returns how many.
+# Snapshot layout (see above). Drops the entries whose session is gone and that still point at
+# it; returns how many.
 PRUNE = """
-local all = redis.call('HGETALL', KEYS[1])
+local idx = KEYS[1]
 local n = 0
-for i = 1, #all, 2 do
-  if redis.call('EXISTS', ARGV[1] .. all[i + 1]) == 0 then
-    redis.call('HDEL', KEYS[1], all[i])
+for i = 2, #KEYS do
+  local id = ARGV[2 * i - 1]
+  if redis.call('EXISTS', KEYS[i]) == 0 and redis.call('HGET', idx, id) == ARGV[2 * i] then
+    redis.call('HDEL', idx, id)
     n = n + 1
   end
 end

@@ -15,7 +15,25 @@ Key layout (``prefix`` defaults to ``gatepass:``; ``T`` = :func:`routing_tag` of
     gatepass:{T}:s:<sha256 hex>   STRING  JSON array of the SessionRecord fields, TTL = idle
     gatepass:{T}:u:<user id>      HASH    public id -> sha256 hex of that user's sessions
 
-All keys of a user share the hash tag ``{T}``, hence one Cluster slot.
+All keys of a user share the hash tag ``{T}``, hence one Cluster slot, and every script names
+every key it touches in ``KEYS`` (see :mod:`gatepass.stores._redis_lua` for why). Round trips:
+
+=================  ==============================================================================
+``get``            1 ``GET`` (+1 EVALSHA when the throttled touch is due)
+``create``         1 EVALSHA
+``rotate``         ``GET`` + EVALSHA; ``update`` the same
+``revoke``         EVALSHA (take the session) + EVALSHA (drop its index entry); 1 if unknown
+``revoke`` by id   ``HGET`` of the index + EVALSHA; 1 if unknown
+``revoke_all``     ``HGETALL`` + EVALSHA; again if the index changed meanwhile
+``list``           ``HGETALL`` + EVALSHA; 1 if the user has none; again if the index changed
+``purge_expired``  ``SCAN``, then ``HGETALL`` + EVALSHA per user index
+=================  ==============================================================================
+
+In Redis Cluster, a command whose declared keys a slot migration has split fails with
+``TRYAGAIN`` (or is redirected with ``ASK``); redis-py's cluster client follows ``ASK`` and
+retries ``TRYAGAIN`` for a while (16 attempts, about 0.4 s), then raises, which becomes
+:class:`~gatepass.errors.StoreUnavailable`. So an operation either completes on keys that are all
+in one place or fails closed: it never reports success over sessions it could not see.
 """
 
 from __future__ import annotations
@@ -24,13 +42,18 @@ import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from typing import Any, Literal, NoReturn, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError
 from gatepass.stores import _redis_lua as lua
-from gatepass.stores.base import registered_purges, translate_errors
+from gatepass.stores.base import (
+    purge_time,
+    registered_async_purges,
+    registered_purges,
+    translate_errors,
+)
 from gatepass.stores.records import (
     DUE,
     LIVE,
@@ -53,8 +76,10 @@ from gatepass.stores.records import (
 _DEFAULT_PREFIX = "gatepass:"
 _CAS_ATTEMPTS = 100
 
-#: A sans-I/O step generator: yields ("get", key) or (script, keys, args), returns the result.
-Steps = Generator[tuple[Any, ...], Any, SessionRecord | None]
+_T = TypeVar("_T")
+#: A sans-I/O step generator: yields (script, keys, args) or (client method, *args), receives
+#: each result, returns the operation's result.
+Steps = Generator[tuple[Any, ...], Any, _T]
 _OUR_OPTIONS = ("prefix", "cluster", "pool_timeout")
 #: Connections per pool (per node on a cluster) unless the URL says ``max_connections=``. When all
 #: are busy, a command waits up to ``pool_timeout`` seconds (URL option, default 5) for one, then
@@ -131,8 +156,20 @@ def _retry() -> Any:
     return Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)
 
 
-#: The C scanner behind json.loads, without its Python wrappers (values are our own JSON).
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+def _not_json(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+#: The C scanner behind json.loads, without its Python wrappers; ``NaN`` / ``Infinity`` (which
+#: ``encode`` never writes) are refused rather than read as numbers.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(  # type: ignore[attr-defined]
+    parse_constant=_not_json
+).scan_once
+_NUMBER = (float, int)  # JSON numbers as json.loads gives them (never bool: ``type`` is exact)
+_MALFORMED = (
+    "redis: the value stored at a session key is not a gatepass session record ({}); "
+    "it is damaged or was written by something else"
+)
 
 
 def encode(record: SessionRecord) -> str:
@@ -142,10 +179,56 @@ def encode(record: SessionRecord) -> str:
 
 
 def decode(value: bytes) -> SessionRecord:
-    fields: list[Any] = _scan(value.decode(), 0)[0]
+    """The record stored at a session key; :class:`StoreError` for anything :func:`encode` does
+    not write (not UTF-8, not JSON, trailing data, not exactly the 10 fields in their JSON types:
+    2 strings, 5 numbers, a boolean, 2 objects). Every path that reads a session decodes here,
+    so a damaged or foreign value never escapes as a driver or parser exception."""
+    try:
+        text = value.decode()
+        fields, end = _scan(text, 0)
+    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
+        raise StoreError(_MALFORMED.format("not UTF-8 JSON")) from None
+    if not (
+        end == len(text)
+        and type(fields) is list
+        and len(fields) == 10
+        and type(fields[0]) is str
+        and type(fields[1]) is str
+        and type(fields[2]) in _NUMBER
+        and type(fields[3]) in _NUMBER
+        and type(fields[4]) in _NUMBER
+        and type(fields[5]) in _NUMBER
+        and type(fields[6]) in _NUMBER
+        and type(fields[7]) is bool
+        and type(fields[8]) is dict
+        and type(fields[9]) is dict
+    ):
+        raise StoreError(_MALFORMED.format("wrong shape"))
     fields[8] = freeze(fields[8])  # records are immutable snapshots: metadata and data frozen
     fields[9] = freeze(fields[9])
     return SessionRecord._make(fields)
+
+
+def _snapshot(
+    index: str | bytes,
+    session_prefix: bytes,
+    entries: Iterable[tuple[bytes, bytes]],
+    head: tuple[bytes, bytes] = (b"", b""),
+) -> tuple[list[str | bytes], list[bytes]]:
+    """KEYS and ARGV of the snapshot scripts (see :mod:`gatepass.stores._redis_lua`): the index,
+    then each session key; ARGV ``head`` then each entry's public id and hash hex."""
+    keys: list[str | bytes] = [index]
+    args = list(head)
+    for public_id, hexh in entries:
+        keys.append(session_prefix + hexh)
+        args.append(public_id)
+        args.append(hexh)
+    return keys, args
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by a SCAN ``MATCH`` pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
 class _Script:
@@ -174,11 +257,13 @@ class _RedisBase:
         self._create = self.script(lua.CREATE)
         self._cas = self.script(lua.CAS)
         self._rotate = self.script(lua.ROTATE)
-        self._revoke = self.script(lua.REVOKE)
+        self._take = self.script(lua.TAKE)
+        self._unindex = self.script(lua.UNINDEX)
         self._revoke_id = self.script(lua.REVOKE_ID)
         self._revoke_user = self.script(lua.REVOKE_USER)
         self._list = self.script(lua.LIST)
         self._prune = self.script(lua.PRUNE)
+        self._index_pattern = f"{_glob_escape(self.prefix)}{{*}}:u:*"
 
     def script(self, source: str) -> _Script:
         script = self._scripts.get(source)
@@ -205,6 +290,18 @@ class _RedisBase:
     def _ipfx(self, tag: str) -> str:
         return f"{self.prefix}{{{tag}}}:u:"
 
+    def _index_tag(self, key: bytes) -> str | None:
+        """The tag of a user index found by SCAN (``<prefix>{T}:u:<user>``); None for a key that
+        merely matches the pattern (its session keys could not be named)."""
+        head = len(self.prefix.encode())
+        if key[head : head + 1] != b"{" or key[head + 5 : head + 9] != b"}:u:":
+            return None
+        try:
+            tag = key[head + 1 : head + 5].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+        return tag if is_tag(tag) else None
+
     def _create_args(
         self, token_hash: bytes, r: SessionRecord, tag: str
     ) -> tuple[list[str], list[Any]]:
@@ -213,13 +310,17 @@ class _RedisBase:
         args = [encode(r), ttl_ms(r, r.created_at), index_ttl, r.id, token_hash.hex()]
         return keys, args
 
-    # Each write below is "decide in Python on the value read, then compare-and-set"; the
-    # generators yield (script, keys, args) or ("get", key) steps and receive the results, so the
-    # sync and async stores share every line of logic and differ only in how a step is awaited.
+    # Each operation below is a sans-I/O generator of steps: ``(script, keys, args)`` for an
+    # EVALSHA, or ``(method, *args)`` for one plain client command (``"get"``, ``"hget"``,
+    # ``"hgetall"``); it receives each result (or, thrown in, the StoreError the step raised) and
+    # returns the operation's result. The sync and async stores share every line of logic and
+    # differ only in how a step is awaited. Writes are "decide in Python on the value read, then
+    # compare-and-set"; operations over a user's sessions read the index, then run one script
+    # with every key declared and a guard on the index (see _redis_lua).
 
     def _touch_steps(
         self, key: str, value: bytes, record: SessionRecord, touch: TouchSpec
-    ) -> Steps:
+    ) -> Steps[SessionRecord | None]:
         """The due renewal after a hot-path GET (at most once per touch interval)."""
         new = touched(record, touch)
         if (yield (self._cas, [key], [value, encode(new), ttl_ms(new, touch[NOW])])):
@@ -232,7 +333,7 @@ class _RedisBase:
 
     def _rotate_steps(
         self, old: bytes, new: bytes, tag: str, touch: TouchSpec, auth_time: float | None
-    ) -> Steps:
+    ) -> Steps[SessionRecord | None]:
         old_key, new_key = self._skey(old, tag), self._skey(new, tag)
         for _attempt in range(_CAS_ATTEMPTS):
             value = yield ("get", old_key)
@@ -250,7 +351,7 @@ class _RedisBase:
 
     def _update_steps(
         self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
-    ) -> Steps:
+    ) -> Steps[SessionRecord | None]:
         key = self._skey(token_hash, tag)
         for _attempt in range(_CAS_ATTEMPTS):
             value = yield ("get", key)
@@ -264,6 +365,77 @@ class _RedisBase:
             if (yield (self._cas, [key], [value, encode(new), ""])):
                 return new
         raise StoreError("redis: the session kept changing during update")
+
+    def _revoke_steps(self, token_hash: bytes, tag: str) -> Steps[bool]:
+        """Delete the session (one atomic TAKE on its key), then drop its index entry.
+
+        The user index is named by the user id inside the value, so it can only be declared
+        after the value is read; the entry is dropped only if it still points at this hash.
+        Should that second step fail, the session is revoked all the same and the dangling entry
+        is harmless (``list``, ``revoke_all`` and ``purge_expired`` prune it), as is one left by
+        a damaged value, which is deleted like any other.
+        """
+        value = yield (self._take, [self._skey(token_hash, tag)], [])
+        if value is None:
+            return False
+        with contextlib.suppress(StoreError):
+            record = decode(value)
+            yield (self._unindex, [self._ipfx(tag) + record.user_id], [record.id, token_hash.hex()])
+        return True
+
+    def _revoke_id_steps(self, user_id: str, public_id: str, tag: str) -> Steps[bool]:
+        index = self._ipfx(tag) + user_id
+        prefix = self._spfx(tag).encode()
+        for _attempt in range(_CAS_ATTEMPTS):
+            hexh = yield ("hget", index, public_id)
+            if hexh is None:
+                return False
+            done = yield (self._revoke_id, [index, prefix + hexh], [public_id, hexh])
+            if done >= 0:
+                return bool(done)
+        raise StoreError("redis: the session kept changing during revocation")
+
+    def _revoke_user_steps(self, user_id: str, tag: str, keep_hash: bytes | None) -> Steps[int]:
+        index = self._ipfx(tag) + user_id
+        prefix = self._spfx(tag).encode()
+        keep = b"" if keep_hash is None else keep_hash.hex().encode()
+        removed = 0
+        for _attempt in range(_CAS_ATTEMPTS):
+            entries: dict[bytes, bytes] = yield ("hgetall", index)
+            keep_id = b""
+            doomed: list[tuple[bytes, bytes]] = []
+            for public_id, hexh in entries.items():
+                if keep and hexh == keep:
+                    keep_id = public_id
+                else:
+                    doomed.append((public_id, hexh))
+            if not doomed:
+                return removed  # the index held nothing else at the moment it was read
+            keys, args = _snapshot(index, prefix, doomed, (keep, keep_id))
+            deleted, left = yield (self._revoke_user, keys, args)
+            removed += int(deleted)
+            if not left:  # at that moment the index held nothing but the kept session
+                return removed
+        raise StoreError("redis: the user's sessions kept changing during revoke_all")
+
+    def _list_steps(self, user_id: str, tag: str) -> Steps[list[SessionRecord]]:
+        index = self._ipfx(tag) + user_id
+        prefix = self._spfx(tag).encode()
+        for _attempt in range(_CAS_ATTEMPTS):
+            entries: dict[bytes, bytes] = yield ("hgetall", index)
+            if not entries:
+                return []
+            values = yield (self._list, *_snapshot(index, prefix, entries.items()))
+            if values is not None:
+                return self._records(values)
+        raise StoreError("redis: the user's sessions kept changing during list")
+
+    def _prune_steps(self, index: bytes, tag: str) -> Steps[int]:
+        prefix = self._spfx(tag).encode()
+        entries: dict[bytes, bytes] = yield ("hgetall", index)
+        if not entries:
+            return 0
+        return int((yield (self._prune, *_snapshot(index, prefix, entries.items()))))
 
     @staticmethod
     def _records(values: Sequence[bytes]) -> list[SessionRecord]:
@@ -297,7 +469,7 @@ class RedisStore(_RedisBase):
                 )
                 self.client = redis.Redis.from_pool(pool)  # closing the client closes the pool
 
-    def _eval(self, script: _Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    def _eval(self, script: _Script, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
         with self._errors:
             try:
                 return self.client.evalsha(script.sha, len(keys), *keys, *args)
@@ -321,33 +493,38 @@ class RedisStore(_RedisBase):
             self.client.close()
 
     def purge_expired(self, now: float | None = None) -> int:
-        """Sessions expire by TTL; this prunes per-user indexes of entries Redis already dropped."""
+        """Sessions expire by TTL; this prunes per-user indexes of entries Redis already dropped,
+        then runs the purge steps other modules registered (e.g. the revocation index)."""
+        when = purge_time(now)  # checked before anything is deleted
         removed = 0
-        pattern = f"{self.prefix}{{*}}:u:*"
-        with translate_errors("redis"):
-            keys = list(self.client.scan_iter(match=pattern, count=1000))
+        with self._errors:
+            keys = list(self.client.scan_iter(match=self._index_pattern, count=1000))
         for key in keys:
-            text = key.decode()
-            tag = text[len(self.prefix) + 1 : len(self.prefix) + 1 + 4]
-            removed += int(self._eval(self._prune, [text], [self._spfx(tag)]))
-        when = 0.0 if now is None else now
+            tag = self._index_tag(key)
+            if tag is not None:
+                removed += self._run(self._prune_steps(key, tag))
         for step in registered_purges(self.kind):
             removed += step(self, when)
         return removed
 
-    def _run(self, steps: Steps) -> SessionRecord | None:
+    def _run(self, steps: Steps[_T]) -> _T:
         """Drive a step generator with blocking I/O."""
         try:
             step = next(steps)
             while True:
-                if step[0] == "get":
-                    with self._errors:
-                        result = self.client.get(step[1])
-                else:
-                    result = self._eval(*step)
+                op = step[0]
+                try:
+                    if type(op) is str:
+                        with self._errors:
+                            result = getattr(self.client, op)(*step[1:])
+                    else:
+                        result = self._eval(*step)
+                except StoreError as exc:
+                    step = steps.throw(exc)  # the operation may handle it (or it propagates)
+                    continue
                 step = steps.send(result)
         except StopIteration as stop:
-            done: SessionRecord | None = stop.value
+            done: _T = stop.value
             return done
 
     def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
@@ -380,20 +557,16 @@ class RedisStore(_RedisBase):
         return self._run(self._update_steps(token_hash, tag, patch, touch))
 
     def session_revoke(self, token_hash: bytes, tag: str) -> bool:
-        return bool(self._eval(self._revoke, [self._skey(token_hash, tag)], [self._ipfx(tag)]))
+        return self._run(self._revoke_steps(token_hash, tag))
 
     def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
-        keys = [self._ipfx(tag) + user_id]
-        return bool(self._eval(self._revoke_id, keys, [public_id, self._spfx(tag)]))
+        return self._run(self._revoke_id_steps(user_id, public_id, tag))
 
     def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
-        keep = "" if keep_hash is None else keep_hash.hex()
-        keys = [self._ipfx(tag) + user_id]
-        return int(self._eval(self._revoke_user, keys, [self._spfx(tag), keep]))
+        return self._run(self._revoke_user_steps(user_id, tag, keep_hash))
 
     def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
-        values = self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
-        return self._records(values)
+        return self._run(self._list_steps(user_id, tag))
 
 
 class AsyncRedisStore(_RedisBase):
@@ -421,7 +594,7 @@ class AsyncRedisStore(_RedisBase):
                 )
                 self.client = Redis.from_pool(pool)  # closing the client closes the pool
 
-    async def _eval(self, script: _Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def _eval(self, script: _Script, keys: Sequence[str | bytes], args: Sequence[Any]) -> Any:
         with self._errors:
             try:
                 return await self.client.evalsha(script.sha, len(keys), *keys, *args)
@@ -442,29 +615,37 @@ class AsyncRedisStore(_RedisBase):
             await self.client.aclose()
 
     async def purge_expired(self, now: float | None = None) -> int:
+        """As :meth:`RedisStore.purge_expired`, with the registered asyncio purge steps."""
+        when = purge_time(now)  # checked before anything is deleted
         removed = 0
-        pattern = f"{self.prefix}{{*}}:u:*"
-        with translate_errors("redis"):
-            keys = [key async for key in self.client.scan_iter(match=pattern, count=1000)]
+        with self._errors:
+            keys = [k async for k in self.client.scan_iter(match=self._index_pattern, count=1000)]
         for key in keys:
-            text = key.decode()
-            tag = text[len(self.prefix) + 1 : len(self.prefix) + 1 + 4]
-            removed += int(await self._eval(self._prune, [text], [self._spfx(tag)]))
+            tag = self._index_tag(key)
+            if tag is not None:
+                removed += await self._run(self._prune_steps(key, tag))
+        for step in registered_async_purges(self.kind):
+            removed += await step(self, when)
         return removed
 
-    async def _run(self, steps: Steps) -> SessionRecord | None:
+    async def _run(self, steps: Steps[_T]) -> _T:
         """Drive a step generator with asyncio I/O."""
         try:
             step = next(steps)
             while True:
-                if step[0] == "get":
-                    with self._errors:
-                        result = await self.client.get(step[1])
-                else:
-                    result = await self._eval(*step)
+                op = step[0]
+                try:
+                    if type(op) is str:
+                        with self._errors:
+                            result = await getattr(self.client, op)(*step[1:])
+                    else:
+                        result = await self._eval(*step)
+                except StoreError as exc:
+                    step = steps.throw(exc)  # the operation may handle it (or it propagates)
+                    continue
                 step = steps.send(result)
         except StopIteration as stop:
-            done: SessionRecord | None = stop.value
+            done: _T = stop.value
             return done
 
     async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
@@ -499,18 +680,13 @@ class AsyncRedisStore(_RedisBase):
         return await self._run(self._update_steps(token_hash, tag, patch, touch))
 
     async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
-        keys = [self._skey(token_hash, tag)]
-        return bool(await self._eval(self._revoke, keys, [self._ipfx(tag)]))
+        return await self._run(self._revoke_steps(token_hash, tag))
 
     async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
-        keys = [self._ipfx(tag) + user_id]
-        return bool(await self._eval(self._revoke_id, keys, [public_id, self._spfx(tag)]))
+        return await self._run(self._revoke_id_steps(user_id, public_id, tag))
 
     async def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
-        keep = "" if keep_hash is None else keep_hash.hex()
-        keys = [self._ipfx(tag) + user_id]
-        return int(await self._eval(self._revoke_user, keys, [self._spfx(tag), keep]))
+        return await self._run(self._revoke_user_steps(user_id, tag, keep_hash))
 
     async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
-        values = await self._eval(self._list, [self._ipfx(tag) + user_id], [self._spfx(tag)])
-        return self._records(values)
+        return await self._run(self._list_steps(user_id, tag))

@@ -1,4 +1,4 @@
-"""Refresh-token families per backend: records, the rotation rule, and atomic one-trip rotation.
+"""Refresh-token families per backend: records, the rotation rule, and atomic rotation.
 
 The records and :func:`decide` live here, in the store layer, because the memory and SQLite
 backends run the rule in-process while Redis (Lua) and PostgreSQL (PL/pgSQL) mirror it on the
@@ -12,12 +12,16 @@ for every token the family ever had, so that an old token presented again is rec
 and revokes its family. Both live until the family's absolute expiry, then are purged (Redis:
 native TTLs). Only hashes are stored.
 
-One round trip per rotation:
+One atomic step per rotation:
 
 memory   one ``store.lock`` section.
 sqlite   one ``BEGIN IMMEDIATE`` transaction (in-process; no network).
-redis    one ``EVALSHA``; keys ``<prefix>{<tag>}:rt:<hash hex>`` and ``...:rf:<family>`` share the
-         user's hash tag, so the script stays in one Cluster slot.
+redis    one ``EVALSHA`` does the rotation; keys ``<prefix>{<tag>}:rt:<hash hex>`` and
+         ``...:rf:<family>`` share the user's hash tag, so the script stays in one Cluster slot.
+         Every key it touches is declared in ``KEYS`` (see :mod:`gatepass.stores._redis_lua`),
+         so the family's name is read first (``GET`` of the token's reference): 2 round trips;
+         a family bound to a session also declares the session index and session key, which
+         takes a second EVALSHA (the first reports the binding) and an ``HGET``: 4.
 postgres one ``SELECT * FROM <prefix>refresh_rotate(...)``: a PL/pgSQL function that locks the
          family row (``FOR UPDATE``) and applies the rule in one transaction.
 
@@ -37,7 +41,13 @@ from typing import Any, Literal
 
 from gatepass.errors import StoreError
 from gatepass.stores.base import register_purge, register_schema
-from gatepass.stores.revocation_state import redis_eval, redis_eval_async
+from gatepass.stores.revocation_state import (
+    RedisSteps,
+    redis_eval,
+    redis_eval_async,
+    redis_run,
+    redis_run_async,
+)
 
 Status = Literal["rotated", "grace", "reused", "revoked", "expired", "session", "unknown"]
 
@@ -189,16 +199,23 @@ redis.call('SET', KEYS[2], ARGV[6] .. '|0', 'PX', ARGV[5])
 return 1
 """
 
-# KEYS: old token index, new token index.
-# ARGV: now, idle, grace, family key prefix, session key prefix, user index prefix.
-# Returns {status, family, user, sid, generation}. Mirrors decide().
+# KEYS: old token index, new token index, family (named from the reference the caller read at
+# KEYS[1]); for a family bound to a session also the user's session index and the session its
+# entry pointed at when read (absent if there was no entry). Every key the script touches is
+# declared: see gatepass.stores._redis_lua for why.
+# ARGV: now, idle, grace, the reference read at KEYS[1], '1' if the session keys are given, their
+# sid, the hash hex read from the index ('' for none), their user id.
+# Returns {status, family, user, sid, generation}, mirroring decide(); or asks to be called again:
+# 'stale' (KEYS[1] changed: read it again), 'need' (the family is bound to a session: declare its
+# index and session), 'moved' (that index entry changed: read it again). None of those writes.
 _REDIS_ROTATE = """
 local ref = redis.call('GET', KEYS[1])
 if not ref then return {'unknown'} end
+if ref ~= ARGV[4] then return {'stale'} end
 local sep = string.find(ref, '|', 1, true)
 local fid = string.sub(ref, 1, sep - 1)
 local gen = tonumber(string.sub(ref, sep + 1))
-local fkey = ARGV[4] .. fid
+local fkey = KEYS[3]
 local f = redis.call('HMGET', fkey, 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e')
 if not f[1] then return {'unknown'} end
 local now = tonumber(ARGV[1])
@@ -208,8 +225,10 @@ if now >= tonumber(f[8]) or now >= tonumber(f[4]) + tonumber(ARGV[2]) then
   out[1] = 'expired'; return out
 end
 if f[2] ~= '' then
-  local h = redis.call('HGET', ARGV[6] .. f[1], f[2])
-  if not h or redis.call('EXISTS', ARGV[5] .. h) == 0 then out[1] = 'session'; return out end
+  if ARGV[5] ~= '1' or ARGV[6] ~= f[2] or ARGV[8] ~= f[1] then out[1] = 'need'; return out end
+  local h = redis.call('HGET', KEYS[4], f[2])
+  if (h or '') ~= ARGV[7] then out[1] = 'moved'; return out end
+  if not h or redis.call('EXISTS', KEYS[5]) == 0 then out[1] = 'session'; return out end
 end
 local cur = tonumber(f[5])
 if gen == cur then
@@ -226,17 +245,20 @@ out[1] = 'reused'
 return out
 """
 
-# KEYS: token index. ARGV: family key prefix. Returns {family, user, sid} or false.
+# KEYS: token index, its family (named from the reference the caller read at KEYS[1]).
+# ARGV: that reference. Returns {family, user, sid}, false if unknown, {'stale'} if KEYS[1]
+# changed meanwhile (read it again).
 _REDIS_REVOKE = """
 local ref = redis.call('GET', KEYS[1])
 if not ref then return false end
-local fid = string.sub(ref, 1, string.find(ref, '|', 1, true) - 1)
-local fkey = ARGV[1] .. fid
-local f = redis.call('HMGET', fkey, 'u', 's')
+if ref ~= ARGV[1] then return {'stale'} end
+local f = redis.call('HMGET', KEYS[2], 'u', 's')
 if not f[1] then return false end
-redis.call('HSET', fkey, 'x', '1')
-return {fid, f[1], f[2]}
+redis.call('HSET', KEYS[2], 'x', '1')
+return {string.sub(ref, 1, string.find(ref, '|', 1, true) - 1), f[1], f[2]}
 """
+#: Bound on the read-then-script loops (each retry means a concurrent change was seen).
+_ATTEMPTS = 100
 
 
 def _rk_token(store: Any, tag: str, token_hash: bytes) -> str:
@@ -263,19 +285,55 @@ def _redis_create_args(
     return keys, args
 
 
-def _redis_rotate_args(
+def _redis_rotate_steps(
     store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
-) -> tuple[list[str], list[Any]]:
-    keys = [_rk_token(store, tag, old), _rk_token(store, tag, new)]
-    args = [
-        repr(now),
-        repr(idle),
-        repr(grace),
-        _rk_family_prefix(store, tag),
-        store.key(tag, "s", ""),
-        store.key(tag, "u", ""),
-    ]
-    return keys, args
+) -> RedisSteps[Outcome]:
+    """Read the old token's reference (it names the family), then run the rotation with every
+    key declared. A family bound to a session needs its user's index and session key too: the
+    script reports that ('need', with the user and sid), the index entry is read, and the script
+    runs again. Round trips: 2 for a family without a session, 4 with one."""
+    old_key, new_key = _rk_token(store, tag, old), _rk_token(store, tag, new)
+    families = _rk_family_prefix(store, tag).encode()
+    head = [repr(now), repr(idle), repr(grace)]
+    ref: bytes | None = None
+    bound: tuple[bytes, bytes] | None = None  # (user, sid) of a family bound to a session
+    for _attempt in range(_ATTEMPTS):
+        if ref is None:
+            ref = yield ("get", old_key)
+            if ref is None:
+                return Outcome("unknown")
+        keys: list[Any] = [old_key, new_key, families + ref.split(b"|", 1)[0]]
+        args: list[Any] = [*head, ref, "0", "", "", ""]
+        if bound is not None:
+            user, sid = bound
+            index = store.key(tag, "u", "").encode() + user
+            hexh = yield ("hget", index, sid)
+            keys.append(index)
+            if hexh is not None:
+                keys.append(store.key(tag, "s", "").encode() + hexh)
+            args = [*head, ref, "1", sid, hexh or b"", user]
+        reply = yield ("eval", _REDIS_ROTATE, keys, args)
+        status = _text(reply[0])
+        if status == "stale":
+            ref, bound = None, None
+        elif status == "need":
+            bound = (reply[2], reply[3])
+        elif status != "moved":
+            return _redis_outcome(reply)
+    raise StoreError("redis: the refresh family kept changing during rotation")
+
+
+def _redis_revoke_steps(store: Any, token_hash: bytes, tag: str) -> RedisSteps[Outcome]:
+    key = _rk_token(store, tag, token_hash)
+    families = _rk_family_prefix(store, tag).encode()
+    for _attempt in range(_ATTEMPTS):
+        ref = yield ("get", key)
+        if ref is None:
+            return Outcome("unknown")
+        reply = yield ("eval", _REDIS_REVOKE, [key, families + ref.split(b"|", 1)[0]], [ref])
+        if not reply or len(reply) != 1:
+            return _redis_revoked(reply)
+    raise StoreError("redis: the refresh token kept changing during revocation")
 
 
 def _text(value: Any) -> str:
@@ -447,8 +505,8 @@ def rotate(
                 conn.execute(f"UPDATE {fam} SET revoked = 1 WHERE id = ?", (family.id,))
             return _apply(family, generation, status)
     if kind == "redis":
-        args = _redis_rotate_args(store, old, new, tag, now=now, idle=idle, grace=grace)
-        return _redis_outcome(redis_eval(store, _REDIS_ROTATE, *args))
+        steps = _redis_rotate_steps(store, old, new, tag, now=now, idle=idle, grace=grace)
+        return redis_run(store, steps)
     if kind == "postgres":
         with store.connection() as conn:
             row = conn.execute(
@@ -487,13 +545,7 @@ def revoke(store: Any, token_hash: bytes, tag: str) -> Outcome:
             ).fetchone()
         return Outcome("unknown") if row is None else Outcome("revoked", row[0], row[1], row[2])
     if kind == "redis":
-        reply = redis_eval(
-            store,
-            _REDIS_REVOKE,
-            [_rk_token(store, tag, token_hash)],
-            [_rk_family_prefix(store, tag)],
-        )
-        return _redis_revoked(reply)
+        return redis_run(store, _redis_revoke_steps(store, token_hash, tag))
     if kind == "postgres":
         with store.connection() as conn:
             row = conn.execute(_pg_revoke_sql(store), (token_hash,)).fetchone()
@@ -591,8 +643,8 @@ async def rotate_async(
         )
         return outcome
     if kind == "redis":
-        args = _redis_rotate_args(store, old, new, tag, now=now, idle=idle, grace=grace)
-        return _redis_outcome(await redis_eval_async(store, _REDIS_ROTATE, *args))
+        steps = _redis_rotate_steps(store, old, new, tag, now=now, idle=idle, grace=grace)
+        return await redis_run_async(store, steps)
     if kind == "postgres":
         async with store.connection() as conn:
             cur = await conn.execute(
@@ -612,13 +664,7 @@ async def revoke_async(store: Any, token_hash: bytes, tag: str) -> Outcome:
         outcome: Outcome = await store.run(revoke, store.sync, token_hash, tag)
         return outcome
     if kind == "redis":
-        reply = await redis_eval_async(
-            store,
-            _REDIS_REVOKE,
-            [_rk_token(store, tag, token_hash)],
-            [_rk_family_prefix(store, tag)],
-        )
-        return _redis_revoked(reply)
+        return await redis_run_async(store, _redis_revoke_steps(store, token_hash, tag))
     if kind == "postgres":
         async with store.connection() as conn:
             cur = await conn.execute(_pg_revoke_sql(store), (token_hash,))
@@ -660,6 +706,22 @@ def _purge_sql(store: Any, now: float) -> int:
     return removed
 
 
+async def _purge_postgres_async(store: Any, now: float) -> int:
+    """:func:`_purge_sql` on the asyncio PostgreSQL store (same statements, same tolerance)."""
+    fam, tok = store.table("refresh_families"), store.table("refresh_tokens")
+    removed = 0
+    try:
+        async with store.connection() as conn:
+            for table in (tok, fam):
+                cur = await conn.execute(f"DELETE FROM {table} WHERE expires_at <= %s", (now,))
+                removed += cur.rowcount
+    except StoreError as exc:
+        if type(exc) is not StoreError:  # only "no such table" is skipped (setup ran before us)
+            raise
+    return removed
+
+
+# Redis needs no purge step here: family and token keys carry native TTLs (the absolute expiry).
 register_purge("memory", _purge_memory)
 register_purge("sqlite", _purge_sql)
-register_purge("postgres", _purge_sql)
+register_purge("postgres", _purge_sql, async_step=_purge_postgres_async)

@@ -29,9 +29,9 @@ postgres
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from gatepass.errors import StoreError
 from gatepass.stores.base import register_purge, register_schema
@@ -41,6 +41,7 @@ Lookup = tuple[bool, bool, int | None]
 
 
 EntryKind = Literal["jti", "sid", "user"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,8 @@ _COUNTER_EXPIRES = 1e300  # the sqlite counter row never expires
 
 REDIS_TAG = "rv"
 
-# KEYS: entry key, index. ARGV: kind, key, value, expires_at, ttl_ms, now, channel.
+# KEYS: entry key, index (every key it touches; the pub/sub channel is not a key).
+# ARGV: kind, key, value, expires_at, ttl_ms, now, channel.
 # Values are decimal strings compared by length then lexically: Lua numbers are doubles and
 # would print a 16-digit microsecond cut-off in exponent form.
 _REDIS_ADD = """
@@ -132,7 +134,7 @@ return v
 """
 
 
-def redis_eval(store: Any, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+def redis_eval(store: Any, source: str, keys: Sequence[Any], args: Sequence[Any]) -> Any:
     """EVALSHA the store-registered script; EVAL once on NOSCRIPT (after a restart/flush)."""
     from redis.exceptions import NoScriptError  # noqa: PLC0415 - redis is an optional extra
 
@@ -145,7 +147,7 @@ def redis_eval(store: Any, source: str, keys: Sequence[str], args: Sequence[Any]
 
 
 async def redis_eval_async(
-    store: Any, source: str, keys: Sequence[str], args: Sequence[Any]
+    store: Any, source: str, keys: Sequence[Any], args: Sequence[Any]
 ) -> Any:
     from redis.exceptions import NoScriptError  # noqa: PLC0415
 
@@ -155,6 +157,43 @@ async def redis_eval_async(
             return await store.client.evalsha(script.sha, len(keys), *keys, *args)
         except NoScriptError:
             return await store.client.eval(script.source, len(keys), *keys, *args)
+
+
+#: A sans-I/O Redis operation: yields ``("eval", source, keys, args)`` or ``(client method,
+#: *args)``, receives each result, returns the operation's result (as in the session store).
+RedisSteps = Generator[tuple[Any, ...], Any, _T]
+
+
+def redis_run(store: Any, steps: RedisSteps[_T]) -> _T:
+    """Drive a step generator with the blocking store (errors translated)."""
+    try:
+        step = next(steps)
+        while True:
+            if step[0] == "eval":
+                result = redis_eval(store, step[1], step[2], step[3])
+            else:
+                with store.errors():
+                    result = getattr(store.client, step[0])(*step[1:])
+            step = steps.send(result)
+    except StopIteration as stop:
+        done: _T = stop.value
+        return done
+
+
+async def redis_run_async(store: Any, steps: RedisSteps[_T]) -> _T:
+    """Drive a step generator with the asyncio store (errors translated)."""
+    try:
+        step = next(steps)
+        while True:
+            if step[0] == "eval":
+                result = await redis_eval_async(store, step[1], step[2], step[3])
+            else:
+                with store.errors():
+                    result = await getattr(store.client, step[0])(*step[1:])
+            step = steps.send(result)
+    except StopIteration as stop:
+        done: _T = stop.value
+        return done
 
 
 def redis_channel(store: Any) -> str:
@@ -465,6 +504,23 @@ def _tolerant(step: Callable[[Any, float], int]) -> Callable[[Any, float], int]:
     return run
 
 
+def _tolerant_async(
+    step: Callable[[Any, float], Awaitable[int]],
+) -> Callable[[Any, float], Awaitable[int]]:
+    """:func:`_tolerant` for an asyncio purge step."""
+
+    async def run(store: Any, now: float) -> int:
+        try:
+            return await step(store, now)
+        except StoreError as exc:
+            if type(exc) is not StoreError:
+                raise
+            return 0
+
+    run.__name__ = step.__name__
+    return run
+
+
 def _purge_memory(store: Any, now: float) -> int:
     with store.lock:
         table = store.table("revocations")
@@ -489,6 +545,12 @@ def _purge_redis(store: Any, now: float) -> int:
     return count
 
 
+async def _purge_redis_async(store: Any, now: float) -> int:
+    with store.errors():
+        count: int = await store.client.zremrangebyscore(redis_index(store), "-inf", repr(now))
+    return count
+
+
 def _purge_postgres(store: Any, now: float) -> int:
     t = store.table("revocations")
     with store.connection() as conn:
@@ -496,7 +558,17 @@ def _purge_postgres(store: Any, now: float) -> int:
     return count
 
 
+async def _purge_postgres_async(store: Any, now: float) -> int:
+    t = store.table("revocations")
+    async with store.connection() as conn:
+        cur = await conn.execute(f"DELETE FROM {t} WHERE expires_at <= %s", (now,))
+        count: int = cur.rowcount
+    return count
+
+
 register_purge("memory", _purge_memory)
 register_purge("sqlite", _tolerant(_purge_sqlite))
-register_purge("redis", _purge_redis)
-register_purge("postgres", _tolerant(_purge_postgres))
+register_purge("redis", _purge_redis, async_step=_purge_redis_async)
+register_purge(
+    "postgres", _tolerant(_purge_postgres), async_step=_tolerant_async(_purge_postgres_async)
+)
