@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 from gp_session_harness import DEFAULTS, Clock, Harness
-from gp_store_servers import REDIS_CLI, REDIS_SERVER, RedisCluster
+from gp_store_servers import (
+    REDIS_CLI,
+    REDIS_SERVER,
+    PostgresServer,
+    RedisCluster,
+    postgres_bindir,
+    postgres_os_user,
+)
 
 import gatepass
 from gatepass.stores import open_async_store, open_store
@@ -126,3 +133,44 @@ def redis_server_bin() -> str:
     if REDIS_SERVER is None:
         _missing("redis-server", "install Debian's redis-server")
     return shutil.which("redis-server") or ""
+
+
+@pytest.fixture
+def private_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
+    """A private, persistent three-master cluster for one test that may stop its nodes (the
+    session-wide ``redis_cluster_url`` cluster is shared and must stay up). A node timeout of 1 s
+    (not 2 s) so that a killed master is marked failed, and a restarted one accepted back, in
+    about two seconds."""
+    if REDIS_SERVER is None or REDIS_CLI is None:
+        _missing("redis-server", "install Debian's redis-server to run the cluster tests")
+    cluster = RedisCluster(tmp_path / "cluster", persistent=True, node_timeout_ms=1000)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_server(tmp_path: Path) -> Iterator[PostgresServer]:
+    """A private PostgreSQL server (initdb'd for this test) that the test may crash and
+    restart; always stopped and removed afterwards."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        _missing(
+            "PostgreSQL server binaries (initdb, pg_ctl, postgres)",
+            "neither `pg_config --bindir` nor /usr/lib/postgresql/*/bin has them "
+            "(apt-get install postgresql)",
+        )
+    assert bindir is not None
+    if os.geteuid() == 0 and (postgres_os_user() is None or shutil.which("runuser") is None):
+        _missing(
+            "a 'postgres' OS user and runuser",
+            "running as root, and initdb/postgres refuse to run as root",
+        )
+    server = None
+    try:
+        server = PostgresServer(tmp_path / "postgres", bindir)
+        yield server.init().start()
+    finally:
+        if server is not None:
+            server.destroy()

@@ -200,8 +200,10 @@ def _classify(exc: BaseException) -> type[StoreError] | None:
     if module.startswith("redis"):
         import redis.exceptions as rx  # noqa: PLC0415 - only when a redis error exists
 
+        # Server answers that mean "not now" (a replica, loading, a migration, a cluster that
+        # lost a master: CLUSTERDOWN / MASTERDOWN) are outages; other error replies are errors.
         if isinstance(exc, rx.ResponseError) and not isinstance(
-            exc, rx.ReadOnlyError | rx.BusyLoadingError | rx.TryAgainError
+            exc, rx.ReadOnlyError | rx.BusyLoadingError | rx.TryAgainError | rx.ClusterDownError
         ):
             return StoreError
         return StoreUnavailable
