@@ -5,10 +5,15 @@ Backend behaviour is in tests/stores/ (the conformance suite); this file needs n
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import math
 import secrets
 import subprocess
 import sys
+import types
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +24,15 @@ from gatepass.errors import ConfigurationError, MissingDependency
 from gatepass.stores import open_async_store, open_store
 from gatepass.stores.base import StoreError, StoreUnavailable, translate_errors
 from gatepass.stores.records import (
+    MAX_DATA_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_METADATA_BYTES,
+    MAX_TIMEOUT,
+    FrozenDict,
     Lifetimes,
     SessionRecord,
+    check_json,
+    check_user_id,
     hash_token,
     is_live,
     merge_data,
@@ -223,7 +235,8 @@ def test_import_gatepass_needs_no_driver() -> None:
 
 
 def test_memory_store_purges_by_itself() -> None:
-    """Dead sessions never pile up: creations trigger an amortised purge."""
+    """Dead sessions never pile up: creations trigger an amortised purge (once per 1000 creations
+    at least, from a random start, so that short-lived processes purge too)."""
     now = [0.0]
     sessions = gatepass.Sessions(
         open_store("memory://"),
@@ -235,6 +248,359 @@ def test_memory_store_purges_by_itself() -> None:
     for _ in range(999):
         sessions.create("alice")
     now[0] = 100.0  # all 999 are dead now
-    token, _ = sessions.create("alice")  # the 1000th creation purges
-    assert len(sessions.store.table("sessions")) == 1
-    assert [r.id for r in sessions.list("alice")] == [sessions.get(token).id]  # type: ignore[union-attr]
+    tokens = [sessions.create("bob")[0] for _ in range(1000)]  # a purge falls in here
+    assert len(sessions.store.table("sessions")) == 1000
+    assert sessions.list("alice") == [] and len(sessions.list("bob")) == 1000
+    assert sessions.get(tokens[0]) is not None
+
+
+# --- input validation: every bad argument is a ConfigurationError, never a raw exception ----------
+
+TIMEOUT_FIELDS = {
+    "idle": "idle_timeout",
+    "absolute": "absolute_timeout",
+    "idle_remember": "remember_idle_timeout",
+    "absolute_remember": "remember_absolute_timeout",
+    "touch_interval": "touch_interval",
+}
+GOOD_TIMEOUTS = {"idle": 100, "absolute": 1000, "idle_remember": 500, "absolute_remember": 5000}
+NOT_SECONDS: list[Any] = [
+    "x",
+    "30",
+    None,
+    True,
+    False,
+    b"30",
+    [30],
+    complex(30, 0),
+    math.nan,
+    math.inf,
+    -math.inf,
+    Decimal("NaN"),
+    Decimal("sNaN"),
+    Decimal("Infinity"),
+    10**400,  # float() would raise OverflowError
+    MAX_TIMEOUT * 2,
+    -1,
+]
+
+
+@pytest.mark.parametrize("field", list(TIMEOUT_FIELDS))
+@pytest.mark.parametrize("bad", NOT_SECONDS, ids=repr)
+def test_lifetimes_refuse_anything_but_finite_seconds(field: str, bad: Any) -> None:
+    fields: dict[str, Any] = {**GOOD_TIMEOUTS, "touch_interval": 10, field: bad}
+    with pytest.raises(ConfigurationError, match=TIMEOUT_FIELDS[field]):
+        Lifetimes(**fields)
+
+
+@pytest.mark.parametrize("field", list(TIMEOUT_FIELDS))
+@pytest.mark.parametrize("bad", NOT_SECONDS, ids=repr)
+def test_sessions_constructors_refuse_bad_timeouts(field: str, bad: Any) -> None:
+    """Both front-ends, before anything else happens: no ValueError/TypeError from float()."""
+    argument = TIMEOUT_FIELDS[field]
+    with pytest.raises(ConfigurationError, match=argument):
+        gatepass.Sessions(open_store("memory://"), **{argument: bad})
+    with pytest.raises(ConfigurationError, match=argument):
+        gatepass.AsyncSessions(open_async_store("memory://"), **{argument: bad})
+
+
+def test_lifetimes_zero_and_limits() -> None:
+    for field in GOOD_TIMEOUTS:
+        with pytest.raises(ConfigurationError, match="must be positive"):
+            Lifetimes(**{**GOOD_TIMEOUTS, "touch_interval": 0, field: 0})
+    zero = Lifetimes(**GOOD_TIMEOUTS, touch_interval=0)  # renew on every read: allowed
+    assert zero.touch_interval == 0.0
+    with pytest.raises(ConfigurationError, match="touch_interval must be shorter"):
+        Lifetimes(**GOOD_TIMEOUTS, touch_interval=100)
+    with pytest.raises(ConfigurationError, match="touch_interval must be shorter"):
+        Lifetimes(
+            idle=100, absolute=1000, idle_remember=50, absolute_remember=100, touch_interval=50
+        )
+    with pytest.raises(ConfigurationError, match="idle timeout longer"):
+        Lifetimes(idle=100, absolute=50, idle_remember=50, absolute_remember=100, touch_interval=1)
+    longest = Lifetimes(
+        idle=MAX_TIMEOUT,
+        absolute=MAX_TIMEOUT,
+        idle_remember=MAX_TIMEOUT,
+        absolute_remember=MAX_TIMEOUT,
+        touch_interval=MAX_TIMEOUT / 2,
+    )
+    assert longest.absolute == MAX_TIMEOUT
+
+
+def test_lifetimes_store_floats_from_any_real_number() -> None:
+    life = Lifetimes(
+        idle=100,
+        absolute=Fraction(2001, 2),
+        idle_remember=Decimal("500.5"),
+        absolute_remember=5000.0,
+        touch_interval=10,
+    )
+    values = (life.idle, life.absolute, life.idle_remember, life.absolute_remember)
+    assert values == (100.0, 1000.5, 500.5, 5000.0)
+    assert all(type(v) is float for v in (*values, life.touch_interval))
+    sessions = gatepass.Sessions(open_store("memory://"), idle_timeout=100, touch_interval=10)
+    assert type(sessions.lifetimes.idle) is float
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "x" * 256, "\ud800", "alice\udfff", "\ud83d\ude00", "\x00", "a\x00b", 5, None, b"alice"],
+    ids=repr,
+)
+def test_check_user_id_refuses(bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="user_id"):
+        check_user_id(bad)
+
+
+def test_check_user_id_accepts_any_other_text_as_a_plain_str() -> None:
+    class Name(str):
+        __slots__ = ()
+
+    for good in ["a", "x" * 255, "ünïcødé 😀", "tab\there", "\x01", "\\u0000", Name("bob")]:
+        checked = check_user_id(good)
+        assert checked == good and type(checked) is str
+
+
+def _nested(depth: int, leaf: Any = 1) -> dict[str, Any]:
+    """A JSON object nesting ``depth`` levels (the top-level object is level 1)."""
+    value: Any = leaf
+    for level in range(depth - 1):
+        value = {"k": value} if level % 2 else [value]
+    return {"k": value}
+
+
+def _deep(kind: type, depth: int) -> Any:
+    root: Any = kind()
+    node = root
+    for _ in range(depth):
+        child: Any = kind()
+        if kind is dict:
+            node["k"] = child
+        else:
+            node.append(child)
+        node = child
+    return root
+
+
+BAD_JSON = [
+    pytest.param({"\ud800": 1}, id="surrogate-key"),
+    pytest.param({"k": "\ud800"}, id="surrogate-value"),
+    pytest.param({"k": ["ok", {"\udfff": 1}]}, id="nested-surrogate-key"),
+    pytest.param({"k": "a\x00b"}, id="nul-value"),
+    pytest.param({"a\x00": 1}, id="nul-key"),
+    pytest.param({"k": {"n": ["\x00"]}}, id="nested-nul"),
+    pytest.param({"k": "\\\x00"}, id="backslash-then-nul"),  # dumped as \\\u0000
+    pytest.param({"k": math.nan}, id="nan"),
+    pytest.param({"k": math.inf}, id="inf"),
+    pytest.param({"k": object()}, id="object"),
+    pytest.param({"k": {1, 2}}, id="set"),
+    pytest.param({"k": 10**5000}, id="int-too-long-for-str"),
+    pytest.param({"k": 1e16}, id="float-1e16"),
+    pytest.param({"k": [-1e300]}, id="float-minus-1e300"),
+    pytest.param({1: "non-str key"}, id="int-key"),
+    pytest.param([("k", 1)], id="list"),
+    pytest.param("k=1", id="str"),
+    pytest.param(None, id="none"),
+    pytest.param(5, id="int"),
+    pytest.param(_nested(MAX_JSON_DEPTH + 1), id="one-level-too-deep"),
+    pytest.param({"k": _deep(dict, 100_000)}, id="deep-dict"),
+    pytest.param({"k": _deep(list, 100_000)}, id="deep-list"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_JSON)
+@pytest.mark.parametrize(
+    ("limit", "what"), [(MAX_METADATA_BYTES, "metadata"), (MAX_DATA_BYTES, "data")]
+)
+def test_check_json_refuses(bad: Any, limit: int, what: str) -> None:
+    with pytest.raises(ConfigurationError, match=what):
+        check_json(bad, limit, what)
+
+
+def test_check_json_refuses_circular_values() -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(ConfigurationError):
+        check_json({"k": loop}, MAX_DATA_BYTES, "data")
+
+
+def test_check_json_keeps_what_every_store_keeps() -> None:
+    # The six characters \u0000 (and other backslashes) are text, not NUL: kept as they are.
+    for text in ["\\u0000", "\\\\u0000", "\\", "\\\\\\u0000x", "\x01\x1f", "😀"]:
+        assert check_json({"k": text, text: 1}, MAX_DATA_BYTES, "data") == {"k": text, text: 1}
+    deepest = _nested(MAX_JSON_DEPTH)
+    assert check_json(deepest, MAX_DATA_BYTES, "data") == deepest
+    numbers = {"big": 2**70, "near": 9999999999999998.0, "tiny": 5e-324, "neg": -0.0}
+    checked = check_json(numbers, MAX_DATA_BYTES, "data")
+    assert checked == numbers and type(checked["near"]) is float
+    assert math.copysign(1.0, checked["neg"]) == 1.0  # -0.0 is stored as 0.0 everywhere
+    assert isinstance(checked, FrozenDict)
+    proxy = types.MappingProxyType({"k": [1, {"n": None}]})  # any Mapping, not only a dict
+    assert check_json(proxy, MAX_DATA_BYTES, "data") == {"k": [1, {"n": None}]}
+
+
+def test_check_json_size_limit_is_unchanged() -> None:
+    """At most ``limit`` bytes of compact UTF-8 JSON, exactly as before."""
+    overhead = len('{"k":""}')
+    fits = {"k": "é" * ((MAX_METADATA_BYTES - overhead) // 2)}
+    assert check_json(fits, MAX_METADATA_BYTES, "metadata") == fits
+    exact = {"k": "x" * (MAX_METADATA_BYTES - overhead)}
+    assert check_json(exact, MAX_METADATA_BYTES, "metadata") == exact
+    with pytest.raises(ConfigurationError, match="larger than"):
+        check_json({"k": "x" * (MAX_METADATA_BYTES - overhead + 1)}, MAX_METADATA_BYTES, "metadata")
+
+
+BAD_URLS = [
+    ("sqlite:///x.db?busy_timeout=abc", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=nan", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=inf", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=1e400", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=-1", "busy_timeout"),
+    ("sqlite:///x.db?busy_timeout=1&busy_timeout=2", "busy_timeout"),
+    ("sqlite:///x.db?synchronous=bogus", "synchronous"),
+    ("sqlite:///x.db?synchronous=", "synchronous"),
+    ("sqlite:///x.db?synchronus=full", "synchronus"),
+    ("sqlite:///x%00.db", "NUL"),
+    ("sqlite://:memory:?busy_timeout=x", "busy_timeout"),
+    ("memory://?bogus=1", "bogus"),
+    ("memory://[::1", "IPv6"),
+    ("redis://127.0.0.1:abc/15", "Port"),
+    ("redis://127.0.0.1:99999/15", "Port"),
+    ("redis+cluster://127.0.0.1:abc", "Port"),
+    ("redis://[::1/15", "IPv6"),
+    ("redis://127.0.0.1:6379/abc", "database number"),
+    ("redis://127.0.0.1:6379/15?db=x", "db"),
+    ("redis://127.0.0.1:6379?cluster=on", "cluster"),
+    ("redis://127.0.0.1:6379?cluster=1&cluster=0", "cluster"),
+    ("redis://127.0.0.1:6379/15?socket_timeout=abc", "socket_timeout"),
+    ("redis://127.0.0.1:6379/15?socket_timeout=", "socket_timeout"),
+    ("redis://127.0.0.1:6379/15?socket_timeout=-1", "socket_timeout"),
+    ("redis://127.0.0.1:6379/15?socket_timeout=inf", "socket_timeout"),
+    ("redis://127.0.0.1:6379/15?socket_connect_timeout=nan", "socket_connect_timeout"),
+    ("redis://127.0.0.1:6379/15?pool_timeout=inf", "pool_timeout"),
+    ("redis://127.0.0.1:6379/15?pool_timeout=nan", "pool_timeout"),
+    ("redis://127.0.0.1:6379/15?max_connections=abc", "max_connections"),
+    ("redis://127.0.0.1:6379/15?max_connections=0", "max_connections"),
+    ("redis://127.0.0.1:6379/15?max_connections=" + "9" * 5000, "max_connections"),
+    ("redis://127.0.0.1:6379/15?socket_timeout=1&socket_timeout=x", "socket_timeout"),
+    ("redis://127.0.0.1:6379/15?health_check_interval=x", "health_check_interval"),  # redis-py's
+    ("postgresql://u@127.0.0.1:abc/db", "port"),
+    ("postgresql://u@127.0.0.1:99999/db", "port"),
+    ("postgresql://u@h1:5432,h2:0/db", "port"),
+    ("postgresql://u@[::1/db", "IPv6"),
+    ("postgresql://u@h/db?bogus=1", "bogus"),
+    ("postgresql://u@h/db?pool_min_size=abc", "pool_min_size"),
+    ("postgresql://u@h/db?pool_min_size=-1", "pool_min_size"),
+    ("postgresql://u@h/db?pool_max_size=0", "pool_max_size"),
+    ("postgresql://u@h/db?pool_min_size=5&pool_max_size=2", "pool_min_size"),
+    ("postgresql://u@h/db?pool_timeout=nan", "pool_timeout"),
+    ("postgresql://u@h/db?pool_timeout=inf", "pool_timeout"),
+    ("postgresql://u@h/db?pool_timeout=-1", "pool_timeout"),
+]
+
+
+@pytest.mark.parametrize(("url", "named"), BAD_URLS, ids=[u for u, _ in BAD_URLS])
+def test_malformed_store_urls_name_what_is_wrong(url: str, named: str) -> None:
+    """Nothing is opened or connected: the URL is refused first, by both openers alike."""
+    for opener in (open_store, open_async_store):
+        with pytest.raises(ConfigurationError, match=named) as caught:
+            opener(url)
+        assert type(caught.value) is ConfigurationError  # not a driver ValueError
+
+
+def test_a_bad_postgres_url_never_echoes_the_password() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        open_store("postgresql://u:s3cret@[::1/db?pool_max_size=2")
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        open_store("postgresql://u:s3cret@h/db?bogus=1")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_well_formed_store_urls_still_open(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/x.db?busy_timeout=0.2&synchronous=full&prefix=")
+    assert (store.busy_timeout, store.synchronous) == (0.2, "FULL")
+    assert store.table("sessions") == '"gatepass_sessions"'  # an empty prefix keeps the default
+    store.close()
+    assert open_store("sqlite://:memory:?busy_timeout=0").busy_timeout == 0.0
+    assert open_store("memory://?prefix=").prefix == "gatepass:"
+    redis_url = "redis://127.0.0.1:6379/15?socket_timeout=1.5&max_connections=5&pool_timeout=0"
+    for url in [
+        redis_url,
+        "redis://127.0.0.1/",
+        "redis://127.0.0.1:6379",
+        "redis://127.0.0.1:6379?cluster=FALSE",
+        "unix:///tmp/r.sock?db=2",
+    ]:
+        store = open_async_store(url)  # no connection is made before the first command
+        asyncio.run(store.close())
+    # libpq multi-host URLs and libpq's own options pass through (opened lazily: no connection).
+    url = "postgresql://u@h1:5432,h2:5433/db?pool_min_size=0&pool_max_size=2&connect_timeout=3"
+    store = open_async_store(url)
+    assert (store.pool_min_size, store.pool_max_size) == (0, 2)
+    asyncio.run(store.close())
+
+
+def test_store_outages_are_not_mistaken_for_bad_urls() -> None:
+    """A Redis Cluster client connects while it is built: that failure stays StoreUnavailable."""
+    with pytest.raises(StoreUnavailable):
+        open_store("redis+cluster://127.0.0.1:1")
+
+
+def test_front_ends_refuse_a_store_access_tokens_or_clock_of_the_wrong_kind() -> None:
+    """Sessions on an asyncio store would return a coroutine from get(): truthy, so a request
+    would pass as logged in. Every such mix-up is refused when the object is built."""
+    sync_store, async_store = open_store("memory://"), open_async_store("memory://")
+    key = gatepass.Key.generate("HS256")
+    sync_access = gatepass.AccessTokens(
+        key, issuer="i", audience="a", revocation="denylist", store=sync_store
+    )
+    cases = [
+        lambda: gatepass.Sessions(None),  # type: ignore[arg-type]
+        lambda: gatepass.Sessions(object()),  # type: ignore[arg-type]
+        lambda: gatepass.Sessions(async_store),  # type: ignore[arg-type]
+        lambda: gatepass.AsyncSessions(sync_store),  # type: ignore[arg-type]
+        lambda: gatepass.Sessions(sync_store, access_tokens=5),  # type: ignore[arg-type]
+        lambda: gatepass.AsyncSessions(async_store, access_tokens=sync_access),  # type: ignore[arg-type]
+        lambda: gatepass.Sessions(sync_store, clock=5),  # type: ignore[arg-type]
+        lambda: gatepass.Sessions(sync_store, clock=lambda: "now"),  # type: ignore[arg-type, return-value]
+        lambda: gatepass.Sessions(sync_store, clock=lambda: float("nan")),
+    ]
+    for build in cases:
+        with pytest.raises(ConfigurationError):
+            build()
+    assert gatepass.Sessions(sync_store, access_tokens=sync_access).access_tokens is sync_access
+    sync_access.close()
+
+
+@pytest.mark.parametrize("flag", ["false", 0, 1, None, "yes"])
+def test_flags_must_be_bools(flag: object) -> None:
+    sessions = gatepass.Sessions(open_store("memory://"))
+    token, _ = sessions.create("alice")
+    with pytest.raises(ConfigurationError):
+        sessions.create("alice", remember=flag)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        sessions.rotate(token, reauthenticated=flag)  # type: ignore[arg-type]
+    assert len(sessions.list("alice")) == 1 and sessions.get(token) is not None
+
+
+def test_revoke_by_id_answers_false_for_anything_that_is_not_an_id() -> None:
+    """No driver ever sees a malformed public id (a lone surrogate raised UnicodeEncodeError on
+    three backends; NUL was a StoreError on PostgreSQL only)."""
+    sessions = gatepass.Sessions(open_store("memory://"))
+    token, record = sessions.create("alice")
+    for bad in [
+        "\ud800" * 22,
+        "\x00" * 22,
+        "a" * 21,
+        "a" * 23,
+        "é" * 22,
+        "a+b/" * 5 + "aa",
+        22,
+        None,
+    ]:
+        assert sessions.revoke(bad, user_id="alice") is False  # type: ignore[arg-type]
+    assert sessions.get(token) is not None
+    assert sessions.revoke(record.id, user_id="alice") is True and sessions.get(token) is None

@@ -30,6 +30,28 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
 row_to_record = from_row
 
 
+def touch_plan(
+    token_hash: bytes, record: SessionRecord, touch: TouchSpec
+) -> tuple[SessionRecord, tuple[Any, ...]]:
+    """The due sliding renewal: the renewed record and the compare-and-set UPDATE's arguments.
+
+    The UPDATE (``SET last_seen_at, expires_at WHERE token_hash AND last_seen_at``) applies only
+    if the row is still the one read, so a concurrent revoke (row gone) or rotate (new hash) or
+    touch (new ``last_seen_at``) always wins. Pure: the sync and async front-ends both run it.
+    """
+    new = touched(record, touch)
+    return new, (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+
+
+def after_lost_touch(row: Any, touch: TouchSpec) -> SessionRecord | None:
+    """The outcome when the compare-and-set matched no row: someone else touched, rotated or
+    revoked the session meanwhile, so the re-read row (or None) is the current state."""
+    if row is None:
+        return None
+    current = row_to_record(row)
+    return current if liveness(current, touch) else None
+
+
 def cas_touch(
     conn: Any,
     sql_touch: str,
@@ -39,15 +61,9 @@ def cas_touch(
     record: SessionRecord,
     touch: TouchSpec,
 ) -> SessionRecord | None:
-    """The due sliding renewal on a DB-API connection (sqlite3 or psycopg, blocking): a
-    compare-and-set UPDATE on ``last_seen_at``, so a concurrent revoke or rotate always wins."""
-    new = touched(record, touch)
-    args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+    """:func:`touch_plan` and :func:`after_lost_touch` on a blocking DB-API connection (sqlite3
+    or psycopg); the asyncio PostgreSQL store does the same I/O awaited."""
+    new, args = touch_plan(token_hash, record, touch)
     if conn.execute(sql_touch, args).rowcount == 1:
         return new
-    # Someone else touched, rotated or revoked it meanwhile: report the current state.
-    row = conn.execute(sql_get, (token_hash,)).fetchone()
-    if row is None:
-        return None
-    current = row_to_record(row)
-    return current if liveness(current, touch) else None
+    return after_lost_touch(conn.execute(sql_get, (token_hash,)).fetchone(), touch)

@@ -8,12 +8,12 @@ update. Nothing survives the process; nothing is shared with another process.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from gatepass.stores.base import registered_purges
+from gatepass.stores.base import purge_time, registered_purges
 from gatepass.stores.records import (
     DUE,
     LIVE,
@@ -31,7 +31,10 @@ from gatepass.stores.records import (
 )
 
 #: Purge automatically after at least this many session creations (and at least as many as there
-#: are sessions, so that the full scan stays amortised O(1) per creation).
+#: are sessions, so that the full scan stays amortised O(1) per creation). The first purge comes
+#: after a random 1 to 1000 creations: a process that creates fewer than 1000 sessions (a CLI
+#: tool, a serverless function, a test) still purges with probability n/1000, so across many
+#: processes a purge still runs on average once per 1000 creations.
 _PURGE_EVERY = 1000
 
 
@@ -47,7 +50,7 @@ class MemoryStore:
         self._sessions: dict[bytes, SessionRecord] = self.table("sessions")
         self._users: dict[str, dict[str, bytes]] = self.table("users")
         self._creates = 0
-        self._next_purge = _PURGE_EVERY
+        self._next_purge = 1 + secrets.randbelow(_PURGE_EVERY)
 
     def table(self, name: str) -> dict[Any, Any]:
         with self.lock:
@@ -63,7 +66,7 @@ class MemoryStore:
         """Nothing to release (the data stays until the store is garbage-collected)."""
 
     def purge_expired(self, now: float | None = None) -> int:
-        when = time.time() if now is None else now
+        when = purge_time(now)
         removed = 0
         with self.lock:
             for token_hash, record in list(self._sessions.items()):
@@ -202,7 +205,7 @@ class AsyncMemoryStore:
         self.sync.close()
 
     async def purge_expired(self, now: float | None = None) -> int:
-        return self.sync.purge_expired(now)
+        return self.sync.purge_expired(purge_time(now))
 
     async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
         self.sync.session_create(token_hash, record, tag)

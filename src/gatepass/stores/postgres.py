@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -25,8 +26,21 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
-from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier, row_to_record
-from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
+from gatepass.stores._sql import (
+    SESSION_COLUMNS,
+    after_lost_touch,
+    cas_touch,
+    check_identifier,
+    row_to_record,
+    touch_plan,
+)
+from gatepass.stores.base import (
+    purge_time,
+    registered_async_purges,
+    registered_purges,
+    registered_schemas,
+    translate_errors,
+)
 from gatepass.stores.records import (
     DUE,
     LIVE,
@@ -39,7 +53,6 @@ from gatepass.stores.records import (
     liveness,
     merge_data,
     rotated,
-    touched,
 )
 
 _OUR_OPTIONS = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
@@ -97,7 +110,11 @@ class _PostgresBase:
             self.pool_timeout = float(options.get("pool_timeout", "5"))
         except ValueError as exc:
             raise ConfigurationError(f"bad postgres pool option: {exc}") from None
-        self._creates = 0
+        # A random start: a process creating fewer than _PURGE_EVERY sessions (a CLI tool, a
+        # serverless function, a test) still purges with probability n/1000, so across
+        # processes a purge runs on average once per 1000 creations (and once in every 1000
+        # consecutive creations of one store).
+        self._creates = secrets.randbelow(_PURGE_EVERY)
         self._errors = translate_errors("postgres")
         t = self.table("sessions")
         cols = SESSION_COLUMNS
@@ -277,7 +294,7 @@ class PostgresStore(_PostgresBase):
                 self.pool.putconn(conn)
 
     def purge_expired(self, now: float | None = None) -> int:
-        when = time.time() if now is None else now
+        when = purge_time(now)
         removed: int = 0
         with self.connection() as conn:
             while True:
@@ -449,7 +466,7 @@ class AsyncPostgresStore(_PostgresBase):
             await self.pool.close()
 
     async def purge_expired(self, now: float | None = None) -> int:
-        when = time.time() if now is None else now
+        when = purge_time(now)
         removed: int = 0
         async with self.connection() as conn:
             while True:
@@ -457,6 +474,9 @@ class AsyncPostgresStore(_PostgresBase):
                 removed += count
                 if count < _PURGE_BATCH:
                     break
+        # The refresh-family and revocation steps, written with await (see register_purge).
+        for step in registered_async_purges(self.kind):
+            removed += await step(self, when)
         return removed
 
     async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
@@ -478,15 +498,12 @@ class AsyncPostgresStore(_PostgresBase):
                 return record
             if state != DUE:
                 return None
-            new = touched(record, touch)
-            args = (new.last_seen_at, new.expires_at, token_hash, record.last_seen_at)
+            # cas_touch awaited: the same compare-and-set, the same reading of a lost race.
+            new, args = touch_plan(token_hash, record, touch)
             if (await conn.execute(self.sql_touch, args)).rowcount == 1:
                 return new
             row = await (await conn.execute(self.sql_get, (token_hash,))).fetchone()
-            if row is None:
-                return None
-            record = row_to_record(row)
-            return record if liveness(record, touch) else None
+            return after_lost_touch(row, touch)
 
     async def session_rotate(
         self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None

@@ -13,11 +13,14 @@ one Redis Cluster slot. Stores keep only ``sha256(token)``.
 from __future__ import annotations
 
 import base64
+import decimal
 import functools
 import hashlib
 import importlib
 import json
 import math
+import numbers
+import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +38,14 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 MAX_USER_ID = 255
 MAX_METADATA_BYTES = 2048
 MAX_DATA_BYTES = 4096
+#: Objects and arrays nest at most this deep in ``metadata`` / ``data`` (the top-level object
+#: counts as 1). Far beyond any real session data, and far below the recursion limits that
+#: ``json``, :func:`freeze` and the stores' decoders would otherwise hit on hostile input.
+MAX_JSON_DEPTH = 32
+#: No timeout may exceed 100 years: every backend stores such a deadline exactly (Redis keeps
+#: the TTL in integer milliseconds, which overflows long before a float does) and it stays a
+#: plain number of seconds everywhere. "Never expires" is not a session lifetime.
+MAX_TIMEOUT = 100 * 365.25 * 86400
 
 _READ_ONLY = (
     "session records are read-only snapshots: copy with dict(...) / list(...), "
@@ -240,9 +251,49 @@ def _decoded(value: object) -> Mapping[str, Any]:
 from_row: Callable[[Sequence[Any]], SessionRecord] = functools.partial(tuple.__new__, SessionRecord)
 
 
+#: The :class:`Lifetimes` fields as the :class:`gatepass.Sessions` arguments that set them.
+_TIMEOUT_NAMES = {
+    "idle": "idle_timeout",
+    "absolute": "absolute_timeout",
+    "idle_remember": "remember_idle_timeout",
+    "absolute_remember": "remember_absolute_timeout",
+    "touch_interval": "touch_interval",
+}
+
+
+def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """``value`` as a duration in seconds: a finite real number (``int``, ``float``,
+    ``Fraction``, ``Decimal``; not a ``bool``), positive (or zero if ``allow_zero``), at most
+    :data:`MAX_TIMEOUT`; ``ConfigurationError`` otherwise.
+
+    Checked, not coerced: ``float("30")`` would accept a string, ``float(True)`` a flag, and a
+    NaN compares false with everything, so ``touch_interval=nan`` silently disabled renewal
+    and an infinite timeout made the Redis store overflow on its integer TTL.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
+        raise ConfigurationError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = math.inf  # an int too large for a float: reported as out of range below
+    if not math.isfinite(seconds) or seconds > MAX_TIMEOUT:
+        raise ConfigurationError(
+            f"{name} must be a finite number of seconds of at most {MAX_TIMEOUT:.0f}"
+        )
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        limit = "must not be negative" if allow_zero else "must be positive"
+        raise ConfigurationError(f"{name} {limit}")
+    return seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Lifetimes:
-    """The timeouts of one :class:`Sessions` configuration, in seconds."""
+    """The timeouts of one :class:`Sessions` configuration, in seconds.
+
+    Every field is checked by :func:`check_seconds` and stored as a ``float`` (whatever real
+    number was passed), so every user of a ``Lifetimes`` gets the same validation: the four
+    lifetimes positive, ``touch_interval`` zero or more and shorter than both idle timeouts.
+    """
 
     idle: float
     absolute: float
@@ -251,15 +302,16 @@ class Lifetimes:
     touch_interval: float
 
     def __post_init__(self) -> None:
-        for name in ("idle", "absolute", "idle_remember", "absolute_remember"):
-            if not getattr(self, name) > 0:
-                raise ConfigurationError(f"{name} timeout must be positive")
-        if self.touch_interval < 0:
-            raise ConfigurationError("touch_interval must not be negative")
+        for field, name in _TIMEOUT_NAMES.items():
+            allow_zero = field == "touch_interval"
+            value = check_seconds(getattr(self, field), name, allow_zero=allow_zero)
+            object.__setattr__(self, field, value)  # frozen: the documented way to normalise
         if self.idle > self.absolute or self.idle_remember > self.absolute_remember:
             raise ConfigurationError(
                 "an idle timeout longer than the absolute lifetime is unusable"
             )
+        if self.touch_interval >= min(self.idle, self.idle_remember):
+            raise ConfigurationError("touch_interval must be shorter than the idle timeouts")
 
 
 #: What a store needs to decide, on its side, whether a read is live and also renews the session:
@@ -371,7 +423,7 @@ def new_record(
     idle = lifetimes.idle_remember if remember else lifetimes.idle
     absolute = lifetimes.absolute_remember if remember else lifetimes.absolute
     return SessionRecord(
-        id=secrets.token_urlsafe(16),
+        id=secrets.token_urlsafe(PUBLIC_ID_BYTES),
         user_id=check_user_id(user_id),
         created_at=now,
         authenticated_at=now,
@@ -481,28 +533,126 @@ def parse_token(token: object) -> tuple[bytes, str] | None:
     return sha256(token.encode()).digest(), tag
 
 
+#: A public id is ``secrets.token_urlsafe(16)``: 128 random bits, 22 base64url characters.
+PUBLIC_ID_BYTES = 16
+PUBLIC_ID_LENGTH = 22
+
+
+def is_public_id(value: object) -> bool:
+    """Whether ``value`` could be a session's public ``id`` (anything else matches nothing, so
+    ``revoke(id, user_id=...)`` answers False without I/O instead of handing a driver NUL bytes
+    or unencodable text)."""
+    return (
+        type(value) is str
+        and len(value) == PUBLIC_ID_LENGTH
+        and value.isascii()
+        and _TOKEN_CHARS.issuperset(value)
+    )
+
+
 def check_user_id(user_id: object) -> str:
+    """``user_id`` as a plain ``str`` that every backend stores and indexes identically.
+
+    Non-empty, at most :data:`MAX_USER_ID` characters, encodable as UTF-8 (a lone surrogate
+    such as ``"\\ud800"`` is not: it would fail in :func:`routing_tag` and in every driver) and
+    without NUL, which PostgreSQL ``text`` cannot hold (the other stores would accept it, so one
+    backend would refuse what the others keep). ``ConfigurationError`` otherwise.
+    """
     if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID:
         raise ConfigurationError(f"user_id must be a non-empty str of at most {MAX_USER_ID} chars")
-    return user_id
+    if "\x00" in user_id:
+        raise ConfigurationError("user_id must not contain NUL characters")
+    if not user_id.isascii():
+        try:
+            user_id.encode()
+        except UnicodeEncodeError:
+            raise ConfigurationError(
+                "user_id must be valid Unicode text (no lone surrogates)"
+            ) from None
+    return user_id if type(user_id) is str else str.__str__(user_id)  # a subclass: plain copy
 
 
 def dump_json(value: Mapping[str, Any]) -> str:
+    """The stored JSON text of a checked mapping (see :func:`check_json`): compact, UTF-8."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+#: A JSON ``\u0000`` escape (a real NUL character) in dumped text: preceded by an even number of
+#: backslashes, so the six characters ``\u0000`` written by a user (dumped as ``\\u0000``) do
+#: not match.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+#: The smallest float whose JSON text uses a positive exponent (``1e+16``). PostgreSQL's jsonb
+#: reads such a number as an exact decimal and gives it back as an integer (``1e300`` returns as
+#: ``10**300``, a different number), while the other stores give back the float.
+_EXPONENT_FLOAT = 1e16
+
+
+def _check_json_tree(value: JSONDict, what: str) -> None:
+    """Depth and number checks on a freshly decoded JSON object (ours: changed in place).
+
+    Iterative, so hostile nesting costs no recursion. ``-0.0`` becomes ``0.0`` (PostgreSQL's
+    numeric has no negative zero); floats from :data:`_EXPONENT_FLOAT` on are refused, since
+    PostgreSQL would return them as different numbers.
+    """
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ConfigurationError(
+                f"session {what} nests objects and arrays deeper than {MAX_JSON_DEPTH} levels"
+            )
+        items: Any = node.items() if type(node) is dict else enumerate(node)
+        for key, item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif kind is float and not -_EXPONENT_FLOAT < item < _EXPONENT_FLOAT:
+                raise ConfigurationError(
+                    f"session {what} holds the float {item!r}, which not every store keeps "
+                    "exactly: store it as an int or a string"
+                )
+            elif kind is float and item == 0.0:
+                node[key] = 0.0  # -0.0 (or 0.0): replacing a value while iterating is safe
 
 
 def check_json(value: Mapping[str, Any], limit: int, what: str) -> FrozenDict:
     """A frozen JSON-object copy of ``value`` (str keys, JSON values), at most ``limit`` bytes
-    encoded. Frozen (:func:`freeze`): it becomes part of a record, which is shared."""
+    encoded. Frozen (:func:`freeze`): it becomes part of a record, which is shared.
+
+    Everything a backend could refuse or change is refused here, the same way for all of them
+    (``ConfigurationError``): values that are not JSON (or NaN / infinity), text that is not
+    encodable as UTF-8 (lone surrogates), NUL characters in any key or string (PostgreSQL's
+    jsonb rejects ``\\u0000``), nesting deeper than :data:`MAX_JSON_DEPTH`, and floats that
+    PostgreSQL would return as a different number (see :func:`_check_json_tree`).
+    """
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise ConfigurationError(f"session {what} must be a mapping with str keys")
     try:
-        text = dump_json(value)
+        text = dump_json(value if isinstance(value, dict) else dict(value))
+    except RecursionError:
+        raise ConfigurationError(
+            f"session {what} nests objects and arrays deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"session {what} must be JSON-serialisable: {exc}") from None
-    if len(text.encode()) > limit:
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:
+        raise ConfigurationError(
+            f"session {what} must be valid Unicode text (no lone surrogates)"
+        ) from None
+    if size > limit:
         raise ConfigurationError(f"session {what} is larger than {limit} bytes")
-    result: FrozenDict = freeze(json.loads(text))
+    if "\\u0000" in text and _NUL_ESCAPE.search(text):
+        raise ConfigurationError(f"session {what} must not contain NUL characters")
+    try:
+        decoded = json.loads(text)
+    except RecursionError:
+        raise ConfigurationError(
+            f"session {what} nests objects and arrays deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
+    _check_json_tree(decoded, what)
+    result: FrozenDict = freeze(decoded)
     return result
 
 

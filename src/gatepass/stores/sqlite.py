@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, TypeVar
 
-from gatepass.errors import StoreUnavailable
+from gatepass.errors import ConfigurationError, StoreUnavailable
 from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier, row_to_record
-from gatepass.stores.base import registered_purges, registered_schemas, translate_errors
+from gatepass.stores.base import (
+    purge_time,
+    registered_purges,
+    registered_schemas,
+    translate_errors,
+)
 from gatepass.stores.records import (
     DEAD,
     LIVE,
@@ -40,6 +46,13 @@ from gatepass.stores.records import (
 T = TypeVar("T")
 
 _PURGE_EVERY = 1000
+_SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+#: Rows per purge transaction: the write lock is held for one batch (tens of ms), not the purge.
+_PURGE_BATCH = 5000
+#: The longest pause between purge batches. SQLite has no queue of waiting writers: each one
+#: polls from its busy handler, sleeping at most 100 ms between tries, so a pause this long lets
+#: every waiting writer in, whatever the phase of its sleeps.
+_PURGE_PAUSE = 0.1
 
 
 class SQLiteStore:
@@ -58,9 +71,17 @@ class SQLiteStore:
         self.path = path
         self._private = path == ":memory:"
         self.prefix = check_identifier(prefix, "table prefix", allow_empty=True)
-        self.busy_timeout = busy_timeout
-        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
+        if (
+            isinstance(busy_timeout, bool)
+            or not isinstance(busy_timeout, int | float)
+            or not 0 <= busy_timeout <= 86400
+        ):
+            raise ConfigurationError(f"busy_timeout must be 0-86400 seconds, not {busy_timeout!r}")
+        self.busy_timeout = float(busy_timeout)
+        if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
+            raise ConfigurationError(
+                f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+            )
         self.synchronous = synchronous.upper()
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -68,7 +89,10 @@ class SQLiteStore:
         self._shared: sqlite3.Connection | None = None
         self._shared_lock = threading.RLock()
         self._closed = False
-        self._creates = 0
+        # A random start: a process creating fewer than _PURGE_EVERY sessions (a CLI tool, a
+        # serverless function, a test) still purges with probability n/1000, so across processes
+        # a purge runs on average once per 1000 creations; one store purges once in every 1000.
+        self._creates = secrets.randbelow(_PURGE_EVERY)
         self._errors = translate_errors("sqlite")
         t = self.table("sessions")
         self._sql_get = f"SELECT {SESSION_COLUMNS} FROM {t} WHERE token_hash = ?"
@@ -99,9 +123,30 @@ class SQLiteStore:
             )
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._use_wal(conn)
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (persistent: a file already in WAL needs no write).
+
+        Several first connections switching a fresh file at once deadlock on the lock upgrade,
+        and SQLite answers SQLITE_BUSY at once instead of calling the busy handler, so
+        concurrent ``setup()`` calls from threads or processes failed with "database is locked".
+        Retried here, with a short backoff, for as long as the busy timeout.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -159,11 +204,30 @@ class SQLiteStore:
                 conn.execute(statement)
 
     def purge_expired(self, now: float | None = None) -> int:
-        when = time.time() if now is None else now
-        with self.transaction() as conn:
-            removed = conn.execute(
-                f"DELETE FROM {self.table('sessions')} WHERE expires_at <= ?", (when,)
-            ).rowcount
+        """Delete expired sessions in batches of ``_PURGE_BATCH``, one transaction each.
+
+        The automatic purge runs inside some user's ``session_create``, and every other writer
+        (in this process or another) waits for the write lock meanwhile: one unbounded DELETE
+        of a large backlog would outlast their busy timeout (``StoreUnavailable``). Each batch
+        picks its rows through the expiry index (``LIMIT``) and deletes them by primary key;
+        between batches the lock is free for as long as the batch held it (at most
+        ``_PURGE_PAUSE``), so waiting writers get in: they poll, SQLite does not queue them.
+        """
+        when = purge_time(now)
+        t = self.table("sessions")
+        sql = (
+            f"DELETE FROM {t} WHERE token_hash IN "
+            f"(SELECT token_hash FROM {t} WHERE expires_at <= ? LIMIT {_PURGE_BATCH})"
+        )
+        removed = 0
+        while True:
+            started = time.monotonic()
+            with self.transaction() as conn:
+                count: int = conn.execute(sql, (when,)).rowcount
+            removed += count
+            if count < _PURGE_BATCH:
+                break
+            time.sleep(min(time.monotonic() - started, _PURGE_PAUSE))
         for step in registered_purges(self.kind):
             removed += step(self, when)
         return removed
@@ -334,7 +398,7 @@ class AsyncSQLiteStore:
         self.sync.close()
 
     async def purge_expired(self, now: float | None = None) -> int:
-        return await self.run(self.sync.purge_expired, now)
+        return await self.run(self.sync.purge_expired, purge_time(now))
 
     async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
         await self.run(self.sync.session_create, token_hash, record, tag)

@@ -13,6 +13,8 @@ in whether the store call is awaited. See ``docs/sessions.md`` for the design an
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -31,6 +33,7 @@ from gatepass.stores.records import (
     check_user_id,
     hash_token,
     is_live,
+    is_public_id,
     new_record,
     new_token,
     parse_token,
@@ -50,14 +53,55 @@ StoreT = TypeVar("StoreT", Store, AsyncStore)
 AccessT = TypeVar("AccessT", AccessTokens, AsyncAccessTokens)
 
 
-def _revocable(access: AccessT | None) -> AccessT | None:
+def _matching_store(store: StoreT, *, asynchronous: bool) -> StoreT:
+    """``store`` if it is a gatepass store of the front-end's kind, else ``ConfigurationError``.
+
+    ``Sessions`` on an async store would return a coroutine from ``get`` (truthy: a request would
+    pass as logged in); ``AsyncSessions`` on a blocking store would fail on every ``await``.
+    """
+    get = getattr(store, "session_get", None)
+    if not callable(get):
+        raise ConfigurationError(
+            f"sessions need a store from gatepass.open_store / open_async_store, not {store!r}"
+        )
+    if inspect.iscoroutinefunction(get) != asynchronous:
+        if asynchronous:
+            raise ConfigurationError("AsyncSessions needs a store from open_async_store()")
+        raise ConfigurationError(
+            "Sessions needs a store from open_store(); use AsyncSessions with open_async_store()"
+        )
+    return store
+
+
+def _check_flag(value: object, name: str) -> None:
+    """Flags are ``bool``: ``remember="false"`` would otherwise mean True."""
+    if type(value) is not bool:
+        raise ConfigurationError(f"{name} must be True or False, not {value!r}")
+
+
+def _checked_clock(clock: Callable[[], float]) -> Callable[[], float]:
+    """The injected clock, read once now: it must return a finite number of seconds."""
+    if not callable(clock):
+        raise ConfigurationError(f"clock must be a function returning seconds, not {clock!r}")
+    now = clock()
+    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+        raise ConfigurationError(f"clock() must return a finite number of seconds, not {now!r}")
+    return clock
+
+
+def _revocable(access: AccessT | None, *, asynchronous: bool) -> AccessT | None:
     """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
 
     One state model (security note "Sessions" 5): with ``access_tokens`` linked, revoking a
     session also revokes the access tokens that carry its ``sid``, so "log out" means logged out
     for bearer requests too, not only after the access token's ``exp``.
     """
-    if access is not None and access.mode == "stateless":
+    if access is None:
+        return None
+    kind = AsyncAccessTokens if asynchronous else AccessTokens
+    if not isinstance(access, kind):
+        raise ConfigurationError(f"access_tokens must be {kind.__name__}, not {access!r}")
+    if access.mode == "stateless":
         raise ConfigurationError(
             "access tokens in stateless mode cannot be revoked; link AccessTokens with "
             "revocation='denylist' or 'replicated'"
@@ -74,6 +118,10 @@ def _other_ids(records: list[SessionRecord], kept: SessionRecord | None) -> list
 class _SessionPolicy(Generic[StoreT, AccessT]):
     """Configuration and every decision; no I/O. Both front-ends inherit it."""
 
+    #: Whether the front-end awaits its store (a mismatch would hand back a coroutine, which is
+    #: truthy: "logged in" by accident), checked against the store and access tokens given.
+    _ASYNC = False
+
     def __init__(
         self,
         store: StoreT,
@@ -86,18 +134,19 @@ class _SessionPolicy(Generic[StoreT, AccessT]):
         clock: Callable[[], float] = time.time,
         access_tokens: AccessT | None = None,
     ) -> None:
-        self.store: StoreT = store
-        self.access_tokens: AccessT | None = _revocable(access_tokens)
+        self.store: StoreT = _matching_store(store, asynchronous=self._ASYNC)
+        self.access_tokens: AccessT | None = _revocable(access_tokens, asynchronous=self._ASYNC)
+        # Passed unconverted: Lifetimes checks each one (a finite real number of seconds, not a
+        # bool; positive; touch_interval shorter than the idle timeouts) and stores floats, so
+        # "x", None or NaN raise ConfigurationError instead of float()'s ValueError/TypeError.
         self.lifetimes = Lifetimes(
-            idle=float(idle_timeout),
-            absolute=float(absolute_timeout),
-            idle_remember=float(remember_idle_timeout),
-            absolute_remember=float(remember_absolute_timeout),
-            touch_interval=float(touch_interval),
+            idle=idle_timeout,
+            absolute=absolute_timeout,
+            idle_remember=remember_idle_timeout,
+            absolute_remember=remember_absolute_timeout,
+            touch_interval=touch_interval,
         )
-        if touch_interval >= min(idle_timeout, remember_idle_timeout):
-            raise ConfigurationError("touch_interval must be shorter than the idle timeouts")
-        self.clock = clock
+        self.clock = _checked_clock(clock)
         #: ``touch_spec`` now: one call on the hot path.
         self._spec: Callable[[], TouchSpec] = spec_maker(self.lifetimes, clock)
         #: The store's read, bound once (an attribute lookup fewer on every request); each
@@ -107,6 +156,7 @@ class _SessionPolicy(Generic[StoreT, AccessT]):
     def _plan_create(
         self, user_id: str, remember: bool, metadata: Mapping[str, Any] | None
     ) -> tuple[str, bytes, SessionRecord, str]:
+        _check_flag(remember, "remember")
         record = new_record(
             user_id, self.lifetimes, self.clock(), remember=remember, metadata=metadata
         )
@@ -179,6 +229,7 @@ class Sessions(_SessionPolicy[Store, AccessTokens]):
         Of concurrent rotations of one token exactly one succeeds; the others raise
         ``InvalidToken``. ``reauthenticated=True`` also sets ``authenticated_at`` to now.
         """
+        _check_flag(reauthenticated, "reauthenticated")
         old_hash, tag = self._parse_or_raise(token)
         spec = self._spec()
         new = token_for_tag(tag)
@@ -204,9 +255,11 @@ class Sessions(_SessionPolicy[Store, AccessTokens]):
         access = self.access_tokens
         if user_id is not None:
             uid = check_user_id(user_id)
-            removed = self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            if not is_public_id(token_or_id):
+                return False  # no session has such an id: nothing to ask the store
+            removed = self.store.session_revoke_id(uid, token_or_id, routing_tag(uid))
             if removed and access is not None:
-                access.revoke_session(str(token_or_id))
+                access.revoke_session(token_or_id)
             return removed
         parsed = parse_token(token_or_id)
         if parsed is None:
@@ -251,6 +304,8 @@ class Sessions(_SessionPolicy[Store, AccessTokens]):
 class AsyncSessions(_SessionPolicy[AsyncStore, AsyncAccessTokens]):
     """The asyncio twin of :class:`Sessions`, on a store from :func:`gatepass.open_async_store`."""
 
+    _ASYNC = True
+
     _session_get: Callable[[bytes, str, TouchSpec], Awaitable[SessionRecord | None]]
 
     async def create(
@@ -267,6 +322,7 @@ class AsyncSessions(_SessionPolicy[AsyncStore, AsyncAccessTokens]):
         return await self._session_get(sha256(token.encode()).digest(), tag, self._spec())
 
     async def rotate(self, token: str, *, reauthenticated: bool = False) -> str:
+        _check_flag(reauthenticated, "reauthenticated")
         old_hash, tag = self._parse_or_raise(token)
         spec = self._spec()
         new = token_for_tag(tag)
@@ -288,9 +344,11 @@ class AsyncSessions(_SessionPolicy[AsyncStore, AsyncAccessTokens]):
         access = self.access_tokens
         if user_id is not None:
             uid = check_user_id(user_id)
-            removed = await self.store.session_revoke_id(uid, str(token_or_id), routing_tag(uid))
+            if not is_public_id(token_or_id):
+                return False
+            removed = await self.store.session_revoke_id(uid, token_or_id, routing_tag(uid))
             if removed and access is not None:
-                await access.revoke_session(str(token_or_id))
+                await access.revoke_session(token_or_id)
             return removed
         parsed = parse_token(token_or_id)
         if parsed is None:
