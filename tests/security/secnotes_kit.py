@@ -55,8 +55,9 @@ def forge_hmac(secret: bytes, header: dict[str, Any], claims: dict[str, Any]) ->
 
 def secret_parts(token: str) -> list[str]:
     """Substrings that must never appear anywhere: the random part of an opaque token, in
-    pieces of 8 characters (so a 24-character prefix of it would be caught too)."""
-    secret = token.rsplit(".", 1)[1]
+    pieces of 8 characters (so a 24-character prefix of it would be caught too). A refresh
+    token's family id (``rt_<tag>.<family id>~<secret>``) is public, as the family's id."""
+    secret = token.rsplit(".", 1)[1].rsplit("~", 1)[-1]
     return [secret[i : i + 8] for i in range(0, len(secret) - 7, 4)]
 
 

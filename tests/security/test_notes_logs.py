@@ -159,7 +159,7 @@ def test_store_outage_errors_carry_no_token() -> None:
             store, AccessTokens(Key.generate("ES256"), issuer=ISS, audience=AUD)
         )
         token = "AbCd." + "Q" * 20 + "z" * 23
-        refresh_token = "rt_AbCd." + "Q" * 20 + "y" * 23
+        refresh_token = "rt_AbCd." + "F" * 22 + "~" + "Q" * 20 + "y" * 23
         said = [
             _said_by(lambda: sessions.get(token)),
             _said_by(lambda: sessions.rotate(token)),

@@ -76,7 +76,7 @@ def test_leaked_store_holds_no_session_or_refresh_token(store: Any) -> None:
     # Nothing in the dump works as a token either: the stored hashes are not tokens.
     assert sessions.get(record.id) is None
     with pytest.raises(InvalidToken):
-        refresh.rotate("rt_" + routing_tag("victim") + "." + "A" * 43)
+        refresh.rotate("rt_" + routing_tag("victim") + "." + "A" * 22 + "~" + "A" * 43)
 
 
 # --- 3: session fixation ------------------------------------------------------------------------

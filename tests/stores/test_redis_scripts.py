@@ -8,6 +8,9 @@ foreign value at a session key is a StoreError on every path.
    undeclared keys too (LIST's GET, PRUNE's EXISTS, the refresh rotation's HMGET and EXISTS).
    The keys of each command come from the server itself (``COMMAND GETKEYS``) and must be a
    subset of the KEYS of its script; every script of the three Redis modules must have run.
+   The same capture counts the refresh scripts' round trips (the commands clients send): one per
+   rotation and per revoke of a family without a session, two for one bound to a session; and
+   the scripts refuse a family id that the token's stored reference does not name.
 2. Migration: on the session-wide test cluster, a user's slot is put in MIGRATING / IMPORTING
    state and part of the user's keys are MIGRATEd; revoke_all, revoke (by id and by token), list
    and a session-bound refresh rotation must then either see every key (after the migration is
@@ -42,7 +45,7 @@ from gatepass import (
     RefreshTokens,
     Sessions,
 )
-from gatepass.errors import InvalidToken, StoreError, StoreUnavailable
+from gatepass.errors import InvalidToken, RevokedToken, StoreError, StoreUnavailable
 from gatepass.stores import (
     _redis_lua,
     open_async_store,
@@ -51,6 +54,8 @@ from gatepass.stores import (
     revocation_state,
 )
 from gatepass.stores.records import hash_token, routing_tag
+from gatepass.strategies._refresh_policy import parse as parse_refresh
+from gatepass.strategies._refresh_policy import successor
 from gp_testkit import drop_redis_prefix
 
 ISS, AUD = "https://auth.example", "api"
@@ -254,16 +259,25 @@ async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     await _raises(InvalidToken, lambda: refresh.rotate(a0))  # reused: the family is revoked
     await _raises(InvalidToken, lambda: refresh.rotate(a1))  # revoked
     session_token, record = await _aw(sessions.create("carol"))
-    b0, _ = await _aw(refresh.start("carol", session=record))
+    b0, _ = await _aw(refresh.start("carol", session=record))  # caches the session's hash
     b1, _ = await _aw(refresh.rotate(b0))  # 'need', then rotated with the session declared
+    session_token = await _aw(sessions.rotate(session_token))
+    b2, _ = await _aw(refresh.rotate(b1))  # 'need', 'moved' (the session's new hash), rotated
     assert await _aw(sessions.revoke(session_token))
-    await _raises(InvalidToken, lambda: refresh.rotate(b1))  # 'session': no index entry left
+    await _raises(InvalidToken, lambda: refresh.rotate(b2))  # 'session': no index entry left
+    session_token, record = await _aw(sessions.create("carol"))
+    d0, _ = await _aw(refresh.start("carol", session=record))
+    carol = routing_tag("carol")
+    assert client.delete(store.key(carol, "s", hash_token(session_token).hex())) == 1
+    await _raises(InvalidToken, lambda: refresh.rotate(d0))  # 'session': its key has expired
     _, record = await _aw(sessions.create("carol"))
     c0, _ = await _aw(refresh.start("carol", session=record))
     clock.advance(10**8)
     await _raises(InvalidToken, lambda: refresh.rotate(c0))  # expired
     assert await _aw(refresh.revoke(c0))  # _REDIS_REVOKE
-    assert not await _aw(refresh.revoke("rt_" + routing_tag("carol") + "." + "A" * 43))
+    assert not await _aw(
+        refresh.revoke("rt_" + routing_tag("carol") + "." + "A" * 22 + "~" + "A" * 43)
+    )
     await _aw(access.revoke(access0))  # _REDIS_ADD
     await _aw(access.revoke_user("bob"))
     await _aw(access.close() if mode == "sync" else access.aclose())
@@ -310,6 +324,160 @@ async def test_every_script_declares_every_key_it_touches(
                 assert len({key_slot(k) for k in keys}) <= 1, args
     finally:
         await _aw(store.close())
+        client.close()
+        server.kill()
+
+
+# --- 1b: round trips of the refresh scripts, counted by the server ------------------------------
+
+
+def _client_commands(lines: list[tuple[str, list[bytes]]]) -> list[str]:
+    """The commands clients sent, one round trip each (these paths pipeline nothing): what
+    MONITOR logs outside scripts, without the capture's own sentinel."""
+    return [
+        args[0].decode().upper()
+        for who, args in lines
+        if who != "lua" and args[-1:] != [_END.encode()]
+    ]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_refresh_round_trips_per_rotation_and_revoke(
+    redis_server_bin: str, tmp_path: Path, mode: str
+) -> None:
+    """One EVALSHA per rotation and per revoke of a family without a session (the token names
+    its family, so the script declares every key in its first call). A family bound to a
+    session: two (the first call reports the session's index and hash, the second declares
+    them), three once after the session's token changed, then two again."""
+    import redis
+
+    server = RedisServer(tmp_path / "redis").start()
+    client = redis.Redis(port=server.port)
+    store: Any = open_store(server.url) if mode == "sync" else open_async_store(server.url)
+    try:
+        await _aw(store.setup())
+        for source in _all_script_sources():  # a fresh server would answer NOSCRIPT once each
+            client.script_load(source)
+        client.ping()  # the sentinel's connection is open before any capture
+        clock = Clock()
+        keys = KeyRing.generate("ES256")
+        access: Any
+        if mode == "sync":
+            sessions: Any = Sessions(store, idle_timeout=3600, absolute_timeout=7200, clock=clock)
+            access = AccessTokens(keys, issuer=ISS, audience=AUD, clock=clock)
+            refresh: Any = RefreshTokens(store, access, secret=SECRET, clock=clock, grace=5)
+        else:
+            sessions = AsyncSessions(store, idle_timeout=3600, absolute_timeout=7200, clock=clock)
+            access = AsyncAccessTokens(keys, issuer=ISS, audience=AUD, clock=clock)
+            refresh = AsyncRefreshTokens(store, access, secret=SECRET, clock=clock, grace=5)
+
+        async def trips(call: Callable[[], Any]) -> tuple[Any, list[str]]:
+            monitor = Monitor(server.port)
+            try:
+                result: Any = await _aw(call())
+            except InvalidToken as exc:
+                result = exc
+            return result, _client_commands(monitor.stop(client))
+
+        await _aw(refresh.start("warm-up"))  # opens the store's connection
+
+        # A family without a session: 1 round trip for every rotation outcome and for revoke.
+        (a0, _), sent = await trips(lambda: refresh.start("bob"))
+        assert sent == ["EVALSHA"]
+        (a1, _), sent = await trips(lambda: refresh.rotate(a0))  # rotated
+        assert sent == ["EVALSHA"]
+        (again, _), sent = await trips(lambda: refresh.rotate(a0))  # grace: the same successor
+        assert again == a1 and sent == ["EVALSHA"]
+        (a2, _), sent = await trips(lambda: refresh.rotate(a1))
+        assert sent == ["EVALSHA"]
+        unknown = a2[:31] + "A" * 43  # a real family id, a made-up secret
+        error, sent = await trips(lambda: refresh.rotate(unknown))
+        assert type(error) is InvalidToken and sent == ["EVALSHA"]
+        revoked, sent = await trips(lambda: refresh.revoke(a2))
+        assert revoked is True and sent == ["EVALSHA"]
+        error, sent = await trips(lambda: refresh.rotate(a2))
+        assert isinstance(error, RevokedToken) and sent == ["EVALSHA"]
+
+        # Bound to a session: 2 round trips; 3 once after the session's token changed.
+        session_token, record = await _aw(sessions.create("carol"))
+        (b0, _), sent = await trips(lambda: refresh.start("carol", session=record))
+        assert sent == ["EVALSHA"]
+        (b1, _), sent = await trips(lambda: refresh.rotate(b0))  # 'need', rotated
+        assert sent == ["EVALSHA", "EVALSHA"]
+        (b2, _), sent = await trips(lambda: refresh.rotate(b1))
+        assert sent == ["EVALSHA", "EVALSHA"]
+        session_token = await _aw(sessions.rotate(session_token))
+        (b3, _), sent = await trips(lambda: refresh.rotate(b2))  # 'need', 'moved', rotated
+        assert sent == ["EVALSHA", "EVALSHA", "EVALSHA"]
+        (b4, _), sent = await trips(lambda: refresh.rotate(b3))  # the new hash was cached
+        assert sent == ["EVALSHA", "EVALSHA"]
+        # Revoke: the family in 1; then the session store ends the session by id (HGET of the
+        # index + its compare-and-set script).
+        revoked, sent = await trips(lambda: refresh.revoke(b4))
+        assert revoked is True and sent == ["EVALSHA", "HGET", "EVALSHA"]
+        assert await _aw(sessions.get(session_token)) is None
+        # Revoked or ended: answered by the first call, before the session matters.
+        error, sent = await trips(lambda: refresh.rotate(b4))
+        assert isinstance(error, RevokedToken) and sent == ["EVALSHA"]
+        _, record = await _aw(sessions.create("carol"))
+        c0, _ = await _aw(refresh.start("carol", session=record))
+        assert await _aw(sessions.revoke(record.id, user_id="carol"))
+        error, sent = await trips(lambda: refresh.rotate(c0))  # 'need', then 'session'
+        assert isinstance(error, RevokedToken) and sent == ["EVALSHA", "EVALSHA"]
+    finally:
+        await _aw(store.close())
+        client.close()
+        server.kill()
+
+
+def test_refresh_scripts_refuse_a_family_id_the_reference_does_not_name(
+    redis_server_bin: str, tmp_path: Path
+) -> None:
+    """The rotation and revoke scripts name the family's key from the id the token carries, and
+    only act if the reference stored for the token's hash names that same family. Asked with a
+    real token hash and another (real) family of the same user, both answer 'unknown' and write
+    nothing. (Through the public API such a token cannot even be built: its hash would differ.)"""
+    import redis
+
+    server = RedisServer(tmp_path / "redis").start()
+    client = redis.Redis(port=server.port)
+    store = open_store(server.url)
+    try:
+        store.setup()
+        clock = Clock()
+        access = AccessTokens(KeyRing.generate("ES256"), issuer=ISS, audience=AUD, clock=clock)
+        refresh = RefreshTokens(store, access, secret=SECRET, clock=clock)
+        sessions = Sessions(store, idle_timeout=3600, absolute_timeout=7200, clock=clock)
+        _, record = sessions.create("dave")
+        a0, _ = refresh.start("dave")
+        b0, _ = refresh.start("dave", session=record)
+        a_parsed, b_parsed = parse_refresh(a0), parse_refresh(b0)
+        assert a_parsed is not None and b_parsed is not None
+        (a_hash, tag, a_family), (b_hash, _, b_family) = a_parsed, b_parsed
+        a_next = hash_token(successor(SECRET, a0))
+        b_next = hash_token(successor(SECRET, b0))
+
+        def snapshot() -> dict[bytes, bytes | None]:
+            return {key: client.dump(key) for key in client.scan_iter(count=1000)}
+
+        before = snapshot()
+        times = {"now": clock(), "idle": 3600.0, "grace": 5.0}
+        unknown = refresh_state.Outcome("unknown")
+        assert refresh_state.rotate(store, a_hash, a_next, tag, b_family, **times) == unknown
+        assert refresh_state.rotate(store, b_hash, b_next, tag, a_family, **times) == unknown
+        assert refresh_state.revoke(store, a_hash, tag, b_family) == unknown
+        assert refresh_state.revoke(store, b_hash, tag, a_family) == unknown
+        assert snapshot() == before
+        # The right family id: the very same calls work.
+        assert refresh_state.rotate(store, a_hash, a_next, tag, a_family, **times).status == (
+            "rotated"
+        )
+        assert refresh_state.rotate(store, b_hash, b_next, tag, b_family, **times).status == (
+            "rotated"
+        )
+        assert refresh_state.revoke(store, a_hash, tag, a_family).status == "revoked"
+    finally:
+        store.close()
         client.close()
         server.kill()
 

@@ -197,6 +197,29 @@ def test_redis_more_threads_than_connections_wait(redis_prefixed: str) -> None:
         store.close()
 
 
+def test_redis_cluster_more_threads_than_connections_wait(redis_cluster_url: str) -> None:
+    """The sync cluster client gets the blocking pool on every node too: 12 threads on a pool of
+    2 connections per node all get their answers, none sees "Too many connections"."""
+    store = open_store(
+        f"{redis_cluster_url}?prefix=gptest:{secrets.token_hex(4)}:&max_connections=2"
+    )
+    try:
+        sessions = Sessions(store, **OPTIONS)
+        token, record = sessions.create("alice")
+        barrier = threading.Barrier(12)
+
+        def work(_: int) -> set[str | None]:
+            barrier.wait()
+            return {getattr(sessions.get(token), "id", None) for _ in range(30)}
+
+        with ThreadPoolExecutor(12) as pool:
+            seen = set().union(*pool.map(work, range(12)))
+        assert seen == {record.id}
+        sessions.revoke(token)
+    finally:
+        store.close()
+
+
 def test_redis_pool_timeout_fails_closed_then_recovers(redis_prefixed: str) -> None:
     store = open_store(f"{redis_prefixed}&max_connections=1&pool_timeout=0.2")
     try:

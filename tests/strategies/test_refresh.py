@@ -37,7 +37,7 @@ SECRET = b"r" * 32
 def family(store: Any, token: str) -> refresh_state.Family:
     parsed = parse(token)
     assert parsed is not None
-    found = refresh_state.family_of(store, *parsed)
+    found = refresh_state.family_of(store, parsed[0], parsed[1])
     assert found is not None
     return found
 
@@ -71,11 +71,15 @@ def test_rotation_gives_new_pairs(store: Any) -> None:
     refresh, access, _ = setup_flow(store, clock)
     r0, a0 = refresh.start("u1")
     assert access.verify(a0)["sub"] == "u1"
-    assert r0.startswith("rt_") and len(r0) == 51
+    fam = family(store, r0)
+    # rt_<tag>.<family id>~<secret>: 3 + 4 + 1 + 22 + 1 + 43
+    assert r0.startswith(f"rt_{routing_tag('u1')}.{fam.id}~") and len(r0) == 74
+    assert r0.count(".") == 1  # one dot, as in session tokens: never three JWS segments
     assert hash_token(r0) != r0.encode()
     clock.advance(60)
     r1, a1 = refresh.rotate(r0)
     assert r1 != r0 and access.verify(a1)["sub"] == "u1"
+    assert r1[:31] == r0[:31] and r1[31:] != r0[31:]  # same tag and family, new secret
     clock.advance(60)
     r2, _ = refresh.rotate(r1)
     assert family(store, r2).generation == 2
@@ -143,10 +147,23 @@ def test_idle_and_absolute_lifetimes(store: Any) -> None:
 
 def test_bad_tokens(store: Any) -> None:
     refresh, _, _ = setup_flow(store, FakeClock())
-    for junk in ("", "x" * 51, "rt_" + "A" * 48, None, 42):
+    tag = routing_tag("u1")
+    junk: list[object] = [
+        "",
+        "x" * 74,
+        "rt_" + "A" * 71,
+        f"rt_{tag}." + "A" * 22 + "~" + "A" * 42,  # one character short
+        f"rt_{tag}." + "A" * 21 + "~" + "A" * 44,  # the family id one character short
+        f"rt_{tag}." + "A" * 22 + "~" + "A" * 42 + "!",
+        f"rt_{tag}." + "A" * 22 + "~" + "A" * 42 + "\u00e9",
+        f"rt_{tag}." + "A" * 22 + "~" + "A" * 43 + "\n",
+        None,
+        42,
+    ]
+    for bad in junk:
         with pytest.raises(MalformedToken):
-            refresh.rotate(junk)  # type: ignore[arg-type]
-    unknown = "rt_" + routing_tag("u1") + "." + "A" * 43
+            refresh.rotate(bad)  # type: ignore[arg-type]
+    unknown = f"rt_{tag}." + "A" * 22 + "~" + "A" * 43
     with pytest.raises(InvalidToken):
         refresh.rotate(unknown)
     sessions = Sessions(store)
@@ -154,6 +171,57 @@ def test_bad_tokens(store: Any) -> None:
     with pytest.raises(MalformedToken):  # a session token is not a refresh token
         refresh.rotate(session_token)
     assert not refresh.revoke(unknown)
+
+
+def test_old_format_tokens_are_malformed(store: Any) -> None:
+    """``rt_<tag>.<secret>`` (before the family id joined the token) is refused as malformed on
+    every backend, before any store access, even when its secret is a real one."""
+    clock = FakeClock()
+    refresh, _, events = setup_flow(store, clock)
+    r0, _ = refresh.start("u1")
+    old_style = r0[:8] + r0[31:]  # rt_<tag>. + the real secret
+    assert len(old_style) == 51 and parse(old_style) is None
+    with pytest.raises(MalformedToken):
+        refresh.rotate(old_style)
+    assert not refresh.revoke(old_style)
+    with pytest.raises(MalformedToken):
+        refresh.rotate("rt_" + routing_tag("u1") + "." + "A" * 43)
+    fam = family(store, r0)
+    assert fam.generation == 0 and not fam.revoked and events == []
+    refresh.rotate(r0)  # the real token is unaffected
+
+
+def test_forged_token_with_a_real_family_id_is_unknown(store: Any) -> None:
+    """The family id in a refresh token is public (a family without a session gives it to
+    every access token as ``sid``). An attacker who knows it, and the user's tag, forges
+    ``rt_<tag>.<family id>~<made-up secret>``, or splices another family's real secret onto it:
+    each hashes to nothing the store holds, so it is an unknown token (``InvalidToken``; not
+    reuse, not revocation) and neither rotate nor revoke touches the family."""
+    clock = FakeClock()
+    refresh, access, events = setup_flow(store, clock)
+    r0, a0 = refresh.start("victim")
+    r1, _ = refresh.rotate(r0)
+    fam = family(store, r1)
+    assert access.verify(a0)["sid"] == fam.id and r1[8:30] == fam.id  # public
+    other, _ = refresh.start("victim")  # a second login of the same user
+    head = r1[:31]  # rt_<tag>.<family id>~
+    forged = [
+        head + "A" * 43,
+        head + other[31:],  # another family's live secret
+        other[:31] + r1[31:],  # the victim's live secret under another family's id
+        head + "B" * 42 + "A",
+    ]
+    for token in forged:
+        assert parse(token) is not None  # well-formed: it does reach the store
+        with pytest.raises(InvalidToken) as info:
+            refresh.rotate(token)
+        assert type(info.value) is InvalidToken, token
+        assert not refresh.revoke(token)
+    after = family(store, r1)
+    assert after == fam and not after.revoked and events == []
+    assert family(store, other).generation == 0 and not family(store, other).revoked
+    r2, _ = refresh.rotate(r1)  # the victim goes on
+    assert family(store, r2).generation == 2
 
 
 def test_session_coupling(store: Any) -> None:

@@ -16,12 +16,21 @@ One atomic step per rotation:
 
 memory   one ``store.lock`` section.
 sqlite   one ``BEGIN IMMEDIATE`` transaction (in-process; no network).
-redis    one ``EVALSHA`` does the rotation; keys ``<prefix>{<tag>}:rt:<hash hex>`` and
+redis    one ``EVALSHA`` decides and writes; keys ``<prefix>{<tag>}:rt:<hash hex>`` and
          ``...:rf:<family>`` share the user's hash tag, so the script stays in one Cluster slot.
-         Every key it touches is declared in ``KEYS`` (see :mod:`gatepass.stores._redis_lua`),
-         so the family's name is read first (``GET`` of the token's reference): 2 round trips;
-         a family bound to a session also declares the session index and session key, which
-         takes a second EVALSHA (the first reports the binding) and an ``HGET``: 4.
+         Every key it touches is declared in ``KEYS`` (see :mod:`gatepass.stores._redis_lua`).
+         The token carries its family id (see :mod:`gatepass.strategies._refresh_policy`), so
+         the old and new token keys and the family key are known before the call; the script
+         answers ``unknown`` unless the reference stored for the old hash names that family.
+         Round trips: 1 per rotation of a family without a session, 1 per revoke. A family
+         bound to a session must also declare the user's session index and the session's key,
+         named by the session's *current* token hash; the token gives neither (it does not
+         carry the user id), so the first call answers ``need`` with the user, sid and the hash
+         the family last saw (cached in the family's ``h``: read from the index at ``create``,
+         refreshed by the script), and the second declares those keys and does the rotation:
+         2. If the session's token changed since (``Sessions.rotate``), the second call answers
+         ``moved`` with the index's current hash (and caches it) and a third does it: 3, once.
+         ``need`` and ``moved`` change no family state, and every call re-reads everything.
 postgres one ``SELECT * FROM <prefix>refresh_rotate(...)``: a PL/pgSQL function that locks the
          family row (``FOR UPDATE``) and applies the rule in one transaction.
 
@@ -31,6 +40,8 @@ that session is not live. The check reads the session layout documented in
 tables; SQL ``<prefix>sessions`` columns ``user_id, id, expires_at, absolute_expires_at``; Redis
 user index ``{tag}:u:<user>`` (public id -> token-hash hex) and the *existence* of the session key
 ``{tag}:s:<hex>`` (its TTL is the idle deadline, never past the absolute one), not its encoding.
+The Redis family keeps the hex it last read from the index (field ``h``) only to name the session
+key in advance; the decision always uses what the index says inside the same script.
 """
 
 from __future__ import annotations
@@ -190,33 +201,38 @@ register_schema("postgres", "refresh", _postgres_ddl)
 
 # --- redis -------------------------------------------------------------------------------
 
-# KEYS: family, token index. ARGV: user, sid ('' for none), now, expires_at, ttl_ms, family id.
+# KEYS: family, token index; for a family bound to a session also the user's session index.
+# ARGV: user, sid ('' for none), now, expires_at, ttl_ms, family id.
+# Field 'h' caches the session's token-hash hex as the index has it (read-only), so that a
+# rotation can name the session's key in its second call instead of reading the index first.
 _REDIS_CREATE = """
+local h = ''
+if ARGV[2] ~= '' then h = redis.call('HGET', KEYS[3], ARGV[2]) or '' end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 's', ARGV[2], 'c', ARGV[3], 'l', ARGV[3], 'g', '0',
-  'r', ARGV[3], 'x', '0', 'e', ARGV[4])
+  'r', ARGV[3], 'x', '0', 'e', ARGV[4], 'h', h)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[6] .. '|0', 'PX', ARGV[5])
 return 1
 """
 
-# KEYS: old token index, new token index, family (named from the reference the caller read at
-# KEYS[1]); for a family bound to a session also the user's session index and the session its
-# entry pointed at when read (absent if there was no entry). Every key the script touches is
-# declared: see gatepass.stores._redis_lua for why.
-# ARGV: now, idle, grace, the reference read at KEYS[1], '1' if the session keys are given, their
-# sid, the hash hex read from the index ('' for none), their user id.
-# Returns {status, family, user, sid, generation}, mirroring decide(); or asks to be called again:
-# 'stale' (KEYS[1] changed: read it again), 'need' (the family is bound to a session: declare its
-# index and session), 'moved' (that index entry changed: read it again). None of those writes.
+# KEYS: old token index, new token index, the family named by the token; for a family bound to
+# a session also (once the first call has said 'need') the user's session index and, unless
+# ARGV[6] is '', the session key {tag}:s:<ARGV[6]>. Every key the script touches is declared:
+# see gatepass.stores._redis_lua for why.
+# ARGV: now, idle, grace, the family id carried by the token, the user whose index is declared
+# ('' for none), the session hash hex that session key was named from.
+# Returns {status, family, user, sid, generation}, mirroring decide(); a token whose stored
+# reference names another family is 'unknown', like one that is not stored at all. Or asks to be
+# called again with the session keys: 'need' (the family is bound to a session) or 'moved' (the
+# index points at another session hash), with that hash as a sixth element. Neither changes the
+# family's state; 'moved' refreshes the cached hash 'h'.
 _REDIS_ROTATE = """
+local fid = ARGV[4]
 local ref = redis.call('GET', KEYS[1])
-if not ref then return {'unknown'} end
-if ref ~= ARGV[4] then return {'stale'} end
-local sep = string.find(ref, '|', 1, true)
-local fid = string.sub(ref, 1, sep - 1)
-local gen = tonumber(string.sub(ref, sep + 1))
+if not ref or string.sub(ref, 1, #fid + 1) ~= fid .. '|' then return {'unknown'} end
+local gen = tonumber(string.sub(ref, #fid + 2))
 local fkey = KEYS[3]
-local f = redis.call('HMGET', fkey, 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e')
+local f = redis.call('HMGET', fkey, 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e', 'h')
 if not f[1] then return {'unknown'} end
 local now = tonumber(ARGV[1])
 local out = {'', fid, f[1], f[2], tostring(gen)}
@@ -225,10 +241,14 @@ if now >= tonumber(f[8]) or now >= tonumber(f[4]) + tonumber(ARGV[2]) then
   out[1] = 'expired'; return out
 end
 if f[2] ~= '' then
-  if ARGV[5] ~= '1' or ARGV[6] ~= f[2] or ARGV[8] ~= f[1] then out[1] = 'need'; return out end
+  if #KEYS < 4 or ARGV[5] ~= f[1] then out[1] = 'need'; out[6] = f[9] or ''; return out end
   local h = redis.call('HGET', KEYS[4], f[2])
-  if (h or '') ~= ARGV[7] then out[1] = 'moved'; return out end
-  if not h or redis.call('EXISTS', KEYS[5]) == 0 then out[1] = 'session'; return out end
+  if not h then out[1] = 'session'; return out end
+  if h ~= ARGV[6] then
+    redis.call('HSET', fkey, 'h', h)
+    out[1] = 'moved'; out[6] = h; return out
+  end
+  if redis.call('EXISTS', KEYS[5]) == 0 then out[1] = 'session'; return out end
 end
 local cur = tonumber(f[5])
 if gen == cur then
@@ -245,19 +265,20 @@ out[1] = 'reused'
 return out
 """
 
-# KEYS: token index, its family (named from the reference the caller read at KEYS[1]).
-# ARGV: that reference. Returns {family, user, sid}, false if unknown, {'stale'} if KEYS[1]
-# changed meanwhile (read it again).
+# KEYS: token index, the family named by the token. ARGV: the family id carried by the token.
+# Returns {family, user, sid}, or false if unknown (also when the stored reference names another
+# family).
 _REDIS_REVOKE = """
+local fid = ARGV[1]
 local ref = redis.call('GET', KEYS[1])
-if not ref then return false end
-if ref ~= ARGV[1] then return {'stale'} end
+if not ref or string.sub(ref, 1, #fid + 1) ~= fid .. '|' then return false end
 local f = redis.call('HMGET', KEYS[2], 'u', 's')
 if not f[1] then return false end
 redis.call('HSET', KEYS[2], 'x', '1')
-return {string.sub(ref, 1, string.find(ref, '|', 1, true) - 1), f[1], f[2]}
+return {fid, f[1], f[2]}
 """
-#: Bound on the read-then-script loops (each retry means a concurrent change was seen).
+#: Bound on the rotation's calls for a session-bound family (each 'moved' means the session's
+#: token changed meanwhile).
 _ATTEMPTS = 100
 
 
@@ -274,6 +295,8 @@ def _redis_create_args(
 ) -> tuple[list[str], list[Any]]:
     ttl_ms = max(1, int((family.expires_at - family.created_at) * 1000) + 1)
     keys = [_rk_family_prefix(store, tag) + family.id, _rk_token(store, tag, token_hash)]
+    if family.sid is not None:
+        keys.append(str(store.key(tag, "u", family.user_id)))
     args = [
         family.user_id,
         family.sid or "",
@@ -286,54 +309,45 @@ def _redis_create_args(
 
 
 def _redis_rotate_steps(
-    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+    store: Any,
+    old: bytes,
+    new: bytes,
+    tag: str,
+    family_id: str,
+    *,
+    now: float,
+    idle: float,
+    grace: float,
 ) -> RedisSteps[Outcome]:
-    """Read the old token's reference (it names the family), then run the rotation with every
-    key declared. A family bound to a session needs its user's index and session key too: the
-    script reports that ('need', with the user and sid), the index entry is read, and the script
-    runs again. Round trips: 2 for a family without a session, 4 with one."""
-    old_key, new_key = _rk_token(store, tag, old), _rk_token(store, tag, new)
-    families = _rk_family_prefix(store, tag).encode()
-    head = [repr(now), repr(idle), repr(grace)]
-    ref: bytes | None = None
-    bound: tuple[bytes, bytes] | None = None  # (user, sid) of a family bound to a session
+    """The rotation script with every key declared. The token names its family, so a family
+    without a session takes one call. One bound to a session takes a second, declaring the
+    user's session index and the session key named by the hash the first call reported; a third
+    only if the index points elsewhere by then ('moved', with the current hash)."""
+    base = [
+        _rk_token(store, tag, old),
+        _rk_token(store, tag, new),
+        _rk_family_prefix(store, tag) + family_id,
+    ]
+    head = [repr(now), repr(idle), repr(grace), family_id]
+    keys: list[Any] = base
+    args: list[Any] = [*head, "", ""]
     for _attempt in range(_ATTEMPTS):
-        if ref is None:
-            ref = yield ("get", old_key)
-            if ref is None:
-                return Outcome("unknown")
-        keys: list[Any] = [old_key, new_key, families + ref.split(b"|", 1)[0]]
-        args: list[Any] = [*head, ref, "0", "", "", ""]
-        if bound is not None:
-            user, sid = bound
-            index = store.key(tag, "u", "").encode() + user
-            hexh = yield ("hget", index, sid)
-            keys.append(index)
-            if hexh is not None:
-                keys.append(store.key(tag, "s", "").encode() + hexh)
-            args = [*head, ref, "1", sid, hexh or b"", user]
         reply = yield ("eval", _REDIS_ROTATE, keys, args)
-        status = _text(reply[0])
-        if status == "stale":
-            ref, bound = None, None
-        elif status == "need":
-            bound = (reply[2], reply[3])
-        elif status != "moved":
+        if _text(reply[0]) not in ("need", "moved"):
             return _redis_outcome(reply)
-    raise StoreError("redis: the refresh family kept changing during rotation")
+        user, hexh = reply[2], reply[5]
+        keys = [*base, store.key(tag, "u", "").encode() + user]
+        if hexh:
+            keys.append(store.key(tag, "s", "").encode() + hexh)
+        args = [*head, user, hexh]
+    raise StoreError("redis: the refresh family's session kept changing during rotation")
 
 
-def _redis_revoke_steps(store: Any, token_hash: bytes, tag: str) -> RedisSteps[Outcome]:
-    key = _rk_token(store, tag, token_hash)
-    families = _rk_family_prefix(store, tag).encode()
-    for _attempt in range(_ATTEMPTS):
-        ref = yield ("get", key)
-        if ref is None:
-            return Outcome("unknown")
-        reply = yield ("eval", _REDIS_REVOKE, [key, families + ref.split(b"|", 1)[0]], [ref])
-        if not reply or len(reply) != 1:
-            return _redis_revoked(reply)
-    raise StoreError("redis: the refresh token kept changing during revocation")
+def _redis_revoke_args(
+    store: Any, token_hash: bytes, tag: str, family_id: str
+) -> tuple[list[str], list[str]]:
+    keys = [_rk_token(store, tag, token_hash), _rk_family_prefix(store, tag) + family_id]
+    return keys, [family_id]
 
 
 def _text(value: Any) -> str:
@@ -454,9 +468,20 @@ def _pg_create(store: Any, family: Family, token_hash: bytes) -> tuple[str, tupl
 
 
 def rotate(
-    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+    store: Any,
+    old: bytes,
+    new: bytes,
+    tag: str,
+    family_id: str,
+    *,
+    now: float,
+    idle: float,
+    grace: float,
 ) -> Outcome:
-    """Apply the rotation rule atomically, in one round trip; see :func:`decide`."""
+    """Apply the rotation rule atomically; see :func:`decide`. ``family_id`` is the one the
+    old token carries: Redis names the family's key with it (and answers ``unknown`` if the
+    token's stored reference disagrees); the other backends find the family from the token's
+    hash alone, which only the real token has."""
     kind = store.kind
     if kind == "memory":
         with store.lock:
@@ -505,7 +530,9 @@ def rotate(
                 conn.execute(f"UPDATE {fam} SET revoked = 1 WHERE id = ?", (family.id,))
             return _apply(family, generation, status)
     if kind == "redis":
-        steps = _redis_rotate_steps(store, old, new, tag, now=now, idle=idle, grace=grace)
+        steps = _redis_rotate_steps(
+            store, old, new, tag, family_id, now=now, idle=idle, grace=grace
+        )
         return redis_run(store, steps)
     if kind == "postgres":
         with store.connection() as conn:
@@ -523,8 +550,9 @@ def _pg_outcome(row: Sequence[Any] | None) -> Outcome:
     return Outcome(row[0], row[1], row[2], row[3], int(row[4]))
 
 
-def revoke(store: Any, token_hash: bytes, tag: str) -> Outcome:
-    """Revoke the family of a token (any generation). ``status`` is ``revoked`` or ``unknown``."""
+def revoke(store: Any, token_hash: bytes, tag: str, family_id: str) -> Outcome:
+    """Revoke the family of a token (any generation). ``status`` is ``revoked`` or ``unknown``.
+    ``family_id`` as for :func:`rotate`."""
     kind = store.kind
     if kind == "memory":
         with store.lock:
@@ -545,7 +573,10 @@ def revoke(store: Any, token_hash: bytes, tag: str) -> Outcome:
             ).fetchone()
         return Outcome("unknown") if row is None else Outcome("revoked", row[0], row[1], row[2])
     if kind == "redis":
-        return redis_run(store, _redis_revoke_steps(store, token_hash, tag))
+        reply = redis_eval(
+            store, _REDIS_REVOKE, *_redis_revoke_args(store, token_hash, tag, family_id)
+        )
+        return _redis_revoked(reply)
     if kind == "postgres":
         with store.connection() as conn:
             row = conn.execute(_pg_revoke_sql(store), (token_hash,)).fetchone()
@@ -632,18 +663,28 @@ async def create_async(store: Any, family: Family, token_hash: bytes, tag: str) 
 
 
 async def rotate_async(
-    store: Any, old: bytes, new: bytes, tag: str, *, now: float, idle: float, grace: float
+    store: Any,
+    old: bytes,
+    new: bytes,
+    tag: str,
+    family_id: str,
+    *,
+    now: float,
+    idle: float,
+    grace: float,
 ) -> Outcome:
     kind = store.kind
     if kind == "memory":
-        return rotate(store.sync, old, new, tag, now=now, idle=idle, grace=grace)
+        return rotate(store.sync, old, new, tag, family_id, now=now, idle=idle, grace=grace)
     if kind == "sqlite":
         outcome: Outcome = await store.run(
-            lambda: rotate(store.sync, old, new, tag, now=now, idle=idle, grace=grace)
+            lambda: rotate(store.sync, old, new, tag, family_id, now=now, idle=idle, grace=grace)
         )
         return outcome
     if kind == "redis":
-        steps = _redis_rotate_steps(store, old, new, tag, now=now, idle=idle, grace=grace)
+        steps = _redis_rotate_steps(
+            store, old, new, tag, family_id, now=now, idle=idle, grace=grace
+        )
         return await redis_run_async(store, steps)
     if kind == "postgres":
         async with store.connection() as conn:
@@ -656,15 +697,16 @@ async def rotate_async(
     raise StoreError(f"unknown store kind {kind!r}")  # pragma: no cover
 
 
-async def revoke_async(store: Any, token_hash: bytes, tag: str) -> Outcome:
+async def revoke_async(store: Any, token_hash: bytes, tag: str, family_id: str) -> Outcome:
     kind = store.kind
     if kind == "memory":
-        return revoke(store.sync, token_hash, tag)
+        return revoke(store.sync, token_hash, tag, family_id)
     if kind == "sqlite":
-        outcome: Outcome = await store.run(revoke, store.sync, token_hash, tag)
+        outcome: Outcome = await store.run(revoke, store.sync, token_hash, tag, family_id)
         return outcome
     if kind == "redis":
-        return await redis_run_async(store, _redis_revoke_steps(store, token_hash, tag))
+        args = _redis_revoke_args(store, token_hash, tag, family_id)
+        return _redis_revoked(await redis_eval_async(store, _REDIS_REVOKE, *args))
     if kind == "postgres":
         async with store.connection() as conn:
             cur = await conn.execute(_pg_revoke_sql(store), (token_hash,))

@@ -2,17 +2,30 @@
 
 Tokens
 ------
-``rt_<tag>.<secret>``: ``tag`` is the user's 4-character routing tag (the Redis Cluster slot of
-every key of that user, as for sessions) and ``secret`` 256 bits in base64url. The ``rt_`` prefix
-keeps refresh tokens and session tokens apart: neither parses as the other. Stores keep only
-``sha256(token)``.
+``rt_<tag>.<family>~<secret>`` (74 characters): ``tag`` is the user's 4-character routing tag
+(the Redis Cluster slot of every key of that user, as for sessions), ``family`` the 22-character
+id of the token's family (:func:`new_family_id`) and ``secret`` 256 bits in base64url. The
+``rt_`` prefix keeps refresh tokens and session tokens apart: neither parses as the other; the
+``~`` keeps both to one dot, so no JWS/JWT parser splits one into three segments (it is refused at
+the segment count, whose error quotes only the first one, ``rt_<tag>``). Stores keep only
+``sha256(token)`` (of the whole token).
+
+Why the family id is in the token: on Redis every key a script touches must be named in its
+``KEYS``, and the family's key is named after the family. Carried in the token, it lets one
+``EVALSHA`` declare the old and new token keys and the family key at once (one round trip per
+rotation) instead of reading the token's reference first. It is not secret (access tokens of a
+family without a session carry it as ``sid``), and it is not trusted either: the store looks the
+token up by its hash, and Redis answers ``unknown`` unless the reference stored for that hash
+names the same family. A forged token that pairs a real family id with a made-up secret hashes
+to nothing, so it is unknown like any other guess.
 
 Deterministic successors, and why that is safe
 ----------------------------------------------
-The token that replaces ``T`` is ``rt_<tag>.`` + ``HMAC-SHA256(secret_key, "gatepass refresh
-successor" || T)``. So when two requests present ``T`` at the same moment (two tabs), the second,
-inside the grace window, can be answered with *the same* successor as the first without the store
-ever holding a raw token: the server recomputes it. Safety:
+The token that replaces ``T`` is ``rt_<tag>.<family>~`` + ``HMAC-SHA256(secret_key, "gatepass
+refresh successor" || T)`` (same tag, same family). So when two requests present ``T`` at the
+same moment (two tabs), the second, inside the grace window, can be answered with *the same*
+successor as the first without the store ever holding a raw token: the server recomputes it.
+Safety:
 
 * without ``secret_key`` the successor is unpredictable even to someone who holds ``T`` (HMAC is a
   PRF), so knowing old tokens gives nothing;
@@ -66,9 +79,13 @@ __all__ = [
 
 PREFIX = "rt_"
 _TAG = 4
+_FAMILY = 22  # 128 bits in base64url: new_family_id()
 _SECRET = 43
-TOKEN_LENGTH = len(PREFIX) + _TAG + 1 + _SECRET
-_FORMAT = re.compile(rf"{PREFIX}[A-Za-z0-9_-]{{{_TAG}}}\.[A-Za-z0-9_-]{{{_SECRET}}}")
+TOKEN_LENGTH = len(PREFIX) + _TAG + 1 + _FAMILY + 1 + _SECRET
+_FORMAT = re.compile(
+    rf"{PREFIX}([A-Za-z0-9_-]{{{_TAG}}})\.([A-Za-z0-9_-]{{{_FAMILY}}})~[A-Za-z0-9_-]{{{_SECRET}}}"
+)
+_HEAD = len(PREFIX) + _TAG + 1 + _FAMILY + 1  # "rt_<tag>.<family>~": kept by successors
 _SUCCESSOR_LABEL = b"gatepass refresh successor\x00"
 
 
@@ -76,26 +93,30 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def first_token(user_id: str) -> str:
-    """The first token of a new family: 256 random bits."""
-    return f"{PREFIX}{routing_tag(user_id)}.{_b64(secrets.token_bytes(32))}"
+def first_token(user_id: str, family_id: str) -> str:
+    """The first token of a new family: its routing tag and id, and 256 random bits."""
+    return f"{PREFIX}{routing_tag(user_id)}.{family_id}~{_b64(secrets.token_bytes(32))}"
 
 
 def successor(key: bytes, token: str) -> str:
-    """The one token that replaces ``token`` (same tag); see the module docstring."""
-    tag = token[len(PREFIX) : len(PREFIX) + _TAG]
+    """The one token that replaces ``token`` (same tag and family); see the module docstring."""
     mac = hmac.new(key, _SUCCESSOR_LABEL + token.encode("ascii"), hashlib.sha256).digest()
-    return f"{PREFIX}{tag}.{_b64(mac)}"
+    return token[:_HEAD] + _b64(mac)
 
 
-def parse(token: object) -> tuple[bytes, str] | None:
-    """``(sha256, tag)`` of a well-formed refresh token, or None (junk never reaches a store)."""
-    if not isinstance(token, str) or len(token) != TOKEN_LENGTH or not _FORMAT.fullmatch(token):
+def parse(token: object) -> tuple[bytes, str, str] | None:
+    """``(sha256, tag, family id)`` of a well-formed refresh token, or None (junk, including the
+    old ``rt_<tag>.<secret>`` format, never reaches a store)."""
+    if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
         return None
-    return sha256(token.encode("ascii")).digest(), token[len(PREFIX) : len(PREFIX) + _TAG]
+    match = _FORMAT.fullmatch(token)
+    if match is None:
+        return None
+    return sha256(token.encode("ascii")).digest(), match[1], match[2]
 
 
 def new_family_id() -> str:
+    """128 random bits in base64url (22 characters): the family's id, also carried in its tokens."""
     return _b64(secrets.token_bytes(16))
 
 

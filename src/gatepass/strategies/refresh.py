@@ -5,9 +5,9 @@
 >>> refresh_token, access_token = refresh.start("user-42", session=record)  # doctest: +SKIP
 >>> refresh_token, access_token = refresh.rotate(refresh_token)           # doctest: +SKIP
 
-* Refresh tokens are opaque (``rt_<tag>.<256 bits>``), stored only as SHA-256, single use, and
-  grouped in *families* (one per login). Every rotation returns a new refresh token and a new
-  access token.
+* Refresh tokens are opaque (``rt_<tag>.<family id>~<256 bits>``), stored only as SHA-256,
+  single use, and grouped in *families* (one per login). Every rotation returns a new refresh
+  token and a new access token.
 * Presenting an already-used token revokes the whole family, ends its session, revokes the
   session's access tokens (when the access tokens' mode can), calls ``on_reuse`` with a
   :class:`ReuseEvent` and raises :class:`~gatepass.errors.ReusedToken` (RFC 9700 section 4.14).
@@ -19,7 +19,9 @@
   family (:meth:`revoke`, or reuse) revokes the session.
 * One atomic store operation per rotation on every backend (see
   :mod:`gatepass.stores.refresh_state`), so 200 concurrent rotations of one token leave exactly
-  one successor and one family state.
+  one successor and one family state. On Redis that is one round trip (one ``EVALSHA``) for a
+  family without a session: the token carries its family id, so the script can declare the
+  family's key up front.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ class _RefreshPolicy(Generic[AccessT]):
     def plan_start(self, user_id: str, session: object) -> tuple[str, Family, bytes, str]:
         check_id(user_id, "user_id")
         now = self.clock()
-        token = first_token(user_id)
+        family_id = new_family_id()
+        token = first_token(user_id, family_id)
         family = Family(
-            id=new_family_id(),
+            id=family_id,
             user_id=user_id,
             sid=session_id(session),
             created_at=now,
@@ -122,15 +125,16 @@ class _RefreshPolicy(Generic[AccessT]):
         )
         return token, family, hash_token(token), routing_tag(user_id)
 
-    def plan_rotate(self, token: object) -> tuple[str, bytes, bytes, str]:
-        """``(successor, old hash, new hash, tag)``; malformed input never reaches the store."""
+    def plan_rotate(self, token: object) -> tuple[str, bytes, bytes, str, str]:
+        """``(successor, old hash, new hash, tag, family id)``; malformed input never reaches
+        the store."""
         parsed = parse(token)
         if parsed is None:
             raise MalformedToken("not a gatepass refresh token")
-        old_hash, tag = parsed
+        old_hash, tag, family_id = parsed
         assert isinstance(token, str)
         nxt = successor(self._secret, token)
-        return nxt, old_hash, hash_token(nxt), tag
+        return nxt, old_hash, hash_token(nxt), tag, family_id
 
     @staticmethod
     def verdict(outcome: Outcome) -> None:
@@ -168,12 +172,13 @@ class RefreshTokens(_RefreshPolicy[AccessTokens]):
 
     def rotate(self, refresh_token: str) -> tuple[str, str]:
         """The next ``(refresh_token, access_token)``, or ``InvalidToken`` (``ReusedToken``...)."""
-        nxt, old_hash, new_hash, tag = self.plan_rotate(refresh_token)
+        nxt, old_hash, new_hash, tag, family_id = self.plan_rotate(refresh_token)
         outcome = rs.rotate(
             self.store,
             old_hash,
             new_hash,
             tag,
+            family_id,
             now=self.clock(),
             idle=self.idle,
             grace=self.grace,
@@ -221,12 +226,13 @@ class AsyncRefreshTokens(_RefreshPolicy[AsyncAccessTokens]):
         return token, await self.access.issue(user_id, session=family.sid or family.id)
 
     async def rotate(self, refresh_token: str) -> tuple[str, str]:
-        nxt, old_hash, new_hash, tag = self.plan_rotate(refresh_token)
+        nxt, old_hash, new_hash, tag, family_id = self.plan_rotate(refresh_token)
         outcome = await rs.rotate_async(
             self.store,
             old_hash,
             new_hash,
             tag,
+            family_id,
             now=self.clock(),
             idle=self.idle,
             grace=self.grace,
