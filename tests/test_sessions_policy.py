@@ -517,6 +517,9 @@ def test_a_bad_postgres_url_never_echoes_the_password() -> None:
     with pytest.raises(ConfigurationError) as caught:
         open_store("postgresql://u:s3cret@h/db?bogus=1")
     assert "s3cret" not in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:  # libpq quotes the bad token: the password
+        open_store("postgresql://app:hunter%zz2@db/app")
+    assert "hunter" not in str(caught.value) and "zz2" not in str(caught.value)
 
 
 def test_well_formed_store_urls_still_open(tmp_path: Path) -> None:
@@ -533,14 +536,32 @@ def test_well_formed_store_urls_still_open(tmp_path: Path) -> None:
         "redis://127.0.0.1:6379",
         "redis://127.0.0.1:6379?cluster=FALSE",
         "unix:///tmp/r.sock?db=2",
+        "redis://127.0.0.1:6379/15/",  # redis-py reads a trailing slash as the same database
     ]:
         store = open_async_store(url)  # no connection is made before the first command
         asyncio.run(store.close())
+        open_store(url).close()  # the blocking store too (unix:// lost its // before)
     # libpq multi-host URLs and libpq's own options pass through (opened lazily: no connection).
     url = "postgresql://u@h1:5432,h2:5433/db?pool_min_size=0&pool_max_size=2&connect_timeout=3"
     store = open_async_store(url)
     assert (store.pool_min_size, store.pool_max_size) == (0, 2)
     asyncio.run(store.close())
+
+
+def test_a_hostless_libpq_url_reaches_the_server(postgres_url: str) -> None:
+    """``postgresql:///db?host=...`` is a standard libpq form; rebuilding it with urlunsplit had
+    dropped its ``//``, so the driver read it as garbage."""
+    schema = f"gptest_{secrets.token_hex(4)}"
+    store = open_store(f"postgresql:///test?host=127.0.0.1&port=5432&user=postgres&schema={schema}")
+    try:
+        store.setup()
+        sessions = gatepass.Sessions(store)
+        token, _ = sessions.create("alice")
+        assert sessions.get(token) is not None
+    finally:
+        with store.connection() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        store.close()
 
 
 def test_store_outages_are_not_mistaken_for_bad_urls() -> None:
@@ -565,8 +586,6 @@ def test_front_ends_refuse_a_store_access_tokens_or_clock_of_the_wrong_kind() ->
         lambda: gatepass.Sessions(sync_store, access_tokens=5),  # type: ignore[arg-type]
         lambda: gatepass.AsyncSessions(async_store, access_tokens=sync_access),  # type: ignore[arg-type]
         lambda: gatepass.Sessions(sync_store, clock=5),  # type: ignore[arg-type]
-        lambda: gatepass.Sessions(sync_store, clock=lambda: "now"),  # type: ignore[arg-type, return-value]
-        lambda: gatepass.Sessions(sync_store, clock=lambda: float("nan")),
     ]
     for build in cases:
         with pytest.raises(ConfigurationError):
@@ -604,3 +623,28 @@ def test_revoke_by_id_answers_false_for_anything_that_is_not_an_id() -> None:
         assert sessions.revoke(bad, user_id="alice") is False  # type: ignore[arg-type]
     assert sessions.get(token) is not None
     assert sessions.revoke(record.id, user_id="alice") is True and sessions.get(token) is None
+
+
+def test_reassigning_the_clock_or_the_store_reaches_the_hot_path() -> None:
+    """get() binds the store's read and a spec closure over the clock once; assigning either
+    must rebind them (a stale clock would let an expired session pass)."""
+    now = [1000.0]
+    sessions = gatepass.Sessions(
+        open_store("memory://"),
+        idle_timeout=60,
+        absolute_timeout=600,
+        touch_interval=10,
+        clock=lambda: now[0],
+    )
+    token, _ = sessions.create("alice")
+    sessions.clock = lambda: 1000.0 + 120  # past the idle timeout
+    assert sessions.get(token) is None
+    other = open_store("memory://")
+    sessions.store = other
+    token2, _ = sessions.create("bob")
+    assert sessions.get(token2) is not None and sessions.store is other
+    with pytest.raises(ConfigurationError):
+        sessions.store = open_async_store("memory://")  # type: ignore[assignment]
+    with pytest.raises(ConfigurationError):
+        sessions.clock = 5  # type: ignore[assignment]
+    assert sessions.get(token2) is not None  # a refused assignment changed nothing

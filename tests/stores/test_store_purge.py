@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -306,3 +307,43 @@ async def test_async_postgres_purge_removes_expired_refresh_families_and_revocat
         assert removed == 1 + sum(before.values())  # the session, then the registered steps
     finally:
         await access.aclose()
+
+
+def test_sqlite_refresh_and_revocation_purges_are_batched_too(tmp_path: Path) -> None:
+    """The registered purge steps (refresh tokens and families, revocations) go through the
+    same batched delete: the refresh token table grows by one row per rotation, so it is
+    usually the largest backlog of all."""
+    store = open_store(f"sqlite:///{tmp_path / 'steps.db'}")
+    try:
+        store.setup()
+        dead = _PURGE_BATCH + 10
+        tok, fam, rev = (
+            store.table(n) for n in ("refresh_tokens", "refresh_families", "revocations")
+        )
+        with store.transaction() as conn:
+            conn.executemany(
+                f"INSERT INTO {tok} (token_hash, family_id, generation, expires_at) "
+                "VALUES (?,?,?,?)",
+                [(secrets.token_bytes(32), f"f{i}", 0, 100.0) for i in range(dead)]
+                + [(secrets.token_bytes(32), "live", 0, 1e9)],
+            )
+            conn.executemany(
+                f"INSERT INTO {rev} (kind, key, value, expires_at, seq) VALUES (?,?,?,?,?)",
+                [("jti", f"k{i}", 1, 100.0, i) for i in range(dead)],
+            )
+        statements: list[str] = []
+        with store.connection() as conn:
+            conn.set_trace_callback(statements.append)
+            try:
+                removed = store.purge_expired(1000.0)
+            finally:
+                conn.set_trace_callback(None)
+            assert removed == 2 * dead
+            assert conn.execute(f"SELECT family_id FROM {tok}").fetchall() == [("live",)]
+            assert conn.execute(f"SELECT count(*) FROM {rev} WHERE kind != '#'").fetchone() == (0,)
+        for table in (tok, fam, rev):
+            deletes = [s for s in statements if s.startswith(f"DELETE FROM {table}")]
+            assert deletes and all(f"LIMIT {_PURGE_BATCH}" in s for s in deletes), (table, deletes)
+        assert len([s for s in statements if s.startswith(f"DELETE FROM {tok}")]) == 2
+    finally:
+        store.close()

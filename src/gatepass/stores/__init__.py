@@ -16,7 +16,6 @@ modules may rely on is documented in :mod:`gatepass.stores.base`; user documenta
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,16 +28,11 @@ from gatepass.errors import ConfigurationError, GatepassError, quote_prefix
 # whatever the application imported first.
 from gatepass.stores import refresh_state, revocation_state  # noqa: F401
 from gatepass.stores.base import AsyncStore, Store, translate_errors
+from gatepass.stores.records import MAX_WAIT_SECONDS, check_seconds
 
 __all__ = ["AsyncStore", "Store", "open_async_store", "open_store", "translate_errors"]
 
 T = TypeVar("T")
-
-#: The longest wait any URL option may ask for. Every one of them bounds a wait inside a store
-#: call (a lock, a pooled connection, a socket): a wait longer than a day is a hang, and larger
-#: values overflow the drivers (SQLite keeps the busy timeout in int32 milliseconds, ``socket``
-#: rejects an infinite timeout).
-MAX_WAIT_SECONDS = 86400.0
 
 _MEMORY_OPTIONS = ("prefix",)
 _SQLITE_OPTIONS = ("prefix", "synchronous", "busy_timeout")
@@ -54,7 +48,9 @@ _REDIS_CHECKED = (
 _POSTGRES_CHECKED = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
 #: What a ``redis://`` / ``rediss://`` URL path may be: empty, ``/`` or ``/<database number>``
 #: (redis-py silently uses database 0 for any other path, e.g. a typo).
-_REDIS_DB_PATH = re.compile(r"/?[0-9]*")
+_REDIS_DB_PATH = re.compile(r"/?(?:[0-9]+/?)?")
+#: ``user:password@`` in a URL a driver quotes back in its message.
+_CREDENTIALS = re.compile(r"//[^/@\s]*@")
 
 
 # --- URL and option checks: every malformed URL is a ConfigurationError naming what is wrong -----
@@ -103,20 +99,14 @@ def _seconds(options: dict[str, str], name: str, backend: str, *, allow_zero: bo
     if value is None:
         return
     try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (
-        math.isfinite(seconds)
-        and (seconds > 0 or (allow_zero and seconds == 0))
-        and seconds <= MAX_WAIT_SECONDS
-    ):
+        check_seconds(float(value), name, allow_zero=allow_zero, maximum=MAX_WAIT_SECONDS)
+    except (ValueError, ConfigurationError):
         top = f"{MAX_WAIT_SECONDS:.0f}"
         span = f"from 0 to {top}" if allow_zero else f"above 0 and at most {top}"
         raise ConfigurationError(
             f"{backend} URL option {name} must be a number of seconds {span}, "
             f"not {quote_prefix(value)}"
-        )
+        ) from None
 
 
 def _integer(options: dict[str, str], name: str, backend: str, *, minimum: int) -> int | None:
@@ -211,8 +201,15 @@ def _check_postgres_url(url: str) -> None:
     try:
         params = conninfo_to_dict(conninfo)
     except psycopg.Error as exc:
-        # libpq quotes the whole URI (password included) after " in URI:": never echo it.
+        # libpq quotes the whole URI after " in URI:" and the offending part in double quotes
+        # (a malformed password is one): never echo either.
         reason = str(exc).splitlines()[0].split(" in URI:")[0].replace(conninfo, "<url>")
+        netloc = url.split("://", 1)[-1].split("/", 1)[0]
+        userinfo = netloc.rpartition("@")[0]
+        if ":" in userinfo:
+            password = userinfo.split(":", 1)[1]
+            for text in {password, unquote(password)} - {""}:
+                reason = reason.replace(text, "***")
         raise ConfigurationError(f"malformed postgresql URL: {reason}") from None
     for port in str(params.get("port") or "").split(","):
         if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
@@ -233,7 +230,8 @@ def _build(backend: str, make: Callable[[], T]) -> T:
     except GatepassError:
         raise
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ConfigurationError(f"bad {backend} store URL: {str(exc)[:200]}") from exc
+        reason = _CREDENTIALS.sub("//<credentials>@", str(exc))[:200]
+        raise ConfigurationError(f"bad {backend} store URL: {reason}") from exc
 
 
 def _scheme(url: str) -> str:

@@ -26,10 +26,6 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
     return value
 
 
-#: A row in :data:`SESSION_COLUMNS` order as a record (see :data:`records.from_row`).
-row_to_record = from_row
-
-
 def touch_plan(
     token_hash: bytes, record: SessionRecord, touch: TouchSpec
 ) -> tuple[SessionRecord, tuple[Any, ...]]:
@@ -48,7 +44,7 @@ def after_lost_touch(row: Any, touch: TouchSpec) -> SessionRecord | None:
     revoked the session meanwhile, so the re-read row (or None) is the current state."""
     if row is None:
         return None
-    current = row_to_record(row)
+    current = from_row(row)
     return current if liveness(current, touch) else None
 
 

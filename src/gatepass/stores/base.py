@@ -93,16 +93,16 @@ Session I/O (used by :mod:`gatepass.strategies.sessions`; policy stays in
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
+from urllib.parse import SplitResult
 
 from gatepass.errors import ConfigurationError, StoreError, StoreUnavailable
-from gatepass.stores.records import JSONDict, SessionRecord, TouchSpec
+from gatepass.stores.records import JSONDict, SessionRecord, TouchSpec, finite_real
 
 StoreKind = Literal["memory", "sqlite", "redis", "postgres"]
 
@@ -171,6 +171,20 @@ def registered_async_purges(kind: str) -> list[Callable[[Any, float], Awaitable[
     return list(_ASYNC_PURGES.get(kind, []))
 
 
+def url_with_query(parts: SplitResult, query: str) -> str:
+    """``parts`` as a URL again with ``query`` instead of its own: always with ``//``.
+
+    ``urlunsplit`` drops the ``//`` of a URL with no host (``postgresql:///db?host=...``,
+    ``unix:///tmp/redis.sock``), which the drivers then refuse or misread.
+    """
+    url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if query:
+        url += f"?{query}"
+    if parts.fragment:
+        url += f"#{parts.fragment}"
+    return url
+
+
 def purge_time(now: object) -> float:
     """The cut-off of a ``purge_expired(now)`` call: ``time.time()`` when ``now`` is None.
 
@@ -180,9 +194,10 @@ def purge_time(now: object) -> float:
     """
     if now is None:
         return time.time()
-    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
-        raise ConfigurationError(f"purge time must be a finite number of seconds, not {now!r}")
-    return float(now)
+    when = finite_real(now)
+    if when is None:
+        raise ConfigurationError(f"purge time must be a finite number of seconds, not {now!r:.40}")
+    return when
 
 
 def _classify(exc: BaseException) -> type[StoreError] | None:
@@ -275,6 +290,11 @@ class Store(Protocol):
     Session methods take the SHA-256 of the token (``bytes``, 32) and plain values. Decisions are
     the pure functions of :mod:`gatepass.stores.records` (called by the stores themselves where a
     decision must sit between a read and a conditional write); backends only do I/O.
+
+    The ``tag`` of ``session_get`` is the presented token's first four characters, *unchecked*
+    (``Sessions.get`` checks only type, length and ASCII on its hot path): a backend that builds
+    a key or a name from it must check it with :func:`gatepass.stores.records.is_tag` first and
+    answer None otherwise, as the Redis store does. Every other method gets a checked tag.
     """
 
     kind: StoreKind

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
 from gatepass.stores._sql import (
@@ -31,7 +31,6 @@ from gatepass.stores._sql import (
     after_lost_touch,
     cas_touch,
     check_identifier,
-    row_to_record,
     touch_plan,
 )
 from gatepass.stores.base import (
@@ -40,6 +39,7 @@ from gatepass.stores.base import (
     registered_purges,
     registered_schemas,
     translate_errors,
+    url_with_query,
 )
 from gatepass.stores.records import (
     DUE,
@@ -49,6 +49,7 @@ from gatepass.stores.records import (
     TouchSpec,
     check_json,
     dump_json,
+    from_row,
     is_live,
     liveness,
     merge_data,
@@ -87,7 +88,7 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     options = {k: v for k, v in query if k in _OUR_OPTIONS}
     rest = [(k, v) for k, v in query if k not in _OUR_OPTIONS]
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
+    conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest))
     return conninfo, options
 
 
@@ -321,12 +322,13 @@ class PostgresStore(_PostgresBase):
                 conn = self.pool.getconn()
             except Exception as exc:
                 self._errors.reraise(exc)
+        record: SessionRecord | None
         try:
             row = conn.execute(self.sql_get, (token_hash,)).fetchone()  # the hot path
             if row is None:
                 record = None
             else:
-                record = row_to_record(row)
+                record = from_row(row)
                 state = liveness(record, touch)
                 if state == DUE:
                     record = self._touch(conn, token_hash, record, touch)
@@ -365,7 +367,7 @@ class PostgresStore(_PostgresBase):
                 row = conn.execute(self.sql_get, (old_hash,)).fetchone()
                 if row is None:
                     return None
-                record = row_to_record(row)
+                record = from_row(row)
                 if not is_live(record, touch):
                     return None
                 moved = rotated(record, touch, auth_time)
@@ -388,7 +390,7 @@ class PostgresStore(_PostgresBase):
             row = conn.execute(self.sql_lock, (token_hash,)).fetchone()
             if row is None:
                 return None
-            record = row_to_record(row)
+            record = from_row(row)
             if not is_live(record, touch):
                 return None
             data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
@@ -411,7 +413,7 @@ class PostgresStore(_PostgresBase):
     def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
         with self.connection() as conn:
             rows = conn.execute(self.sql_list, (user_id, now)).fetchall()
-        return [row_to_record(row) for row in rows]
+        return [from_row(row) for row in rows]
 
 
 class AsyncPostgresStore(_PostgresBase):
@@ -492,7 +494,7 @@ class AsyncPostgresStore(_PostgresBase):
             row = await (await conn.execute(self.sql_get, (token_hash,))).fetchone()
             if row is None:
                 return None
-            record = row_to_record(row)
+            record = from_row(row)
             state = liveness(record, touch)
             if state == LIVE:
                 return record
@@ -513,7 +515,7 @@ class AsyncPostgresStore(_PostgresBase):
                 row = await (await conn.execute(self.sql_get, (old_hash,))).fetchone()
                 if row is None:
                     return None
-                record = row_to_record(row)
+                record = from_row(row)
                 if not is_live(record, touch):
                     return None
                 moved = rotated(record, touch, auth_time)
@@ -536,7 +538,7 @@ class AsyncPostgresStore(_PostgresBase):
             row = await (await conn.execute(self.sql_lock, (token_hash,))).fetchone()
             if row is None:
                 return None
-            record = row_to_record(row)
+            record = from_row(row)
             if not is_live(record, touch):
                 return None
             data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
@@ -561,7 +563,7 @@ class AsyncPostgresStore(_PostgresBase):
     async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
         async with self.connection() as conn:
             rows = await (await conn.execute(self.sql_list, (user_id, now))).fetchall()
-        return [row_to_record(row) for row in rows]
+        return [from_row(row) for row in rows]
 
 
 __all__ = ["AsyncPostgresStore", "PostgresStore", "StoreUnavailable"]

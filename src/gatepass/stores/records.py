@@ -46,6 +46,10 @@ MAX_JSON_DEPTH = 32
 #: the TTL in integer milliseconds, which overflows long before a float does) and it stays a
 #: plain number of seconds everywhere. "Never expires" is not a session lifetime.
 MAX_TIMEOUT = 100 * 365.25 * 86400
+#: The longest wait a store option may ask for (a lock, a pooled connection, a socket): longer
+#: than a day is a hang, and larger values overflow the drivers (SQLite keeps the busy timeout
+#: in int32 milliseconds, ``socket`` rejects an infinite timeout).
+MAX_WAIT_SECONDS = 86400.0
 
 _READ_ONLY = (
     "session records are read-only snapshots: copy with dict(...) / list(...), "
@@ -129,8 +133,19 @@ def freeze(value: Any) -> Any:
     return value
 
 
-class _Columns(NamedTuple):
-    """The stored fields of a session, in the column order of every SQL ``SELECT``."""
+class SessionRecord(NamedTuple):
+    """One server-side session as stored; the token itself is never part of it.
+
+    ``id`` is a random public identifier for "your devices" pages: showing or logging it
+    reveals nothing about the token. ``expires_at`` is the current idle deadline (never later
+    than ``absolute_expires_at``); all times are seconds since the epoch of the sessions' clock.
+    A snapshot, immutable all the way down: ``metadata`` and ``data`` are :class:`FrozenDict`
+    (changing them raises ``TypeError``); change a session through :class:`gatepass.Sessions`
+    (``record._replace`` makes a modified copy that is never written back). A ``NamedTuple``
+    rather than a frozen dataclass because it is built on every ``get`` and costs a fifth as
+    much to construct. The SQL stores hand out :class:`StoredRow`, a subclass that decodes its
+    JSON when read; it behaves exactly like this class.
+    """
 
     id: str
     user_id: str
@@ -145,42 +160,37 @@ class _Columns(NamedTuple):
 
 
 _REMEMBER = 7
+#: The stored slots under names of their own (C-level getters, as fast as any field): they stay
+#: the raw slots on :class:`StoredRow`, whose public fields are properties.
+SessionRecord._slot_remember = SessionRecord.remember  # type: ignore[attr-defined]
+SessionRecord._slot_metadata = SessionRecord.metadata  # type: ignore[attr-defined]
+SessionRecord._slot_data = SessionRecord.data  # type: ignore[attr-defined]
 
 
-class SessionRecord(_Columns):
-    """One server-side session as stored; the token itself is never part of it.
+class StoredRow(SessionRecord):
+    """A :class:`SessionRecord` built straight from an SQL row, one C call (:data:`from_row`):
+    ``remember`` may hold SQLite's ``0``/``1`` and ``metadata`` / ``data`` their stored JSON
+    text, decoded (through the shared cache of :func:`load_json_object`) when first read.
 
-    ``id`` is a random public identifier for "your devices" pages: showing or logging it
-    reveals nothing about the token. ``expires_at`` is the current idle deadline (never later
-    than ``absolute_expires_at``); all times are seconds since the epoch of the sessions' clock.
-    A snapshot, immutable all the way down: ``metadata`` and ``data`` are :class:`FrozenDict`
-    (changing them raises ``TypeError``); change a session through :class:`gatepass.Sessions`
-    (``record._replace`` makes a modified copy that is never written back).
-
-    A ``NamedTuple`` (built on every ``get``: a fifth of a frozen dataclass's cost) that the SQL
-    stores build straight from their row, one C call (:data:`from_row`): ``remember`` may then be
-    held as SQLite's ``0``/``1`` and ``metadata`` / ``data`` as their stored JSON text, which
-    is decoded (through the shared cache of :func:`load_json_object`) only when read. Most
-    requests read ``user_id`` and never the device metadata, so a ``get`` of a session whose
-    JSON is not in the cache no longer pays for a decode it does not use. Everything a caller
-    can observe is the decoded value: the attributes, iteration and unpacking, indexing, ``in``,
-    ``count``/``index``, ``==``, ``repr``, ``_asdict``, ``_replace``, pickling and copying.
+    Most requests read ``user_id`` and never the device metadata, so a ``get`` of a session whose
+    JSON is not in the cache does not pay for a decode it does not use. Everything the
+    ``NamedTuple`` API shows is the decoded value: the attributes, iteration and unpacking,
+    indexing and slicing, ``in``, ``count``/``index``, ``+``/``*``, ``==`` (with any record:
+    Python asks the subclass first), ``repr``, ``_asdict``, pickling (which gives a plain
+    :class:`SessionRecord`) and copying. ``_replace`` keeps the undecoded slots it does not
+    change. A row whose JSON was damaged outside gatepass raises ``StoreError`` when the damaged
+    field is read.
     """
 
     __slots__ = ()
 
-    #: The stored slots as the backend left them (C-level getters, as fast as any field).
-    _slot_remember: Any = _Columns.remember
-    _slot_metadata: Any = _Columns.metadata
-    _slot_data: Any = _Columns.data
-
     @property
     def remember(self) -> bool:
-        return bool(self._slot_remember)  # True, or SQLite's 1
+        return bool(self._slot_remember)  # type: ignore[attr-defined]  # True, or SQLite's 1
 
     @property
     def metadata(self) -> Mapping[str, Any]:
-        value = self._slot_metadata
+        value = self._slot_metadata  # type: ignore[attr-defined]
         if type(value) is FrozenDict:
             return value
         found = _cached(value) if type(value) is str else None  # the common case, inlined
@@ -188,11 +198,15 @@ class SessionRecord(_Columns):
 
     @property
     def data(self) -> Mapping[str, Any]:
-        value = self._slot_data
+        value = self._slot_data  # type: ignore[attr-defined]
         if type(value) is FrozenDict:
             return value
         found = _cached(value) if type(value) is str else None
         return _decoded(value) if found is None else found
+
+    def decoded(self) -> SessionRecord:
+        """The same record as a plain :class:`SessionRecord` (every field decoded once)."""
+        return SessionRecord._make(self)
 
     def __iter__(self) -> Iterator[Any]:
         stored = tuple.__iter__(self)
@@ -201,6 +215,15 @@ class SessionRecord(_Columns):
         yield self.remember
         yield self.metadata
         yield self.data
+
+    def _replace(self, /, **changes: Any) -> StoredRow:
+        stored = list(tuple.__iter__(self))
+        for index, name in enumerate(self._fields):
+            if name in changes:
+                stored[index] = changes.pop(name)
+        if changes:
+            raise ValueError(f"got unexpected field names: {list(changes)!r}")
+        return tuple.__new__(StoredRow, stored)
 
     def __getitem__(self, index: Any) -> Any:
         return tuple(self)[index]
@@ -214,6 +237,14 @@ class SessionRecord(_Columns):
     def index(self, value: Any, *bounds: Any) -> int:
         return tuple(self).index(value, *bounds)
 
+    def __add__(self, other: Any) -> Any:
+        return tuple(self) + other
+
+    def __mul__(self, times: Any) -> Any:
+        return tuple(self) * times
+
+    __rmul__ = __mul__
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, tuple):
             return tuple(self) == tuple(other)
@@ -226,17 +257,15 @@ class SessionRecord(_Columns):
     __hash__ = None  # type: ignore[assignment]  # holds mappings: unhashable, as before
 
     def __repr__(self) -> str:
-        pairs = zip(self._fields, self, strict=True)
-        fields = ", ".join(f"{name}={value!r}" for name, value in pairs)
-        return f"SessionRecord({fields})"
+        return repr(self.decoded())
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SessionRecord._make, (tuple(self),))
 
-    def __copy__(self) -> SessionRecord:
+    def __copy__(self) -> StoredRow:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> SessionRecord:
+    def __deepcopy__(self, memo: dict[int, Any]) -> StoredRow:
         return self
 
 
@@ -248,7 +277,7 @@ def _decoded(value: object) -> Mapping[str, Any]:
 
 #: A row in :data:`gatepass.stores._sql.SESSION_COLUMNS` order as a record, with no Python in
 #: between (``tuple.__new__`` bound by a C ``partial``): the SQL stores' hot path.
-from_row: Callable[[Sequence[Any]], SessionRecord] = functools.partial(tuple.__new__, SessionRecord)
+from_row: Callable[[Sequence[Any]], StoredRow] = functools.partial(tuple.__new__, StoredRow)
 
 
 #: The :class:`Lifetimes` fields as the :class:`gatepass.Sessions` arguments that set them.
@@ -261,24 +290,32 @@ _TIMEOUT_NAMES = {
 }
 
 
-def check_seconds(value: object, name: str, *, allow_zero: bool = False) -> float:
-    """``value`` as a duration in seconds: a finite real number (``int``, ``float``,
-    ``Fraction``, ``Decimal``; not a ``bool``), positive (or zero if ``allow_zero``), at most
-    :data:`MAX_TIMEOUT`; ``ConfigurationError`` otherwise.
+def finite_real(value: object) -> float | None:
+    """``value`` as a finite ``float`` if it is a real number (``int``, ``float``, ``Fraction``,
+    ``Decimal``; not a ``bool``), else None: the one check behind every number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None  # e.g. an int too large for a float
+    return seconds if math.isfinite(seconds) else None
+
+
+def check_seconds(
+    value: object, name: str, *, allow_zero: bool = False, maximum: float = MAX_TIMEOUT
+) -> float:
+    """``value`` as a duration in seconds: a finite real number (see :func:`finite_real`),
+    positive (or zero if ``allow_zero``), at most ``maximum``; ``ConfigurationError`` otherwise.
 
     Checked, not coerced: ``float("30")`` would accept a string, ``float(True)`` a flag, and a
     NaN compares false with everything, so ``touch_interval=nan`` silently disabled renewal
     and an infinite timeout made the Redis store overflow on its integer TTL.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
-        raise ConfigurationError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError, OverflowError):
-        seconds = math.inf  # an int too large for a float: reported as out of range below
-    if not math.isfinite(seconds) or seconds > MAX_TIMEOUT:
+    seconds = finite_real(value)
+    if seconds is None or seconds > maximum:
         raise ConfigurationError(
-            f"{name} must be a finite number of seconds of at most {MAX_TIMEOUT:.0f}"
+            f"{name} must be a finite number of seconds of at most {maximum:.0f}, not {value!r:.40}"
         )
     if seconds < 0 or (seconds == 0 and not allow_zero):
         limit = "must not be negative" if allow_zero else "must be positive"
@@ -365,7 +402,7 @@ def liveness(record: SessionRecord, spec: TouchSpec) -> int:
     session causes at most one write per ``touch_interval``. A dead session is never renewed.
     """
     now, touch_before, idle, idle_remember, absolute, absolute_remember = spec
-    if record._slot_remember:  # True or 1 (the property would add a Python call)
+    if record._slot_remember:  # type: ignore[attr-defined]  # True or 1, at C speed
         idle, absolute = idle_remember, absolute_remember
     last_seen = record.last_seen_at
     if (
@@ -659,11 +696,15 @@ def check_json(value: Mapping[str, Any], limit: int, what: str) -> FrozenDict:
 #: The C scanner behind ``json.loads`` without its Python wrappers: only for our own stored JSON.
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 #: Decoded, frozen JSON objects keyed by their stored text. Safe to share because they are
-#: deeply immutable; bounded (entries and text length) so it never holds more than a few MB.
+#: deeply immutable; bounded by entries and by total text, so it never holds more than a few MB.
+#: Every text gatepass stores fits (``metadata`` and ``data`` are at most 4 KiB): a record's
+#: JSON is decoded once, however often its fields are read.
 LOADED_JSON: dict[str, FrozenDict] = {"{}": EMPTY}
 _cached = LOADED_JSON.get
 LOADED_JSON_MAX_ENTRIES = 1024
-LOADED_JSON_MAX_TEXT = 1024
+LOADED_JSON_MAX_TEXT = MAX_DATA_BYTES
+LOADED_JSON_MAX_TOTAL = 512 * 1024  # characters of text held at most
+_loaded_total = [0]
 
 
 def load_json_object(text: object) -> FrozenDict:
@@ -676,7 +717,10 @@ def load_json_object(text: object) -> FrozenDict:
     """
     if type(text) is not str:  # bytes, or already decoded by a driver (a fresh object: ours)
         if isinstance(text, bytes | bytearray | memoryview):
-            return load_json_object(bytes(text).decode())
+            try:
+                return load_json_object(bytes(text).decode())
+            except UnicodeDecodeError:
+                raise StoreError("a stored session's metadata or data is not UTF-8") from None
         return freeze(text) if type(text) is dict else EMPTY
     found = LOADED_JSON.get(text)
     if found is not None:
@@ -686,11 +730,17 @@ def load_json_object(text: object) -> FrozenDict:
     except (StopIteration, ValueError, RecursionError):
         raise StoreError("a stored session's metadata or data is not valid JSON") from None
     result: FrozenDict = freeze(decoded) if type(decoded) is dict else EMPTY
-    if len(text) <= LOADED_JSON_MAX_TEXT:
-        if len(LOADED_JSON) >= LOADED_JSON_MAX_ENTRIES:
+    size = len(text)
+    if size <= LOADED_JSON_MAX_TEXT:
+        if (
+            len(LOADED_JSON) >= LOADED_JSON_MAX_ENTRIES
+            or _loaded_total[0] + size > LOADED_JSON_MAX_TOTAL
+        ):
             LOADED_JSON.clear()  # rare, and safe under threads (unlike evicting while iterating)
             LOADED_JSON["{}"] = EMPTY
+            _loaded_total[0] = 0
         LOADED_JSON[text] = result
+        _loaded_total[0] += size  # approximate under threads: a bound, not an account
     return result
 
 

@@ -44,7 +44,7 @@ import hashlib
 import json
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError
 from gatepass.stores import _redis_lua as lua
@@ -53,6 +53,7 @@ from gatepass.stores.base import (
     registered_async_purges,
     registered_purges,
     translate_errors,
+    url_with_query,
 )
 from gatepass.stores.records import (
     DUE,
@@ -129,7 +130,7 @@ def parse_url(url: str) -> tuple[str, str, bool]:
         rest.append(("socket_timeout", "5"))
     if "socket_connect_timeout" not in names:
         rest.append(("socket_connect_timeout", "2"))
-    driver_url = urlunsplit((scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    driver_url = url_with_query(parts._replace(scheme=scheme), urlencode(rest))
     return driver_url, prefix, cluster
 
 
@@ -174,7 +175,7 @@ _MALFORMED = (
 
 def encode(record: SessionRecord) -> str:
     """The stored value: the record's fields as a JSON array (floats round-trip exactly)."""
-    # list(): the C encoder would read a tuple subclass's stored slots, not its decoded fields.
+    # list(): the decoded fields, whatever the record's class (a StoredRow keeps raw slots).
     return json.dumps(list(record), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

@@ -733,14 +733,16 @@ def _purge_memory(store: Any, now: float) -> int:
 
 def _purge_sql(store: Any, now: float) -> int:
     fam, tok = store.table("refresh_families"), store.table("refresh_tokens")
-    ph = "?" if store.kind == "sqlite" else "%s"
-    removed = 0
+    removed: int = 0
     try:
-        context = store.transaction() if store.kind == "sqlite" else store.connection()
-        with context as conn:
+        if store.kind == "sqlite":  # batched: other writers get the lock between batches
+            removed += store.delete_expired(tok, "token_hash", now)
+            removed += store.delete_expired(fam, "id", now)
+            return removed
+        with store.connection() as conn:  # PostgreSQL: row locks only, nobody waits
             for table in (tok, fam):
                 removed += conn.execute(
-                    f"DELETE FROM {table} WHERE expires_at <= {ph}", (now,)
+                    f"DELETE FROM {table} WHERE expires_at <= %s", (now,)
                 ).rowcount
     except StoreError as exc:
         if type(exc) is not StoreError:  # only "no such table" is skipped (setup ran before us)

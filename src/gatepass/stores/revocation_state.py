@@ -531,11 +531,8 @@ def _purge_memory(store: Any, now: float) -> int:
 
 
 def _purge_sqlite(store: Any, now: float) -> int:
-    t = store.table("revocations")
-    with store.transaction() as conn:
-        count: int = conn.execute(
-            f"DELETE FROM {t} WHERE expires_at <= ? AND kind != '#'", (now,)
-        ).rowcount
+    # Batched (SQLiteStore.delete_expired); the change counter row ('#') never expires.
+    count: int = store.delete_expired(store.table("revocations"), "kind, key", now, "kind != '#'")
     return count
 
 

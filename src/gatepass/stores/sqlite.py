@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, TypeVar
 
 from gatepass.errors import ConfigurationError, StoreUnavailable
-from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier, row_to_record
+from gatepass.stores._sql import SESSION_COLUMNS, cas_touch, check_identifier
 from gatepass.stores.base import (
     purge_time,
     registered_purges,
@@ -33,10 +33,13 @@ from gatepass.stores.records import (
     DEAD,
     LIVE,
     MAX_DATA_BYTES,
+    MAX_WAIT_SECONDS,
     SessionRecord,
     TouchSpec,
     check_json,
+    check_seconds,
     dump_json,
+    from_row,
     is_live,
     liveness,
     merge_data,
@@ -71,13 +74,9 @@ class SQLiteStore:
         self.path = path
         self._private = path == ":memory:"
         self.prefix = check_identifier(prefix, "table prefix", allow_empty=True)
-        if (
-            isinstance(busy_timeout, bool)
-            or not isinstance(busy_timeout, int | float)
-            or not 0 <= busy_timeout <= 86400
-        ):
-            raise ConfigurationError(f"busy_timeout must be 0-86400 seconds, not {busy_timeout!r}")
-        self.busy_timeout = float(busy_timeout)
+        self.busy_timeout = check_seconds(
+            busy_timeout, "busy_timeout", allow_zero=True, maximum=MAX_WAIT_SECONDS
+        )
         if not isinstance(synchronous, str) or synchronous.upper() not in _SYNCHRONOUS:
             raise ConfigurationError(
                 f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
@@ -204,7 +203,16 @@ class SQLiteStore:
                 conn.execute(statement)
 
     def purge_expired(self, now: float | None = None) -> int:
-        """Delete expired sessions in batches of ``_PURGE_BATCH``, one transaction each.
+        when = purge_time(now)
+        removed = self.delete_expired(self.table("sessions"), "token_hash", when)
+        for step in registered_purges(self.kind):
+            removed += step(self, when)
+        return removed
+
+    def delete_expired(self, table: str, key: str, when: float, condition: str = "") -> int:
+        """Delete the rows of ``table`` (quoted, from :meth:`table`) whose ``expires_at <= when``
+        (and ``condition``, SQL on the same table), ``_PURGE_BATCH`` per transaction; ``key`` is
+        its primary key column(s). Every purge goes through here, the registered steps too.
 
         The automatic purge runs inside some user's ``session_create``, and every other writer
         (in this process or another) waits for the write lock meanwhile: one unbounded DELETE
@@ -213,11 +221,10 @@ class SQLiteStore:
         between batches the lock is free for as long as the batch held it (at most
         ``_PURGE_PAUSE``), so waiting writers get in: they poll, SQLite does not queue them.
         """
-        when = purge_time(now)
-        t = self.table("sessions")
+        where = f"expires_at <= ?{f' AND {condition}' if condition else ''}"
         sql = (
-            f"DELETE FROM {t} WHERE token_hash IN "
-            f"(SELECT token_hash FROM {t} WHERE expires_at <= ? LIMIT {_PURGE_BATCH})"
+            f"DELETE FROM {table} WHERE ({key}) IN "
+            f"(SELECT {key} FROM {table} WHERE {where} LIMIT {_PURGE_BATCH})"
         )
         removed = 0
         while True:
@@ -226,11 +233,8 @@ class SQLiteStore:
                 count: int = conn.execute(sql, (when,)).rowcount
             removed += count
             if count < _PURGE_BATCH:
-                break
+                return removed
             time.sleep(min(time.monotonic() - started, _PURGE_PAUSE))
-        for step in registered_purges(self.kind):
-            removed += step(self, when)
-        return removed
 
     def close(self) -> None:
         self._closed = True
@@ -278,7 +282,7 @@ class SQLiteStore:
             return self._get_slowly(token_hash, touch, exc)
         if row is None:
             return None
-        record = row_to_record(row)
+        record = from_row(row)
         if liveness(record, touch) == LIVE:
             return record
         with self._errors:
@@ -296,9 +300,7 @@ class SQLiteStore:
             if not self._private:
                 self._local.cursor = conn.cursor()
             row = conn.execute(self._sql_get, (token_hash,)).fetchone()
-            return (
-                None if row is None else self._settle(conn, token_hash, row_to_record(row), touch)
-            )
+            return None if row is None else self._settle(conn, token_hash, from_row(row), touch)
 
     def _settle(
         self, conn: sqlite3.Connection, token_hash: bytes, record: SessionRecord, touch: TouchSpec
@@ -320,7 +322,7 @@ class SQLiteStore:
             row = conn.execute(self._sql_get, (old_hash,)).fetchone()
             if row is None:
                 return None
-            record = row_to_record(row)
+            record = from_row(row)
             if not is_live(record, touch):
                 return None
             moved = rotated(record, touch, auth_time)
@@ -338,7 +340,7 @@ class SQLiteStore:
             row = conn.execute(self._sql_get, (token_hash,)).fetchone()
             if row is None:
                 return None
-            record = row_to_record(row)
+            record = from_row(row)
             if not is_live(record, touch):
                 return None
             data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
@@ -369,7 +371,7 @@ class SQLiteStore:
                 f"SELECT {SESSION_COLUMNS} FROM {self.table('sessions')} "
                 "WHERE user_id = ? AND expires_at > ? ORDER BY created_at"
             )
-            return [row_to_record(row) for row in conn.execute(sql, (user_id, now))]
+            return [from_row(row) for row in conn.execute(sql, (user_id, now))]
 
 
 class AsyncSQLiteStore:

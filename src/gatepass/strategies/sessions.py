@@ -14,7 +14,6 @@ in whether the store call is awaited. See ``docs/sessions.md`` for the design an
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -80,12 +79,10 @@ def _check_flag(value: object, name: str) -> None:
 
 
 def _checked_clock(clock: Callable[[], float]) -> Callable[[], float]:
-    """The injected clock, read once now: it must return a finite number of seconds."""
+    """The injected clock: a function returning seconds since the epoch (not called here, so a
+    scripted test clock loses no value)."""
     if not callable(clock):
         raise ConfigurationError(f"clock must be a function returning seconds, not {clock!r}")
-    now = clock()
-    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
-        raise ConfigurationError(f"clock() must return a finite number of seconds, not {now!r}")
     return clock
 
 
@@ -134,7 +131,7 @@ class _SessionPolicy(Generic[StoreT, AccessT]):
         clock: Callable[[], float] = time.time,
         access_tokens: AccessT | None = None,
     ) -> None:
-        self.store: StoreT = _matching_store(store, asynchronous=self._ASYNC)
+        self.store = store
         self.access_tokens: AccessT | None = _revocable(access_tokens, asynchronous=self._ASYNC)
         # Passed unconverted: Lifetimes checks each one (a finite real number of seconds, not a
         # bool; positive; touch_interval shorter than the idle timeouts) and stores floats, so
@@ -146,12 +143,31 @@ class _SessionPolicy(Generic[StoreT, AccessT]):
             absolute_remember=remember_absolute_timeout,
             touch_interval=touch_interval,
         )
-        self.clock = _checked_clock(clock)
-        #: ``touch_spec`` now: one call on the hot path.
-        self._spec: Callable[[], TouchSpec] = spec_maker(self.lifetimes, clock)
+        self.clock = clock
+
+    # ``store`` and ``clock`` are properties because the hot path binds what it needs from them
+    # once (the store's read, a spec closure over the clock): assigning either rebinds those.
+
+    @property
+    def store(self) -> StoreT:
+        return self._store
+
+    @store.setter
+    def store(self, store: StoreT) -> None:
+        self._store: StoreT = _matching_store(store, asynchronous=self._ASYNC)
         #: The store's read, bound once (an attribute lookup fewer on every request); each
         #: front-end declares its type.
         self._session_get: Any = store.session_get
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._clock = _checked_clock(clock)
+        #: ``touch_spec`` now: one call on the hot path.
+        self._spec: Callable[[], TouchSpec] = spec_maker(self.lifetimes, clock)
 
     def _plan_create(
         self, user_id: str, remember: bool, metadata: Mapping[str, Any] | None
