@@ -93,6 +93,7 @@ Session I/O (used by :mod:`gatepass.strategies.sessions`; policy stays in
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sqlite3
 import time
@@ -156,11 +157,45 @@ def register_purge(
     PostgreSQL stores have their own connections, so they run ``async_step`` (the same purge
     written with ``await``), which a module registering for ``"redis"`` or ``"postgres"`` should
     pass; without one, those async stores cannot run the step.
+
+    Every step skips a store whose ``setup()`` ran before the registering module was imported
+    (its tables are missing: a plain ``StoreError``); ``StoreUnavailable`` still propagates.
+    Registering the same function again changes nothing.
     """
-    if step not in _PURGES[kind]:
-        _PURGES[kind].append(step)
-    if async_step is not None and async_step not in _ASYNC_PURGES.setdefault(kind, []):
-        _ASYNC_PURGES[kind].append(async_step)
+    if not any(getattr(known, "__wrapped__", None) is step for known in _PURGES[kind]):
+        _PURGES[kind].append(_skipping_missing_tables(step))
+    if async_step is not None:
+        steps = _ASYNC_PURGES.setdefault(kind, [])
+        if not any(getattr(known, "__wrapped__", None) is async_step for known in steps):
+            steps.append(_skipping_missing_tables_async(async_step))
+
+
+def _skipping_missing_tables(step: Callable[[Any, float], int]) -> Callable[[Any, float], int]:
+    @functools.wraps(step)
+    def run(store: Any, now: float) -> int:
+        try:
+            return step(store, now)
+        except StoreError as exc:
+            if type(exc) is not StoreError:
+                raise
+            return 0
+
+    return run
+
+
+def _skipping_missing_tables_async(
+    step: Callable[[Any, float], Awaitable[int]],
+) -> Callable[[Any, float], Awaitable[int]]:
+    @functools.wraps(step)
+    async def run(store: Any, now: float) -> int:
+        try:
+            return await step(store, now)
+        except StoreError as exc:
+            if type(exc) is not StoreError:
+                raise
+            return 0
+
+    return run
 
 
 def registered_purges(kind: str) -> list[Callable[[Any, float], int]]:

@@ -733,39 +733,27 @@ def _purge_memory(store: Any, now: float) -> int:
 
 def _purge_sql(store: Any, now: float) -> int:
     fam, tok = store.table("refresh_families"), store.table("refresh_tokens")
-    removed: int = 0
-    try:
-        if store.kind == "sqlite":  # batched: other writers get the lock between batches
-            removed += store.delete_expired(tok, "token_hash", now)
-            removed += store.delete_expired(fam, "id", now)
-            return removed
-        with store.connection() as conn:  # PostgreSQL: row locks only, nobody waits
-            for table in (tok, fam):
-                removed += conn.execute(
-                    f"DELETE FROM {table} WHERE expires_at <= %s", (now,)
-                ).rowcount
-    except StoreError as exc:
-        if type(exc) is not StoreError:  # only "no such table" is skipped (setup ran before us)
-            raise
+    if store.kind == "sqlite":  # batched: other writers get the lock between batches
+        sqlite_removed: int = store.delete_expired(tok, "token_hash", now)
+        return sqlite_removed + int(store.delete_expired(fam, "id", now))
+    removed = 0
+    with store.connection() as conn:  # PostgreSQL: row locks only, nobody waits
+        for table in (tok, fam):
+            removed += conn.execute(f"DELETE FROM {table} WHERE expires_at <= %s", (now,)).rowcount
     return removed
 
 
 async def _purge_postgres_async(store: Any, now: float) -> int:
-    """:func:`_purge_sql` on the asyncio PostgreSQL store (same statements, same tolerance)."""
+    """:func:`_purge_sql` on the asyncio PostgreSQL store (same statements)."""
     fam, tok = store.table("refresh_families"), store.table("refresh_tokens")
     removed = 0
-    try:
-        async with store.connection() as conn:
-            for table in (tok, fam):
-                cur = await conn.execute(f"DELETE FROM {table} WHERE expires_at <= %s", (now,))
-                removed += cur.rowcount
-    except StoreError as exc:
-        if type(exc) is not StoreError:  # only "no such table" is skipped (setup ran before us)
-            raise
+    async with store.connection() as conn:
+        for table in (tok, fam):
+            cur = await conn.execute(f"DELETE FROM {table} WHERE expires_at <= %s", (now,))
+            removed += cur.rowcount
     return removed
 
 
-# Redis needs no purge step here: family and token keys carry native TTLs (the absolute expiry).
 register_purge("memory", _purge_memory)
 register_purge("sqlite", _purge_sql)
 register_purge("postgres", _purge_sql, async_step=_purge_postgres_async)

@@ -29,7 +29,7 @@ postgres
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -486,41 +486,6 @@ async def load_all_async(store: Any, now: float) -> tuple[list[Entry], int]:
 # --- purge steps (run by store.purge_expired) -----------------------------------------------------
 
 
-def _tolerant(step: Callable[[Any, float], int]) -> Callable[[Any, float], int]:
-    """A purge step that skips a store whose ``setup()`` ran before this module was imported.
-
-    ``StoreUnavailable`` still propagates; only "no such table" (a plain ``StoreError``) is skipped.
-    """
-
-    def run(store: Any, now: float) -> int:
-        try:
-            return step(store, now)
-        except StoreError as exc:
-            if type(exc) is not StoreError:
-                raise
-            return 0
-
-    run.__name__ = step.__name__
-    return run
-
-
-def _tolerant_async(
-    step: Callable[[Any, float], Awaitable[int]],
-) -> Callable[[Any, float], Awaitable[int]]:
-    """:func:`_tolerant` for an asyncio purge step."""
-
-    async def run(store: Any, now: float) -> int:
-        try:
-            return await step(store, now)
-        except StoreError as exc:
-            if type(exc) is not StoreError:
-                raise
-            return 0
-
-    run.__name__ = step.__name__
-    return run
-
-
 def _purge_memory(store: Any, now: float) -> int:
     with store.lock:
         table = store.table("revocations")
@@ -564,8 +529,6 @@ async def _purge_postgres_async(store: Any, now: float) -> int:
 
 
 register_purge("memory", _purge_memory)
-register_purge("sqlite", _tolerant(_purge_sqlite))
+register_purge("sqlite", _purge_sqlite)
 register_purge("redis", _purge_redis, async_step=_purge_redis_async)
-register_purge(
-    "postgres", _tolerant(_purge_postgres), async_step=_tolerant_async(_purge_postgres_async)
-)
+register_purge("postgres", _purge_postgres, async_step=_purge_postgres_async)
