@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatepass.errors import (
     AlgorithmMismatch,
+    AmbiguousKey,
     BadSignature,
     ClaimError,
     ConfigurationError,
@@ -85,6 +86,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AccessTokens",
     "AlgorithmMismatch",
+    "AmbiguousKey",
     "AsyncAccessTokens",
     "AsyncJWKSClient",
     "AsyncRefreshTokens",
