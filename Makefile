@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo bench audit-rules clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ pytest: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m gatepass.demo
+
+# The tools page's copy of the audit rules (it may not fetch the JSON); a test fails while stale.
+audit-rules: $(STAMP)
+	$(BIN)/python -m gatepass.tools.rules_module
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -75,7 +75,9 @@ def test_decode_shows_segments_claims_and_not_verified(tools: Any, alg: str) -> 
     assert json.loads(result["header"])["alg"] == alg
     assert "expires in 12 min" in result["claims"]["exp"]
     assert "ago" in result["claims"]["iat"]
-    assert "Personal data in claims: email" in warning_text(result)
+    assert "personal-data: personal data in claims: email (an e-mail address)" in warning_text(
+        result
+    )
 
 
 def test_decode_warnings_without_a_key(tools: Any) -> None:
@@ -87,11 +89,12 @@ def test_decode_warnings_without_a_key(tools: Any) -> None:
     tools.decode(token + "x" * 0)
     result = decoded(tools.page)
     text = warning_text(result)
-    assert "No expiry (exp)" in text
-    assert '"jku" header' in text
-    assert "Suspicious kid: path traversal" in text
-    assert "Secret-like claims: password" in text
-    assert "Personal data in claims: phone_number" in text
+    assert "exp-missing: no exp claim: the token never expires" in text
+    assert 'header-jku: the header names a key URL: jku = "https://evil.example/jwks.json"' in text
+    assert 'kid-injection: kid "../../../../dev/null" contains a file path' in text
+    assert "credential-in-claims: claims that look like credentials: password" in text
+    assert "personal-data: personal data in claims: phone_number (a phone number)" in text
+    assert "Fix: Select keys only by exact match in a fixed key set" in text
     severities = [sev for sev, _ in result["warnings"]]
     assert severities == sorted(
         severities, key=["critical", "high", "medium", "low", "info"].index
@@ -104,8 +107,17 @@ def test_decode_warnings_without_a_key(tools: Any) -> None:
     )
     tools.decode(sql + "." * 0)
     text = warning_text(decoded(tools.page))
-    assert "Suspicious kid: SQL syntax" in text
-    assert "Long lifetime: 3 h" in text
+    assert "SQL syntax (SQL injection)" in text
+    assert "long-lifetime: lifetime (exp - iat) of 3 h, over 15 min for an access token" in text
+
+
+def test_decode_warnings_are_ordered_by_severity_even_for_a_broken_payload(tools: Any) -> None:
+    """A payload that is not a JSON object used to end the review early, before the sort."""
+    head = b64url(b'{"alg":"HS256","kid":"../x"}')
+    tools.decode(f"{head}.{b64url(b'[1, 2]')}.{b64url(b'x' * 32)}")
+    severities = [sev for sev, _ in decoded(tools.page)["warnings"]]
+    assert set(severities) >= {"high", "low"}
+    assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
 
 
 def test_decode_alg_none_and_large_token(tools: Any) -> None:
@@ -114,8 +126,8 @@ def test_decode_alg_none_and_large_token(tools: Any) -> None:
     tools.decode(f"{head}.{body}.")
     result = decoded(tools.page)
     assert result["warnings"][0][0] == "critical"
-    assert 'alg: "none" (unsigned token)' in result["warnings"][0][1]
-    assert "Large token" in warning_text(result)
+    assert 'alg-none: alg is "none": the token is unsigned' in result["warnings"][0][1]
+    assert "size: the token is" in warning_text(result)
 
 
 def test_decode_rejects_non_strict_input_with_a_clear_message(tools: Any) -> None:
@@ -586,7 +598,9 @@ def test_duplicate_members_are_ambiguous_and_refused(tools: Any) -> None:
     mac = hmac.new(HMAC_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     token = f"{head}.{body}.{b64url(mac)}"
     tools.decode(token)
-    assert 'the member "alg" twice' in warning_text(decoded(tools.page))
+    assert "not-canonical: gatepass's strict parser refuses the token" in warning_text(
+        decoded(tools.page)
+    )
     result = tools.verify(token, HMAC_SECRET, key_format="secret-text", alg="HS256")
     assert result["verdict"] == "invalid"
     assert result["checks"]["format"][0] == "fail"

@@ -202,6 +202,7 @@ def test_static_files_are_an_allow_list() -> None:
         "/index.html",
         "/app.js",
         "/jose.js",
+        "/audit-rules.js",
         "/audit.js",
         "/style.css",
         "/favicon.svg",

@@ -16,7 +16,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-OWN_FILES = {"", "index.html", "style.css", "jose.js", "audit.js", "app.js", "favicon.svg"}
+OWN_FILES = {
+    "",
+    "index.html",
+    "style.css",
+    "jose.js",
+    "audit-rules.js",
+    "audit.js",
+    "app.js",
+    "favicon.svg",
+}
 
 
 @dataclass

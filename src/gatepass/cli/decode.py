@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gatepass.cli import rules
+from gatepass.cli import keyless
 from gatepass.cli.args import add_at, add_json, add_token, new_command
+from gatepass.cli.findings import print_finding
 from gatepass.cli.inputs import MAX_INPUT, parse_time, read_token
 from gatepass.cli.output import Printer, emit_json, now_or, render_object, time_info
 from gatepass.errors import MalformedToken
 from gatepass.tokens import jws, jwt
+from gatepass.tokens._b64 import b64encode
 
 NOT_VERIFIED = (
     "NOT VERIFIED: decoded only; the signature and claims were not checked. "
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         payload_text = jview.payload.decode("utf-8", "replace")
         signature = jview.signature
     times = time_info(claims or {}, now)
-    warnings = [f for f in rules.static_findings(token, header, claims, now) if f.serious]
+    warnings = [f for f in keyless.findings(token, now) if f.serious]
 
     if args.json:
         emit_json(
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                 "header": header,
                 "claims": claims,
                 "payload": payload_text,
-                "signature": rules.b64url_encode(signature),
+                "signature": b64encode(signature),
                 "signature_bytes": len(signature),
                 "size": len(token),
                 "times": times,
@@ -95,5 +97,5 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         printer.line()
         printer.line(printer.paint("Warnings (run `gatepass audit` for the full review)", "bold"))
         for finding in warnings:
-            rules.print_finding(printer, finding, brief=True)
+            print_finding(printer, finding, brief=True)
     return 0

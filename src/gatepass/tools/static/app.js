@@ -151,9 +151,11 @@
       const li = el("li", "finding sev-" + f.severity);
       li.dataset.severity = f.severity;
       li.appendChild(el("span", "sev", f.severity));
+      li.dataset.id = f.id;
       const body = el("div", "finding-body");
-      body.appendChild(el("strong", null, f.title));
+      body.appendChild(el("strong", null, f.id + ": " + f.title));
       body.appendChild(el("p", null, f.why));
+      if (f.fix) body.appendChild(el("p", "fix", "Fix: " + f.fix));
       li.appendChild(body);
       list.appendChild(li);
     }

@@ -671,24 +671,28 @@
     return problems;
   }
 
+  /**
+   * Decode one JSON segment. Returns {value, error, problem}: "error" is the page's message,
+   * "problem" the audit's wording of it ("not JSON" / "not a JSON object", as gatepass audit says).
+   */
   function decodeJsonSegment(segment, what) {
     const bytes = b64urlDecode(segment, what);
     let text;
     try {
       text = strictUtf8.decode(bytes);
     } catch (_e) {
-      throw new JoseError("ERR_JSON", what + " is not valid UTF-8.");
+      return { bytes, text: "", value: undefined, error: what + " is not valid UTF-8.", problem: "not JSON" };
     }
     let value;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      return { bytes, text, value: undefined, error: what + " is not valid JSON: " + (e && e.message ? e.message : e) };
+      return { bytes, text, value: undefined, error: what + " is not valid JSON: " + (e && e.message ? e.message : e), problem: "not JSON" };
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      return { bytes, text, value: undefined, error: what + " is JSON but not an object." };
+      return { bytes, text, value: undefined, error: what + " is JSON but not an object.", problem: "not a JSON object" };
     }
-    return { bytes, text, value, error: null, strict: strictJsonProblems(text, what) };
+    return { bytes, text, value, error: null, problem: null, strict: strictJsonProblems(text, what) };
   }
 
   /**
@@ -726,6 +730,7 @@
       payload: payload.value,
       payloadText: payload.text,
       payloadError: payload.error,
+      payloadProblem: payload.problem ? "the payload is " + payload.problem : null,
       strictProblems: header.strict.concat(payload.strict || []),
       signature,
       signingInput: encoder.encode(parts[0] + "." + parts[1]),
@@ -735,14 +740,14 @@
 
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+  /** "45 s", "12 min", "3 h", "9 d", "6 years": gatepass's own wording (cli/output.py: span). */
   function humanDuration(seconds) {
     seconds = Math.abs(seconds);
-    if (seconds < 60) return Math.round(seconds) + " s";
-    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    if (seconds < 90) return Math.round(seconds) + " s";
+    if (seconds < 90 * 60) return Math.round(seconds / 60) + " min";
     if (seconds < 2 * 86400) return Math.round(seconds / 3600) + " h";
-    if (seconds < 60 * 86400) return Math.round(seconds / 86400) + " days";
-    if (seconds < 730 * 86400) return Math.round(seconds / (30 * 86400)) + " months";
-    return Math.round(seconds / (365 * 86400)) + " years";
+    if (seconds < 2 * 365 * 86400) return Math.round(seconds / 86400) + " d";
+    return Math.round(seconds / (365.25 * 86400)) + " years";
   }
 
   function formatDate(seconds) {
