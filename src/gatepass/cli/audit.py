@@ -119,9 +119,9 @@ def secret_findings(parsed: Parsed, alg: str, secret: Secret) -> list[Finding]:
     return found
 
 
-def key_findings(token: str, key_path: str, alg_opt: str | None) -> list[Finding]:
+def key_findings(token: str, key_path: str, alg_opt: str | None, token_alg: str) -> list[Finding]:
     r = rules()
-    key = verification_key(key_path, alg_opt)
+    key = verification_key(key_path, alg_opt, token_alg=token_alg or None)
     try:
         jws.verify(token, key, max_size=1 << 20)
     except BadSignature:
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     elif args.key:
         if not parsed.signing_input:
             raise CliError("cannot check the signature of a malformed token")
-        findings.extend(key_findings(token, args.key, args.alg))
+        findings.extend(key_findings(token, args.key, args.alg, alg))
 
     findings = sort_findings(findings)
     failing = args.fail_on != "never" and any(f.at_least(args.fail_on) for f in findings)

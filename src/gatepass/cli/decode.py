@@ -9,14 +9,21 @@ from gatepass.cli import keyless
 from gatepass.cli.args import add_at, add_json, add_token, new_command
 from gatepass.cli.findings import print_finding
 from gatepass.cli.inputs import MAX_INPUT, parse_time, read_token
-from gatepass.cli.output import Printer, emit_json, now_or, render_object, time_info
+from gatepass.cli.output import (
+    Printer,
+    emit_json,
+    now_or,
+    render_object,
+    shortened,
+    time_info,
+)
 from gatepass.errors import MalformedToken
 from gatepass.tokens import jws, jwt
 from gatepass.tokens._b64 import b64encode
 
 NOT_VERIFIED = (
     "NOT VERIFIED: decoded only; the signature and claims were not checked. "
-    "Run `gatepass verify` before trusting anything shown here."
+    "Check them with gatepass verify and your key before trusting anything shown here."
 )
 
 _EPILOG = """\
@@ -90,12 +97,12 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         render_object(printer, "Claims", claims, times)
     else:
         printer.line(printer.paint("Payload (not a JSON object, shown as text)", "bold"))
-        printer.line(f"  {payload_text!r}")
+        printer.line(f"  {shortened(repr(payload_text))}")
     printer.line(printer.paint("Signature", "bold"))
     printer.line(f"  {len(signature)} bytes, token {len(token)} bytes")
     if warnings:
         printer.line()
-        printer.line(printer.paint("Warnings (run `gatepass audit` for the full review)", "bold"))
+        printer.line(printer.paint("Warnings (gatepass audit gives the full review)", "bold"))
         for finding in warnings:
             print_finding(printer, finding, brief=True)
     return 0

@@ -150,8 +150,19 @@ def now_or(at: float | None) -> float:
 # --- the pretty, annotated object layout ----------------------------------------------------------
 
 
+#: Characters of one value the human view shows: a 133 KB claim must not fill the terminal.
+LONG_VALUE = 200
+
+
+def shortened(text: str) -> str:
+    """``text``, or its start and how long it is (``--json`` prints every value whole)."""
+    if len(text) <= LONG_VALUE:
+        return text
+    return f"{text[:LONG_VALUE]}... ({len(text)} characters; --json shows all)"
+
+
 def _value(printer: Printer, value: Any, indent: str) -> str:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    text = shortened(json.dumps(value, indent=2, ensure_ascii=False))
     if isinstance(value, str):
         return printer.paint(text, "green")
     if isinstance(value, bool) or value is None:
