@@ -35,11 +35,13 @@ class Recorder:
     playwright: list[str] = field(default_factory=list)
     cdp: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)  # errors and warnings the page logged
 
     def clear(self) -> None:
         self.playwright.clear()
         self.cdp.clear()
         self.page_errors.clear()
+        self.console.clear()
 
     def all(self) -> list[str]:
         return self.playwright + self.cdp
@@ -151,6 +153,14 @@ def open_page(browser: Any, url: str) -> tuple[Any, Any, Recorder]:
     cdp.on("Network.requestWillBeSent", lambda event: recorder.cdp.append(event["request"]["url"]))
     cdp.send("Network.enable")
     page.on("pageerror", lambda exc: recorder.page_errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: (
+            recorder.console.append(f"{msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None
+        ),
+    )
     page.goto(url)
     page.wait_for_selector("body[data-ready=true]")
     assert recorder.page_errors == [], recorder.page_errors

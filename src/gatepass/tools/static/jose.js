@@ -887,7 +887,10 @@
     try {
       alg = resolveAlg(entry, opts.alg || null);
     } catch (e) {
-      return result("error", "Key problem: " + e.message, { header });
+      // The key does not name its algorithm (an HMAC secret, an RSA PEM): offer the token's, when
+      // it fits the key, as a choice the user makes with one click; the page never takes it alone.
+      const fits = e.code === "ERR_ALG_REQUIRED" && Object.prototype.hasOwnProperty.call(ALGS, headerAlg) && !keyAlgProblem(entry, headerAlg);
+      return result("error", "Key problem: " + e.message, { header, offerAlg: fits ? headerAlg : null });
     }
     if (!sameAlgorithm(headerAlg, alg)) {
       checks.push(check("alg", "fail", "Algorithm", "token header says " + JSON.stringify(headerAlg.slice(0, 20)) + " but the key is for " + alg));
@@ -898,9 +901,15 @@
     if (typeof header.kid === "string" && entry.kid && header.kid !== entry.kid && parsed.kind !== "jwks") {
       notes.push("The token's kid " + JSON.stringify(header.kid.slice(0, 60)) + " differs from the key's kid " + JSON.stringify(entry.kid) + ".");
     }
+    // The command line refuses a secret shorter than the hash (`gatepass verify` exits 2): here
+    // it is a red verdict too, whatever the signature says.
+    let weakSecret = null;
     if (entry.kty === "oct") {
       const n = b64urlDecode(entry.jwk.k, "k").length;
-      if (n < ALGS[alg].minKey) notes.push("This HMAC secret is only " + n + " bytes; " + alg + " needs at least " + ALGS[alg].minKey + " (RFC 7518 §3.2). Short secrets can be brute-forced offline from any token; gatepass refuses them.");
+      if (n < ALGS[alg].minKey) {
+        weakSecret = "this HMAC secret is " + n + " bytes; " + alg + " needs at least " + ALGS[alg].minKey + " (RFC 7518 §3.2). A shorter one can be brute-forced offline from any token it signed: make a new one (Encode → Generate key, or gatepass keygen " + alg + " --out new).";
+        checks.push(check("key", "fail", "Key strength", weakSecret));
+      }
     }
     if (entry.kty === "RSA" && rsaBits(entry.jwk) < MIN_RSA_BITS) notes.push("This RSA key has only " + rsaBits(entry.jwk) + " bits; use at least " + MIN_RSA_BITS + ".");
     if (entry.isPrivate && entry.kty !== "oct") notes.push("You pasted a private key; verifying needs only the public key (only its public part was used).");
@@ -928,6 +937,9 @@
       return result("invalid", "Invalid signature: the token was altered or signed with a different key.", { header });
     }
     checks.push(check("signature", "pass", "Signature", "valid " + alg + " signature (" + describeKey(entry) + ")"));
+    if (weakSecret) {
+      return result("invalid", "Weak secret: " + weakSecret + " The signature matches, so anyone who guesses the secret can sign such tokens.", { header });
+    }
 
     const claims = tok.payload;
     if (!claims) {
