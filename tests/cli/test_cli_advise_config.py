@@ -10,12 +10,10 @@ publishing the key: the only substitutions, all of addresses.
 
 from __future__ import annotations
 
-import http.server
 import itertools
 import json
 import secrets
 import shlex
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import pytest
 from gatepass import Key, KeySet
 from gatepass.cli.advice import ARCHITECTURES, NEEDS, recommend
 from gatepass.cli.main import main
-from gp_testkit import drop_redis_prefix
+from gp_testkit import DocumentServer, document_server, drop_redis_prefix
 
 PRINTED_STORE = "redis://127.0.0.1:6379/0"
 PRINTED_JWKS = "https://auth.example.com/.well-known/jwks.json"
@@ -37,20 +35,6 @@ COMBINATIONS = [
 ]
 
 
-class _JWKS(http.server.BaseHTTPRequestHandler):
-    body = b"{}"
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The directory the reader works in, with the secret their deployment provides."""
@@ -60,17 +44,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def jwks_url() -> Iterator[tuple[str, type[_JWKS]]]:
-    handler = type("Handler", (_JWKS,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def jwks_server() -> Iterator[DocumentServer]:
+    with document_server() as server:
+        yield server
 
 
 @pytest.mark.parametrize("backend", ["redis", "sqlite"])
@@ -86,7 +62,7 @@ def test_printed_configuration_runs(
     arch: str, needs: dict[str, bool], backend: str, workdir: Path, request: pytest.FixtureRequest
 ) -> None:
     advice = recommend(arch, needs)
-    jwks_url, jwks_server = request.getfixturevalue("jwks_url")
+    jwks_server = request.getfixturevalue("jwks_server")
     for command in advice.commands:  # the key commands it prints, run as printed
         words = shlex.split(command.split(">")[0])
         assert words[0] == "gatepass"
@@ -104,7 +80,7 @@ def test_printed_configuration_runs(
     config = advice.config
     assert PRINTED_STORE in config
     config = config.replace(PRINTED_STORE, store_url)
-    config = config.replace(PRINTED_JWKS, jwks_url)
+    config = config.replace(PRINTED_JWKS, jwks_server.url)
     handler: dict[str, Any] = {"user_id": "user-42", "ua": "Firefox", "ip": "203.0.113.7"}
     handler["remember_me"] = True
     try:

@@ -8,10 +8,7 @@ duplicate member names, NaN, deep nesting and oversized documents are refused wi
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from tokhelp import load_json
 from gatepass import JWKSClient, Key, KeySet
 from gatepass.errors import InvalidKey, JWKSFetchError
 from gatepass.tokens.jwk import MAX_KEY_DOCUMENT_SIZE
+from gp_testkit import document_server
 
 EC = Key.generate("ES256", kid="ec-1")
 EC_JWK = json.dumps(EC.public().to_jwk())
@@ -92,45 +90,15 @@ def test_key_documents_are_bounded_and_utf8() -> None:
         Key.from_jwk('{"kty": "oct", "k": "\ud800"}')
 
 
-class _OneBody(http.server.BaseHTTPRequestHandler):
-    body = b""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def jwks_server() -> Iterator[tuple[str, type[_OneBody]]]:
-    handler = type("Handler", (_OneBody,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def test_jwks_client_refuses_a_duplicate_member_from_the_network(
-    jwks_server: tuple[str, type[_OneBody]],
-) -> None:
+def test_jwks_client_refuses_a_duplicate_member_from_the_network() -> None:
     """The client's network input goes through the strict parser (KeySet.from_jwks on text)."""
-    url, handler = jwks_server
     other = Key.generate("ES256", kid="evil").public().to_jwk()
-    handler.body = ('{"keys": [' + EC_JWK + '], "keys": [' + json.dumps(other) + "]}").encode()
-    with pytest.raises(JWKSFetchError, match="malformed JWKS"):
-        JWKSClient(url).keyset()
-    handler.body = ('{"keys": [' + EC_JWK + "]}").encode()
-    assert [k.kid for k in JWKSClient(url).keyset()] == ["ec-1"]
+    with document_server() as server:
+        server.body = ('{"keys": [' + EC_JWK + '], "keys": [' + json.dumps(other) + "]}").encode()
+        with pytest.raises(JWKSFetchError, match="malformed JWKS"):
+            JWKSClient(server.url).keyset()
+        server.body = ('{"keys": [' + EC_JWK + "]}").encode()
+        assert [k.kid for k in JWKSClient(server.url).keyset()] == ["ec-1"]
 
 
 # --- every import path refuses what it must ----------------------------------------------------
