@@ -76,16 +76,17 @@ def check_material(spec: AlgorithmSpec, secret: bytes | None, public: PublicKey 
         raise InvalidKey(f"{spec.name} needs an Ed25519 key")
 
 
-def _hash_and_padding(
-    spec: AlgorithmSpec,
-) -> tuple[hashes.HashAlgorithm | None, padding.AsymmetricPadding | None]:
-    hash_ = HASHES[spec.hash_name]() if spec.hash_name else None
-    if spec.family == "RSA":
-        return hash_, padding.PKCS1v15()
+def _hash(spec: AlgorithmSpec) -> hashes.HashAlgorithm:
+    assert spec.hash_name is not None
+    return HASHES[spec.hash_name]()
+
+
+def _rsa_parameters(spec: AlgorithmSpec) -> tuple[padding.AsymmetricPadding, hashes.HashAlgorithm]:
+    """PKCS#1 v1.5 for RS*, PSS with a salt of the hash's size for PS* (RFC 7518 3.5)."""
+    hash_ = _hash(spec)
     if spec.family == "RSA-PSS":
-        assert hash_ is not None
-        return hash_, padding.PSS(mgf=padding.MGF1(hash_), salt_length=spec.hash_size)
-    return hash_, None
+        return padding.PSS(mgf=padding.MGF1(hash_), salt_length=spec.hash_size), hash_
+    return padding.PKCS1v15(), hash_
 
 
 def make_signer(
@@ -101,11 +102,8 @@ def make_signer(
             return hmac.digest(key, data, name)
 
         return sign_hmac
-    hash_, pad = _hash_and_padding(spec)
     if isinstance(private, rsa.RSAPrivateKey):
-        rsa_key = private
-        assert pad is not None and hash_ is not None
-        rsa_pad, rsa_hash = pad, hash_
+        rsa_key, (rsa_pad, rsa_hash) = private, _rsa_parameters(spec)
 
         def sign_rsa(data: bytes) -> bytes:
             return rsa_key.sign(data, rsa_pad, rsa_hash)
@@ -113,8 +111,8 @@ def make_signer(
         return sign_rsa
     if isinstance(private, ec.EllipticCurvePrivateKey):
         ec_key = private
-        assert hash_ is not None and spec.curve is not None
-        algorithm = ec.ECDSA(hash_)
+        assert spec.curve is not None
+        algorithm = ec.ECDSA(_hash(spec))
         size = COORDINATE_SIZE[spec.curve]
 
         def sign_ecdsa(data: bytes) -> bytes:
@@ -142,11 +140,8 @@ def make_verifier(spec: AlgorithmSpec, secret: bytes | None, public: PublicKey |
             return hmac.compare_digest(hmac.digest(key, data, name), signature)
 
         return verify_hmac
-    hash_, pad = _hash_and_padding(spec)
     if isinstance(public, rsa.RSAPublicKey):
-        rsa_key = public
-        assert pad is not None and hash_ is not None
-        rsa_pad, rsa_hash = pad, hash_
+        rsa_key, (rsa_pad, rsa_hash) = public, _rsa_parameters(spec)
         rsa_bytes = (public.key_size + 7) // 8
 
         def verify_rsa(data: bytes, signature: bytes) -> bool:
@@ -161,8 +156,8 @@ def make_verifier(spec: AlgorithmSpec, secret: bytes | None, public: PublicKey |
         return verify_rsa
     if isinstance(public, ec.EllipticCurvePublicKey):
         ec_key = public
-        assert hash_ is not None and spec.signature_size is not None
-        algorithm = ec.ECDSA(hash_)
+        assert spec.signature_size is not None
+        algorithm = ec.ECDSA(_hash(spec))
         full, half = spec.signature_size, spec.signature_size // 2
 
         def verify_ecdsa(data: bytes, signature: bytes) -> bool:
