@@ -102,10 +102,17 @@ def npm_install(node_path: str) -> Callable[[Path], Path]:
 
         if all(installed(name) == version for name, version in pinned.items()):
             return modules
-        command = ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund"]
+        command = [
+            "npm",
+            "install",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+        ]
         try:
             done = subprocess.run(
-                [*command, "--ignore-scripts"], cwd=folder, capture_output=True, timeout=300
+                command, cwd=folder, capture_output=True, timeout=300, check=False
             )
         except subprocess.TimeoutExpired:
             missing_service(f"npm packages for {folder.name}", "npm install took over 300 s")

@@ -181,7 +181,7 @@ def test_replay_ids_are_scoped_to_the_key_and_hide_the_jti() -> None:
         verifier.verify(forge_proof(signer, claims={"jti": "same-jti"}), method="GET", url=URL)
     (first, expiry), (second, _) = cache.calls
     assert first != second and expiry == NOW + 90  # kept exactly as long as iat + max_age
-    assert all(len(i) == 43 and "same-jti" not in i for i, _ in cache.calls)
+    assert all(len(i) == 64 and "same-jti" not in i for i, _ in cache.calls)
 
 
 def test_failed_proofs_never_take_a_replay_slot() -> None:

@@ -39,8 +39,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from gatepass.errors import (
     ClaimError,
@@ -88,8 +87,7 @@ _CACHE_SIZE = 1024
 _V = TypeVar("_V")
 
 
-@dataclass(frozen=True, slots=True)
-class DPoPProof:
+class DPoPProof(NamedTuple):
     """A verified proof: who proved possession (``jkt``) with which proof (``jti``, ``iat``).
 
     ``jkt`` is the RFC 7638 SHA-256 thumbprint of the proof's key: the value a bound token
@@ -353,7 +351,8 @@ class _ProofChecks:
             raise InvalidDPoPProof(f"DPoP proof: {exc}") from None
         if not key.verify(text[: len(header_seg) + 1 + len(payload_seg)].encode(), signature):
             raise InvalidDPoPProof("DPoP proof signature does not verify with its own jwk")
-        jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
+        get = claims.get
+        jti, htm, htu, iat = get("jti"), get("htm"), get("htu"), get("iat")
         if type(jti) is not str or not jti:
             raise InvalidDPoPProof("claim 'jti' is missing or not a non-empty string")
         if len(jti) > self.max_jti_length:
@@ -373,17 +372,16 @@ class _ProofChecks:
         expires_at = iat + self.max_age
         if now >= expires_at:
             raise DPoPProofOutOfWindow(f"proof is older than max_age={self.max_age:g} s")
-        if expected_ath is not None and claims.get("ath") != expected_ath:
+        if expected_ath is not None and get("ath") != expected_ath:
             raise DPoPRequestMismatch("proof is not for this access token (ath)", "ath")
         if nonces is not None:
-            got = claims.get("nonce")
+            got = get("nonce")
             if got is None:
                 raise DPoPNonceRequired("the server requires a nonce in the DPoP proof")
             if type(got) is not str or got not in nonces:
                 raise DPoPNonceRequired("the DPoP proof's nonce is not one the server accepts")
-        proof_id = f"{jkt}.{jti}".encode("utf-8", "surrogatepass")
-        replay_id = b64encode(hashlib.sha256(proof_id).digest())
-        return DPoPProof(jkt, jti, iat, alg), replay_id, expires_at
+        proof_id = hashlib.sha256(f"{jkt}.{jti}".encode("utf-8", "surrogatepass")).hexdigest()
+        return DPoPProof(jkt, jti, iat, alg), proof_id, expires_at
 
 
 class _Verifier:

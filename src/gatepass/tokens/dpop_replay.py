@@ -8,7 +8,7 @@ only after every other check passed (a forged proof never takes a slot):
 
 atomically "was this id recorded and still live? if not, record it until ``expires_at``". The
 ``proof_id`` is derived by the verifier from the proof key's thumbprint and the ``jti``
-(43 characters of SHA-256, base64url): a cache never stores client-chosen text, two clients
+(SHA-256, 64 hex characters): a cache never stores client-chosen text, two clients
 choosing the same ``jti`` cannot collide, and a thief cannot re-sign a captured proof under a
 new ``jti`` without the key. ``expires_at`` (seconds since the epoch) is when the proof would be
 refused as too old anyway, so an entry never needs to outlive it.
