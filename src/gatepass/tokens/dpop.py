@@ -362,9 +362,14 @@ class _ProofChecks:
         if (type(iat) is not int and type(iat) is not float) or not -1e15 < iat < 1e15:
             raise InvalidDPoPProof("claim 'iat' is missing or not a number of seconds")
         if htm != method:
-            raise DPoPRequestMismatch(f"proof is for method {quote_prefix(htm, 12)}", "htm")
+            raise DPoPRequestMismatch(
+                f"proof is for method {quote_prefix(htm, 12)}, not {quote_prefix(method, 12)}",
+                "htm",
+            )
         if self.proof_htu(htu) != expected_htu:
-            raise DPoPRequestMismatch(f"proof is for another URL: {quote_prefix(htu, 60)}", "htu")
+            raise DPoPRequestMismatch(
+                f"proof is for {quote_prefix(htu, 60)}, not {quote_prefix(expected_htu, 60)}", "htu"
+            )
         if now is None:
             now = self.clock()
         if iat > now + self.leeway:
