@@ -52,6 +52,11 @@ def _percent(match: re.Match[str]) -> str:
     return char if char in _UNRESERVED else "%" + digits.upper()
 
 
+def without_query(url: str) -> str:
+    """``url`` without its query and fragment (the proof covers neither)."""
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
 def normalize_htu(url: str) -> str:
     """The normal form of an http(s) URL for the DPoP ``htu`` comparison, or :class:`HtuError`."""
     if not _URI_CHARS.fullmatch(url):
