@@ -298,6 +298,15 @@ def test_verifier_configuration_errors() -> None:
     assert verifier.algorithms == ("ES256",)
     assert "HS256" not in dpop.DPoPVerifier(replay=MemoryReplayCache()).algorithms
     proof = forge_proof(KEY)
+    for bad in ({"nonce": b"n"}, {"nonce": ["n", 5]}, {"now": "1760000000"}):
+        with pytest.raises(ConfigurationError):
+            verifier.verify(proof, method="GET", url=URL, **bad)  # type: ignore[arg-type]
+    broken_clock = dpop.DPoPVerifier(replay=MemoryReplayCache(), clock=lambda: "now")  # type: ignore[arg-type,return-value]
+    with pytest.raises(ConfigurationError):
+        broken_clock.verify(proof, method="GET", url=URL)
+    for claims, presented in ((None, None), ([], None), ({}, "jkt"), ({}, ("a", "b", 1, "c"))):
+        with pytest.raises(ConfigurationError):
+            dpop.check_binding(claims, presented)  # type: ignore[arg-type]
     for method, url in (
         ("", URL),
         (b"GET", URL),

@@ -134,6 +134,8 @@ def token_jkt(claims: Mapping[str, Any]) -> str | None:
     A ``cnf`` gatepass cannot confirm (a certificate binding, ``x5t#S256``, say) is refused rather
     than read as "unbound": accepting it as a bearer token would undo its binding.
     """
+    if not isinstance(claims, Mapping):
+        raise ConfigurationError("claims must be a mapping (a verified token's claims)")
     cnf = claims.get("cnf")
     if cnf is None:
         return None
@@ -154,6 +156,8 @@ def check_binding(claims: Mapping[str, Any], proof: DPoPProof | None) -> None:
     None. A bound token needs a proof from its key (a bound token sent as a plain bearer token is
     the downgrade RFC 9449 7.2 forbids); an unbound token must not come with one. Pure.
     """
+    if proof is not None and not isinstance(proof, DPoPProof):
+        raise ConfigurationError("proof must be the DPoPProof a verifier returned, or None")
     bound = token_jkt(claims)
     if bound is None:
         if proof is not None:

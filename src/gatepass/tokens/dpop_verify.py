@@ -222,7 +222,9 @@ class _ProofChecks:
             raise ConfigurationError("method must be the request's HTTP method, e.g. 'GET'")
         expected_htu = self.request_htu(url)
         expected_ath = None if access_token is None else access_token_hash(access_token)
-        nonces = (nonce,) if isinstance(nonce, str) else nonce
+        nonces = None if nonce is None else (nonce,) if isinstance(nonce, str) else tuple(nonce)
+        if nonces is not None and not all(isinstance(n, str) for n in nonces):
+            raise ConfigurationError("nonce must be a str or a collection of str")
         try:
             text = as_text(proof, self.max_size)
             header_seg, payload_seg, signature_seg = split_compact(text)
@@ -256,6 +258,8 @@ class _ProofChecks:
             )
         if now is None:
             now = self.clock()
+        if type(now) is not float and type(now) is not int:
+            raise ConfigurationError("now (or what clock() returns) must be seconds, a number")
         if iat > now + self.leeway:
             raise DPoPProofOutOfWindow(f"proof was issued {iat - now:.0f} s in the future")
         expires_at = iat + self.max_age
