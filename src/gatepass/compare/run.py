@@ -28,6 +28,8 @@ class Report:
     started: str
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    #: The stores, as :meth:`gatepass.compare.targets.Targets.describe` reports them.
+    stores: list[dict[str, Any]] = field(default_factory=list)
     baseline: str = BASELINE
 
     def row(self, row_id: str) -> Row:
@@ -39,6 +41,7 @@ class Report:
             "seconds": round(self.seconds, 2),
             "machine": asdict(self.machine),
             "settings": asdict(self.settings),
+            "stores": self.stores,
             "baseline": self.baseline,
             "rows": [row.to_json() for row in self.rows],
             "warnings": self.warnings,
@@ -93,6 +96,7 @@ def compare(
         for target in targets.all:
             if target.version is not None:
                 machine.servers[target.name] = target.version
+        stores = targets.describe()
         ctx = designs.Context(settings)
         try:
             for row, measure in _plan(targets.all, ctx):
@@ -105,6 +109,7 @@ def compare(
             ctx.close()
     report = Report(machine, settings, rows, stamp, time.monotonic() - started)
     report.warnings = targets.warnings
+    report.stores = stores
     _ratios(report)
     return report
 

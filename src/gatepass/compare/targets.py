@@ -92,7 +92,7 @@ def _open(target: Target, url: str) -> None:
 
 
 @dataclass(frozen=True)
-class _Server:
+class Server:
     """How to find, fence off, describe and clean up one kind of server."""
 
     key: str
@@ -105,7 +105,7 @@ class _Server:
     version: Callable[[str], str]
 
 
-_REDIS = _Server(
+REDIS = Server(
     "redis",
     "Redis",
     REDIS_DEFAULT,
@@ -115,7 +115,7 @@ _REDIS = _Server(
     lambda url, name: servers.drop_redis_prefix(url, f"{name}:"),
     servers.redis_version,
 )
-_POSTGRES = _Server(
+POSTGRES = Server(
     "postgres",
     "PostgreSQL",
     POSTGRES_DEFAULT,
@@ -127,7 +127,9 @@ _POSTGRES = _Server(
 )
 
 
-def _server_target(server: _Server, option: str | None) -> Target:
+def server_target(server: Server, option: str | None) -> Target:
+    """``server`` at ``option`` (a URL; ``off``; None for its default address if it answers),
+    opened in a private namespace, or a target saying why it was not."""
     target = Target(server.key, server.name)
     if option == OFF:
         target.skipped = f"switched off with {server.flag} off"
@@ -159,8 +161,18 @@ class Targets:
     all: list[Target] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def get(self, key: str) -> Target:
-        return next(t for t in self.all if t.key == key)
+    def describe(self) -> list[dict[str, Any]]:
+        """Each store, where this run wrote (password removed) and why one was not measured."""
+        return [
+            {
+                "name": t.name,
+                "measured": t.skipped is None,
+                "url": None if t.url is None else redact(t.url),
+                "version": t.version,
+                "not_measured_because": t.skipped,
+            }
+            for t in self.all
+        ]
 
     def close(self) -> None:
         for target in self.all:
@@ -192,8 +204,8 @@ def open_targets(redis: str | None, postgres: str | None) -> Iterator[Targets]:
             sqlite = Target("sqlite", "SQLite")
             targets.all.append(sqlite)
             _open(sqlite, f"sqlite:///{Path(tmp) / 'compare.db'}")
-            for server, option in ((_REDIS, redis), (_POSTGRES, postgres)):
-                targets.all.append(_server_target(server, option))
+            for server, option in ((REDIS, redis), (POSTGRES, postgres)):
+                targets.all.append(server_target(server, option))
             yield targets
         finally:
             targets.close()
