@@ -84,5 +84,5 @@ def test_the_hybrid_refresh_cost_is_noted(report: Report, text: str) -> None:
     for row in report.rows:
         if row.design == "hybrid":
             assert row.rotate_cost is not None
-            micros = wording.micros(row.rotate_cost.median_us)
-            assert f"{row.label}: one refresh rotation costs {micros} µs" in text
+            cost = wording.elapsed(row.rotate_cost.median_us)
+            assert f"{row.label}: one refresh rotation costs {cost}," in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from gatepass.compare.facts import Facts
@@ -40,7 +40,6 @@ class Row:
     revocation: Revocation | None = None
     #: The hybrid's access token, which follows its own revocation mode.
     access_revocation: Revocation | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -86,7 +85,6 @@ class Row:
             "csrf": self.facts.csrf,
             "infrastructure": self.facts.infrastructure,
             "cross_domain": self.facts.cross_domain,
-            "notes": self.notes,
         }
 
 

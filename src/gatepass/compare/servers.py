@@ -24,10 +24,8 @@ def _with_options(url: str, **options: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def _without_query(url: str, keep: frozenset[str] = frozenset()) -> str:
-    parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in keep]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+def _without_query(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(query=""))
 
 
 def private_name() -> str:

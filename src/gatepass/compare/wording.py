@@ -33,6 +33,11 @@ def micros(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
 
+def elapsed(us: float) -> str:
+    """Microseconds written in the unit that reads best: ``566 µs``, ``1.2 ms``."""
+    return f"{micros(us)} µs" if us < 1000 else millis(us / 1000)
+
+
 def millis(value: float) -> str:
     """``0.0632`` -> ``0.06 ms``; ``1.31`` -> ``1.3 ms``; ``50.5`` -> ``50 ms``."""
     if value < 1:
@@ -87,7 +92,7 @@ def times_baseline(row: Row) -> str:
 def notes(rows: list[Row], warnings: list[str]) -> list[str]:
     """What the table cannot show: the hybrid's refresh cost, and anything left behind."""
     lines = [
-        f"{r.label}: one refresh rotation costs {micros(r.rotate_cost.median_us)} µs, "
+        f"{r.label}: one refresh rotation costs {elapsed(r.rotate_cost.median_us)}, "
         "once per client every access-token lifetime"
         for r in rows
         if r.rotate_cost is not None
