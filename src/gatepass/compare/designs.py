@@ -49,6 +49,8 @@ class Context:
         """A thread on the same store for ``memory://``; otherwise the shared second process."""
         if not target.shared:
             return ThreadProbe(target.store)
+        if self._process is not None and not self._process.healthy:
+            self.close()  # a fresh process for the next row, in step with its requests
         if self._process is None:
             self._process = ProbeProcess()
         assert target.url is not None

@@ -129,6 +129,9 @@ class ProbeProcess:
             text=True,
             env=env,
         )
+        #: False once an answer was lost (a timeout) or the process ended: its later lines
+        #: could belong to an earlier request, so it must not serve another one.
+        self.healthy = True
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         assert self._process.stdout is not None and self._process.stderr is not None
@@ -148,8 +151,10 @@ class ProbeProcess:
         try:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
+            self.healthy = False
             return {"failure": f"the probe process did not answer within {timeout:.0f} s"}
         if line is None:
+            self.healthy = False
             self._lines.put(None)  # every later receive sees the end too
             tail = "".join(s for s in self._stderr if s).strip().splitlines()[-1:]
             return {"failure": f"the probe process exited ({' '.join(tail) or 'no message'})"}
@@ -166,6 +171,7 @@ class ProbeProcess:
             self._process.stdin.write(json.dumps({"url": url, "spec": spec}) + "\n")
             self._process.stdin.flush()
         except OSError as exc:
+            self.healthy = False
             return f"the probe process is gone ({exc})"
         message = self._receive(READY_TIMEOUT + 30)
         if message.get("event") == "ready":
