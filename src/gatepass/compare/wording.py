@@ -35,7 +35,7 @@ def micros(value: float) -> str:
 
 def elapsed(us: float) -> str:
     """Microseconds written in the unit that reads best: ``566 µs``, ``1.2 ms``."""
-    return f"{micros(us)} µs" if us < 1000 else millis(us / 1000)
+    return f"{micros(us)} µs" if us < 999.5 else millis(us / 1000)  # never "1000 µs"
 
 
 def millis(value: float) -> str:
