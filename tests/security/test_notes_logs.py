@@ -24,8 +24,9 @@ from gatepass.stores import open_store
 from gatepass.strategies._refresh_policy import ReuseEvent
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gatepass"
-# Layers whose job is to talk to a person on a terminal: they print on purpose.
-TALKERS = ("cli/", "tools/", "demo.py")
+# Layers whose job is to talk to a person on a terminal (or, for compare's probe worker, to the
+# process that started it): they print on purpose.
+TALKERS = ("cli/", "tools/", "demo.py", "compare/")
 
 
 def test_library_layers_never_log_or_print() -> None:
