@@ -1,0 +1,170 @@
+"""The ASGI middleware: protects any ASGI app (Starlette, FastAPI, Quart, a bare callable).
+
+    app = GatepassMiddleware(app, gp)                  # or app.add_middleware(GatepassMiddleware,
+                                                       #                       gatepass=gp)
+
+A pure ASGI class in the shape of Starlette's ``SessionMiddleware``: it knows only ``scope``,
+``receive`` and ``send``. It answers the endpoints itself, runs :func:`authenticate` on every
+other HTTP and WebSocket request, stores the result at ``scope["gatepass"]``, refuses a forged
+cross-site request with 403, and adds the cookies the decision asked for (and ``Vary: Cookie``)
+to the app's response. Every decision lives in the plans it drives; this module translates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from gatepass.web.authenticate import authenticate
+from gatepass.web.config import Gatepass
+from gatepass.web.drive import run_async
+from gatepass.web.endpoints import endpoint
+from gatepass.web.http import Request, Response
+from gatepass.web.principal import AuthState
+from gatepass.web.problems import Problem, problem_response
+
+__all__ = ["GatepassMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def request_of(scope: Scope) -> Request:
+    """The :class:`Request` view of an ASGI ``scope`` (header names are lower-case in ASGI)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1")
+        value = raw_value.decode("latin-1")
+        if name == "cookie" and name in headers:
+            headers[name] = f"{headers[name]}; {value}"  # HTTP/2 may split cookies
+        else:
+            headers[name] = value
+    host = headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("", None)
+        host = f"{server[0]}:{server[1]}" if server[1] else server[0]
+    websocket = scope["type"] == "websocket"
+    return Request(
+        "GET" if websocket else scope["method"],
+        scope["path"],
+        scope.get("scheme", "http"),
+        host.lower(),
+        headers,
+        scope.get("query_string", b"").decode("latin-1"),
+        websocket,
+    )
+
+
+class _Body:
+    """Reads the request body once, bounded, and replays it to the app afterwards."""
+
+    __slots__ = ("body", "limit", "receive", "replayed")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.body: bytes | None = None
+        self.replayed = False
+
+    async def read(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                raise Problem.bad_request("the client went away before sending its body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                raise Problem.too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        self.body = b"".join(chunks)
+        return self.body
+
+    async def replay(self) -> Message:
+        if not self.replayed:
+            self.replayed = True
+            return {"type": "http.request", "body": self.body or b"", "more_body": False}
+        return await self.receive()
+
+
+async def send_response(send: Send, response: Response) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _with_cookies(send: Send, state: AuthState, vary: bool) -> Send:
+    """``send`` that adds the state's cookies (read when the response starts: the app may have
+    asked for a CSRF seed meanwhile) and ``Vary: Cookie``."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and (state.set_cookies or vary):
+            headers = list(message.get("headers", ()))
+            for cookie in state.set_cookies:
+                headers.append((b"set-cookie", cookie.encode("latin-1")))
+            if vary:
+                add_vary(headers)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
+
+
+def add_vary(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add ``Cookie`` to the response's ``Vary``: its content depends on who is logged in."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"cookie" not in value.lower() and value.strip() != b"*":
+                headers[index] = (name, value + b", Cookie")
+            return
+    headers.append((b"vary", b"Cookie"))
+
+
+class GatepassMiddleware:
+    """Protect ``app`` with the designs configured in ``gatepass``."""
+
+    def __init__(self, app: ASGIApp, gatepass: Gatepass) -> None:
+        if not isinstance(gatepass, Gatepass):
+            raise TypeError("GatepassMiddleware needs a gatepass.web.Gatepass")
+        self.app = app
+        self.gatepass = gatepass
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in {"http", "websocket"}:
+            await self.app(scope, receive, send)
+            return
+        gp = self.gatepass
+        request = request_of(scope)
+        body = _Body(receive, gp.max_body)
+        if kind == "http" and gp.is_endpoint(request.path):
+            await send_response(send, await run_async(endpoint(gp, request), body.read))
+            return
+        try:
+            outcome = await run_async(authenticate(gp, request), body.read)
+        except Problem as problem:
+            outcome = problem
+        if isinstance(outcome, Problem):
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            else:
+                await send_response(send, problem_response(outcome))
+            return
+        scope["gatepass"] = outcome
+        if body.body is not None:
+            receive = body.replay
+        principal = outcome.principal
+        # Every response that a session cookie could change depends on the Cookie header.
+        vary = gp.sessions is not None and (principal is None or principal.design == "session")
+        if kind == "http" and (vary or outcome.set_cookies or principal is None):
+            send = _with_cookies(send, outcome, vary)
+        await self.app(scope, receive, send)
