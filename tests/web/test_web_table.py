@@ -1,0 +1,76 @@
+"""The shared table of cases (``webtable.py``), run in-process against the ASGI middleware (a
+bare ASGI app and FastAPI) and the WSGI middleware (a bare WSGI app and Flask), for every design
+a case names: on SQLite, on Redis and PostgreSQL for the cases where the store does the work,
+and on a private Redis that is really stopped for the outage cases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from gp_store_servers import RedisServer
+from webapps import serving
+from webclient import Case, run
+from webtable import CASES, OUTAGE, STORE_CASES
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+
+
+def _params(cases: tuple[Case, ...]) -> list[Any]:
+    return [
+        pytest.param(case, design, app, id=f"{app}-{design}-{_slug(case.name)}")
+        for case in cases
+        for design in case.designs
+        for app in case.apps
+    ]
+
+
+@pytest.mark.parametrize(("case", "design", "app"), _params(CASES))
+async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> None:
+    async with serving(app, design, sqlite_url) as target:
+        await run(target, case.steps, case.name)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(("case", "design", "app"), _params(STORE_CASES))
+async def test_redis(case: Case, design: str, app: str, redis_web_url: str) -> None:
+    async with serving(app, design, redis_web_url) as target:
+        await run(target, case.steps, case.name)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("case", "design", "app"), _params(STORE_CASES))
+async def test_postgres(case: Case, design: str, app: str, postgres_web_url: str) -> None:
+    async with serving(app, design, postgres_web_url) as target:
+        await run(target, case.steps, case.name)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(("case", "design", "app"), _params(OUTAGE))
+async def test_outage(case: Case, design: str, app: str, private_redis: RedisServer) -> None:
+    """The store's server really stops (SIGKILL) and starts again with its data."""
+
+    async def control(action: str) -> None:
+        if action == "down":
+            private_redis.kill()
+        else:
+            private_redis.start()
+
+    url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
+    async with serving(app, design, url, store_control=control) as target:
+        await run(target, case.steps, case.name)
+
+
+def test_the_table_covers_every_design_and_app() -> None:
+    """Every design and every app has cases; the counts are what the report quotes."""
+    params = _params(CASES)
+    designs = {p.values[1] for p in params}
+    apps = {p.values[2] for p in params}
+    assert designs == {"session", "stateless", "denylist", "replicated", "hybrid", "several"}
+    assert apps == {"asgi", "fastapi", "wsgi", "flask"}
+    assert len(CASES) >= 40
+    assert {d for case in OUTAGE for d in case.designs} == designs

@@ -1,0 +1,402 @@
+"""The apps the web tests run against: each design configured on a real store, and the same
+probe routes in four apps (a bare ASGI callable, FastAPI, a bare WSGI callable, Flask).
+
+Every app answers the same routes with the same JSON, so one table of cases can run against all
+four and any difference between them is a difference in gatepass, not in the test apps:
+
+``GET /probe``      the principal the route sees, or ``{"user": null}`` (optional user)
+``GET|POST /me``    the principal; 401 / 503 when there is none (a required user)
+``GET /admin``      needs the scope ``admin``;  ``GET /recent``: a login within 300 s
+``POST /echo``      the request body as the app received it (after gatepass read it)
+``GET /form``       a CSRF token minted by the app, as a page with a form would
+``GET /boom``       the app itself raises
+``WS /ws``          (ASGI) accepts, sends the principal, closes
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Depends, FastAPI, WebSocket
+from flask import Flask, request
+from starlette.requests import Request
+from webclient import Target
+
+from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
+from gatepass.stores import open_async_store, open_store
+from gatepass.strategies.access import AsyncAccessTokens
+from gatepass.strategies.refresh import AsyncRefreshTokens
+from gatepass.strategies.sessions import AsyncSessions
+from gatepass.web import Gatepass, GatepassMiddleware, GatepassWSGIMiddleware, LoginResult
+from gatepass.web.asgi import send_response
+from gatepass.web.drive import run_async, run_sync
+from gatepass.web.fastapi import CurrentUser, OptionalUser, install, recent_login, require_scopes
+from gatepass.web.fastapi import csrf_token as fastapi_csrf_token
+from gatepass.web.flask import GatepassFlask, current_user, login_required
+from gatepass.web.flask import csrf_token as flask_csrf_token
+from gatepass.web.http import json_response
+from gatepass.web.principal import Principal
+from gatepass.web.problems import Problem, problem_response
+from gatepass.web.require import require
+
+SECRET = b"web-tests-csrf-secret-0123456789abcdef"
+REFRESH_SECRET = b"web-tests-refresh-secret-0123456789ab"
+ISSUER = "https://testserver"
+AUDIENCE = "testserver"
+PASSWORD = "correct horse battery staple"
+
+#: Every design the table knows; ``several`` is a session cookie, the hybrid and bearer tokens
+#: in one app.
+DESIGNS = ("session", "stateless", "denylist", "replicated", "hybrid", "several")
+APPS = ("asgi", "fastapi", "wsgi", "flask")
+
+#: user name -> (password, what check_password returns). ``raises`` and ``junk`` are an app's
+#: broken password check: neither may ever log anybody in.
+USERS: dict[str, tuple[str, object]] = {
+    "alice": (PASSWORD, LoginResult("alice", ("read",))),
+    "bob": ("bob's own password", "bob"),
+    "root": ("root's password", LoginResult("root", ("admin", "read"))),
+    "junk": ("junk", 42),
+    "truthy": ("truthy", True),
+    "empty": ("empty", ""),
+    "raises": ("raises", RuntimeError("the user database is down")),
+    "ünï": ("pässwörd ☃", "unicode-user"),
+}
+
+
+def check_password(username: str, password: str) -> object:
+    known = USERS.get(username)
+    if known is None or known[0] != password:
+        return None
+    if isinstance(known[1], Exception):
+        raise known[1]
+    return known[1]
+
+
+async def check_password_async(username: str, password: str) -> object:
+    return check_password(username, password)
+
+
+@dataclass
+class Built:
+    """A configured :class:`Gatepass` and what must be closed after the test."""
+
+    gatepass: Gatepass
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            result = close()
+            if hasattr(result, "__await__"):
+                await result
+
+
+def build(design: str, store: Any, *, asynchronous: bool, **options: Any) -> Built:
+    """``design`` on ``store`` (a blocking store, or an asyncio one when ``asynchronous``).
+
+    Refresh tokens get ``grace=0``: the cases replay a used refresh token at once, and inside
+    the grace window (tested in tests/strategies) that would be the same successor, not reuse.
+    """
+    sessions_kind = AsyncSessions if asynchronous else Sessions
+    access_kind = AsyncAccessTokens if asynchronous else AccessTokens
+    refresh_kind = AsyncRefreshTokens if asynchronous else RefreshTokens
+    ring = KeyRing.generate("ES256")
+    closers: list[Callable[[], Any]] = []
+
+    def access(mode: str) -> Any:
+        extra = {} if mode == "stateless" else {"store": store}
+        tokens = access_kind(ring, issuer=ISSUER, audience=AUDIENCE, revocation=mode, **extra)
+        closers.append(tokens.close)
+        return tokens
+
+    check = check_password_async if asynchronous else check_password
+    common: dict[str, Any] = {"check_password": check, "secret": SECRET, **options}
+    if design == "session":
+        gp = Gatepass(sessions=sessions_kind(store), **common)
+    elif design in ("stateless", "denylist", "replicated"):
+        gp = Gatepass(access_tokens=access(design), login_design="bearer", **common)
+    elif design == "hybrid":
+        refresh = refresh_kind(store, access("replicated"), secret=REFRESH_SECRET, grace=0)
+        gp = Gatepass(refresh_tokens=refresh, **common)
+    elif design == "several":
+        refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
+        gp = Gatepass(sessions=sessions_kind(store), refresh_tokens=refresh, **common)
+    else:
+        raise ValueError(design)
+    return Built(gp, closers)
+
+
+# --- what every probe route answers ----------------------------------------------------------
+
+
+def principal_json(principal: Principal | None) -> dict[str, Any]:
+    if principal is None:
+        return {"user": None}
+    return {
+        "user": principal.user_id,
+        "design": principal.design,
+        "session": principal.session_id is not None,
+        "token": principal.token_id is not None,
+        "scopes": sorted(principal.scopes),
+    }
+
+
+#: route -> what :func:`gatepass.web.require.require` is asked (bare apps and the table agree)
+NEEDS: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/probe"): {"optional": True},
+    ("GET", "/me"): {},
+    ("POST", "/me"): {},
+    ("GET", "/admin"): {"scopes": ("admin",)},
+    ("GET", "/recent"): {"max_age": 300},
+    ("POST", "/echo"): {"optional": True},
+    ("GET", "/form"): {"optional": True},
+}
+
+
+def _route_path(scope: dict[str, Any]) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def bare_asgi(gp: Gatepass) -> Any:
+    """A pure ASGI callable behind :class:`GatepassMiddleware`, no framework at all."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return
+        state = scope["gatepass"]
+        path = _route_path(scope)
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            principal = await run_async(require(state, optional=True), _no_body_async)
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": json.dumps(principal_json(principal))})
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        if path == "/boom":
+            raise RuntimeError("the app failed")
+        needs = NEEDS.get((scope["method"], path))
+        if needs is None:
+            await send_response(send, json_response(404, {"error": "no route"}))
+            return
+        try:
+            principal = await run_async(require(state, **needs), _no_body_async)
+        except Problem as problem:
+            await send_response(send, problem_response(problem))
+            return
+        body: dict[str, Any] = principal_json(principal)
+        if path == "/echo":
+            body["echo"] = (await _read_all(receive)).decode("latin-1")
+        elif path == "/form":
+            body["csrf_token"] = state.csrf_token()
+        await send_response(send, json_response(200, body))
+
+    return GatepassMiddleware(app, gp)
+
+
+async def _no_body_async() -> bytes:
+    return b""
+
+
+async def _read_all(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def bare_wsgi(gp: Gatepass) -> Any:
+    """A WSGI callable behind :class:`GatepassWSGIMiddleware`, no framework at all; wrapped in
+    what every WSGI server does with an exception (a 500)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        state = environ["gatepass"]
+        path = environ["PATH_INFO"]
+        if path == "/boom":
+            raise RuntimeError("the app failed")
+        needs = NEEDS.get((environ["REQUEST_METHOD"], path))
+        if needs is None:
+            response = json_response(404, {"error": "no route"})
+        else:
+            try:
+                principal = run_sync(require(state, **needs), lambda: b"")
+            except Problem as problem:
+                response = problem_response(problem)
+            else:
+                body: dict[str, Any] = principal_json(principal)
+                if path == "/echo":
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                    body["echo"] = environ["wsgi.input"].read(length).decode("latin-1")
+                elif path == "/form":
+                    body["csrf_token"] = state.csrf_token()
+                response = json_response(200, body)
+        start_response(f"{response.status} X", response.headers)
+        return [response.body]
+
+    return as_server(GatepassWSGIMiddleware(app, gp))
+
+
+def as_server(app: Any) -> Any:
+    """What a WSGI server (waitress, gunicorn) does when the app raises: answer 500."""
+
+    def server(environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return list(app(environ, start_response))
+        except Exception:
+            start_response("500 Internal Server Error", [("content-type", "text/plain")])
+            return [b"internal error"]
+
+    return server
+
+
+def mounted_wsgi(app: Any, mount: str) -> Any:
+    """Mount a WSGI app at ``mount`` the way a server does: ``SCRIPT_NAME`` gets the mount
+    point and ``PATH_INFO`` the rest (httpx's WSGITransport leaves the whole path in PATH_INFO)."""
+
+    def mounted(environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ["PATH_INFO"]
+        if path.startswith(mount):
+            environ["SCRIPT_NAME"] = mount
+            environ["PATH_INFO"] = path[len(mount) :] or "/"
+        return app(environ, start_response)
+
+    return mounted
+
+
+def fastapi_app(gp: Gatepass) -> Any:
+    app = FastAPI()
+    install(app, gp)
+
+    @app.get("/probe")
+    async def probe(user: OptionalUser) -> Any:
+        return principal_json(user)
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> Any:
+        return principal_json(user)
+
+    @app.post("/me")
+    async def me_post(user: CurrentUser) -> Any:
+        return principal_json(user)
+
+    @app.get("/admin")
+    async def admin(user: Principal = Depends(require_scopes("admin"))) -> Any:  # noqa: B008
+        return principal_json(user)
+
+    @app.get("/recent")
+    async def recent(user: Principal = Depends(recent_login(300))) -> Any:  # noqa: B008
+        return principal_json(user)
+
+    @app.post("/echo")
+    async def echo(request: Request, user: OptionalUser) -> Any:
+        return {**principal_json(user), "echo": (await request.body()).decode("latin-1")}
+
+    @app.get("/form")
+    async def form(request: Request, user: OptionalUser) -> Any:
+        return {**principal_json(user), "csrf_token": fastapi_csrf_token(request)}
+
+    @app.get("/boom")
+    async def boom() -> Any:
+        raise RuntimeError("the app failed")
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket, user: OptionalUser) -> None:
+        await websocket.accept()
+        await websocket.send_text(json.dumps(principal_json(user)))
+        await websocket.close()
+
+    return app
+
+
+def flask_app(gp: Gatepass) -> Any:
+    app = Flask("gatepass_web_tests")
+    GatepassFlask(app, gp)
+
+    @app.get("/probe")
+    def probe() -> Any:
+        return principal_json(current_user or None)
+
+    @app.get("/me")
+    @login_required
+    def me() -> Any:
+        return principal_json(current_user)
+
+    @app.post("/me")
+    @login_required
+    def me_post() -> Any:
+        return principal_json(current_user)
+
+    @app.get("/admin")
+    @login_required(scopes=("admin",))
+    def admin() -> Any:
+        return principal_json(current_user)
+
+    @app.get("/recent")
+    @login_required(max_age=300)
+    def recent() -> Any:
+        return principal_json(current_user)
+
+    @app.post("/echo")
+    def echo() -> Any:
+        echoed = request.get_data().decode("latin-1")
+        return {**principal_json(current_user or None), "echo": echoed}
+
+    @app.get("/form")
+    def form() -> Any:
+        return {**principal_json(current_user or None), "csrf_token": flask_csrf_token()}
+
+    @app.get("/boom")
+    def boom() -> Any:
+        raise RuntimeError("the app failed")
+
+    return app
+
+
+def make_app(kind: str, gp: Gatepass) -> Any:
+    if kind == "flask":
+        return as_server(flask_app(gp))
+    return {"asgi": bare_asgi, "fastapi": fastapi_app, "wsgi": bare_wsgi}[kind](gp)
+
+
+@asynccontextmanager
+async def serving(
+    kind: str,
+    design: str,
+    url: str,
+    *,
+    mount: str = "",
+    store_control: Callable[[str], Awaitable[None]] | None = None,
+    **options: Any,
+) -> AsyncIterator[Target]:
+    """App ``kind`` protected by ``design`` on the store at ``url``, ready for requests.
+
+    ASGI apps get the asyncio strategies on Redis and PostgreSQL (what the docs tell an ASGI app
+    to use) and the blocking ones on SQLite (documented as fine in the event loop); WSGI apps
+    always get the blocking ones.
+    """
+    asynchronous = kind in ("asgi", "fastapi") and not url.startswith("sqlite")
+    store = open_async_store(url) if asynchronous else open_store(url)
+    done = store.setup()
+    if inspect.isawaitable(done):
+        await done
+    built = build(design, store, asynchronous=asynchronous, **options)
+    app = make_app(kind, built.gatepass)
+    if mount and kind in ("wsgi", "flask"):
+        app = mounted_wsgi(app, mount)
+    target = Target(kind, app, built.gatepass, root=mount, store_control=store_control)
+    try:
+        yield target
+    finally:
+        await target.aclose()
+        await built.close()
+        closed = store.close()
+        if inspect.isawaitable(closed):
+            await closed
