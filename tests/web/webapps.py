@@ -37,7 +37,7 @@ from gatepass.web.asgi import send_response
 from gatepass.web.drive import run_async, run_sync
 from gatepass.web.fastapi import CurrentUser, OptionalUser, install, recent_login, require_scopes
 from gatepass.web.fastapi import csrf_token as fastapi_csrf_token
-from gatepass.web.flask import GatepassFlask, current_user, login_required
+from gatepass.web.flask import GatepassFlask, current_user, login_optional, login_required
 from gatepass.web.flask import csrf_token as flask_csrf_token
 from gatepass.web.http import json_response
 from gatepass.web.principal import Principal
@@ -321,6 +321,7 @@ def flask_app(gp: Gatepass) -> Any:
     GatepassFlask(app, gp)
 
     @app.get("/probe")
+    @login_optional
     def probe() -> Any:
         return principal_json(current_user or None)
 
@@ -345,11 +346,13 @@ def flask_app(gp: Gatepass) -> Any:
         return principal_json(current_user)
 
     @app.post("/echo")
+    @login_optional
     def echo() -> Any:
         echoed = request.get_data().decode("latin-1")
         return {**principal_json(current_user or None), "echo": echoed}
 
     @app.get("/form")
+    @login_optional
     def form() -> Any:
         return {**principal_json(current_user or None), "csrf_token": flask_csrf_token()}
 

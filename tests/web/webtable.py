@@ -75,6 +75,7 @@ CASES: tuple[Case, ...] = (
     )),
     Case("a bad bearer token is 401 invalid_token, even where a user is optional", TOKENS, (
         me(Expect(401, "ERR_JWS_MALFORMED", headers={"www-authenticate": INVALID}), bearer="x"),
+        Step("GET /probe", Expect(401, "ERR_JWS_MALFORMED"), bearer="junk.junk.junk"),
         me(Expect(401, "ERR_JWS_MALFORMED", headers={"www-authenticate": INVALID}), bearer=""),
     )),
     Case("a bearer header is not gatepass's where no access tokens are configured", ("session",), (
@@ -427,6 +428,7 @@ OUTAGE: tuple[Case, ...] = (
         LOGIN_SESSION,
         Step("STORE down"),
         me(DOWN),
+        Step("GET /probe", DOWN),
         Step("POST /auth/logout", DOWN._replace(cookies={"session": "kept"},
              headers={"clear-site-data": None, "retry-after": "5"})),
         Step("POST /auth/logout-all", DOWN),
