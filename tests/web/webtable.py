@@ -213,6 +213,17 @@ CASES: tuple[Case, ...] = (
         Step("GET /probe", Expect(200, json={"user": "alice"}, headers={"vary": None}),
              bearer="access"),
     )),
+    Case("an API client logs in for a bearer token without fetch metadata", (*BEARER, "several"), (
+        Step("POST /auth/login", Expect(200, json={"design": "bearer"}, headers={"set-cookie":
+             None}), json={**ALICE, "design": "bearer"}, site="script"),
+        me(ALICE_BEARER, bearer="access", site="script"),
+    )),
+    Case("a bearer login leaves the browser's session cookie alone", ("several",), (
+        LOGIN_SESSION,
+        Step("POST /auth/login", Expect(200, cookies={"session": "kept"}), json={
+             **ALICE, "design": "bearer"}, site="script"),
+        me(ALICE_SESSION),
+    )),
     Case("bearer logout revokes the token at once", REVOCABLE, (
         LOGIN_BEARER,
         Step("POST /auth/logout", Expect(200, headers={"clear-site-data": CLEAR_SITE_DATA}),
