@@ -195,6 +195,9 @@ CASES: tuple[Case, ...] = (
              content_type="application/x-www-form-urlencoded"),
         Step("POST /echo", CSRF, site="script", body="a=1&csrf_token=nope",
              content_type="application/x-www-form-urlencoded"),
+        Step("POST /echo", Expect(200, json={"user": "alice"}), site="script", body="&".join(
+             f"f{i}=x" for i in range(300)) + "&csrf_token={csrf}",
+             content_type="application/x-www-form-urlencoded"),  # an app's big form
     )),
     Case("bearer requests are exempt from CSRF", (*BEARER, "hybrid"), (
         Step("POST /auth/login", OK, json=ALICE),  # each design's default login
@@ -352,6 +355,10 @@ CASES: tuple[Case, ...] = (
         Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST", hides=("s3cr3t-pw",)),
              json={"username": "alice", "password": ["s3cr3t-pw"]}),
         Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST"), json={"username": "alice"}),
+        Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST"), body="username=alice&password="
+             "%FF%FE", content_type="application/x-www-form-urlencoded"),
+        Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST"), body="&".join(
+             f"f{i}=x" for i in range(60)), content_type="application/x-www-form-urlencoded"),
         Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST"), body="<xml/>",
              content_type="text/xml"),
         Step("POST /auth/login", Expect(400, "ERR_BAD_REQUEST"), json={**ALICE, "design": "x"}),

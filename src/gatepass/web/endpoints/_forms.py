@@ -31,11 +31,16 @@ def read_fields(request: Request, body: bytes) -> dict[str, object]:
     """The submitted fields (strings, or JSON values), or :class:`Problem` 400."""
     media = _media_type(request)
     if media == FORM:
+        # Strict UTF-8 in the raw body and in every %-escape: parse_qs would otherwise turn
+        # invalid bytes into U+FFFD, and two different passwords into the same string.
         try:
-            text = body.decode("utf-8")
+            pairs = parse_qs(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=50, errors="strict"
+            )
         except UnicodeDecodeError:
             raise Problem.bad_request("the form is not valid UTF-8") from None
-        pairs = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+        except ValueError:
+            raise Problem.bad_request("the form has more than 50 fields") from None
         return {key: values[-1] for key, values in pairs.items()}
     if media == _JSON or (media == "" and body[:1] == b"{"):
         try:
