@@ -338,9 +338,12 @@ CASES: tuple[Case, ...] = (
     Case("methods: 405 with Allow, 404 under the prefix, HEAD", ALL, (
         Step("GET /auth/login", Expect(405, "ERR_METHOD_NOT_ALLOWED", headers={"allow": "POST"})),
         Step("PUT /auth/logout", Expect(405, headers={"allow": "POST"})),
+        Step("POST /auth/csrf", Expect(405, headers={"allow": "GET, HEAD"})),
         Step("GET /auth/sessions/abc", Expect(405, headers={"allow": "DELETE"})),
         Step("GET /auth/nothing", Expect(404, "ERR_NOT_FOUND")),
-        Step("HEAD /auth/csrf", Expect(200, headers={"cache-control": "no-store"})),
+        Step("GET /auth/csrf", Expect(200, headers={"content-length": "60"})),
+        Step("HEAD /auth/csrf", Expect(200, headers={"cache-control": "no-store",
+             "content-length": "60"})),
     )),
     Case("the browser client script", ALL, (
         Step("GET /auth/gatepass.js", Expect(200, headers={

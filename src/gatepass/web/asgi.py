@@ -96,8 +96,7 @@ class _Body:
 
 
 async def send_response(send: Send, response: Response) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.wire_headers()]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

@@ -64,6 +64,13 @@ class Response:
                 found = value
         return found
 
+    def wire_headers(self) -> list[tuple[str, str]]:
+        """The headers to send, with ``Content-Length`` (already set for a HEAD answer, which
+        states the length of the body a GET would have carried)."""
+        if self.header("content-length") is not None:
+            return self.headers
+        return [*self.headers, ("content-length", str(len(self.body)))]
+
 
 def json_response(
     status: int, body: Mapping[str, Any] | list[Any], headers: list[tuple[str, str]] | None = None

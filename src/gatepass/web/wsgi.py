@@ -112,8 +112,7 @@ def _status_line(status: int) -> str:
 
 
 def respond(start_response: StartResponse, response: Response) -> list[bytes]:
-    headers = [*response.headers, ("content-length", str(len(response.body)))]
-    start_response(_status_line(response.status), headers)
+    start_response(_status_line(response.status), response.wire_headers())
     return [response.body]
 
 
