@@ -391,7 +391,12 @@ CASES: tuple[Case, ...] = (
     Case("unicode credentials and a unicode next", SESSION, (
         Step("POST /auth/login", Expect(200, json={"user_id": "unicode-user"}), json={
              "username": "ünï", "password": "pässwörd ☃", "design": "session"}),
+        Step("POST /auth/login", Expect(303, headers={"location": "/caf%C3%A9?q=%E2%98%83"},
+             cookies={"session": "set"}), form={"username": "ünï", "password": "pässwörd ☃",
+             "design": "session", "next": "/café?q=☃"}),
         me(Expect(200, json={"user": "unicode-user"})),
+        Step("POST /auth/logout", Expect(303, headers={"location": "/%C2%85x%20y%22"}), form={
+             "next": "/\x85x y\""}),
     )),
     Case("open redirects through next and fail are refused", SESSION, (
         *(Step("POST /auth/login", Expect(303, headers={"location": "/"}), form={

@@ -8,7 +8,7 @@ malformed is a 400 that names the problem and never quotes a password.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from gatepass.web.http import Request, Response
 from gatepass.web.problems import Problem
@@ -17,6 +17,9 @@ __all__ = ["FORM", "is_form", "read_fields", "redirect", "safe_next"]
 
 FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
+#: What a path and query may hold as it is (RFC 3986 reserved and unreserved characters, and
+#: ``%`` so that escapes already made stay as they are).
+_URL_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
 
 
 def _media_type(request: Request) -> str:
@@ -77,7 +80,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
     """A redirect target that stays on this site: a path, never ``//host`` or a scheme.
 
     Login and logout forms name where to go next; accepting any URL there would make the
-    endpoint an open redirect (a phishing link that starts on the real site).
+    endpoint an open redirect (a phishing link that starts on the real site). What is kept is
+    percent-encoded beyond printable ASCII (``/café`` -> ``/caf%C3%A9``): a ``Location``
+    header carries no other characters, and the servers refuse to send them.
     """
     if (
         not target
@@ -87,7 +92,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
         or any(ch < " " or ch in {"\x7f", "\\"} for ch in target)
     ):
         return default
-    return target
+    return quote(target, safe=_URL_SAFE)
 
 
 def redirect(location: str, headers: list[tuple[str, str]]) -> Response:
