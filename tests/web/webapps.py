@@ -10,7 +10,7 @@ four and any difference between them is a difference in gatepass, not in the tes
 ``POST /echo``      the request body as the app received it (after gatepass read it)
 ``GET /form``       a CSRF token minted by the app, as a page with a form would
 ``GET /boom``       the app itself raises
-``WS /ws``          (ASGI) accepts, sends the principal, closes
+``WS /ws``          (ASGI) accepts, sends the principal, closes; ``WS /ws-me`` needs a user
 """
 
 from __future__ import annotations
@@ -174,7 +174,12 @@ def bare_asgi(gp: Gatepass) -> Any:
         path = _route_path(scope)
         if scope["type"] == "websocket":
             await receive()  # websocket.connect
-            principal = await run_async(require(state, optional=True), _no_body_async)
+            try:
+                needs = {"optional": True} if path == "/ws" else {}
+                principal = await run_async(require(state, **needs), _no_body_async)
+            except Problem:
+                await send({"type": "websocket.close", "code": 1008})
+                return
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.send", "text": json.dumps(principal_json(principal))})
             await send({"type": "websocket.close", "code": 1000})
@@ -309,6 +314,12 @@ def fastapi_app(gp: Gatepass) -> Any:
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket, user: OptionalUser) -> None:
+        await websocket.accept()
+        await websocket.send_text(json.dumps(principal_json(user)))
+        await websocket.close()
+
+    @app.websocket("/ws-me")
+    async def ws_me(websocket: WebSocket, user: CurrentUser) -> None:
         await websocket.accept()
         await websocket.send_text(json.dumps(principal_json(user)))
         await websocket.close()

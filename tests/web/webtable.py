@@ -418,7 +418,9 @@ CASES: tuple[Case, ...] = (
         Step("WS /ws", Expect(403), site="old-cross"),
         Step("WS /ws", Expect(403), site="null"),
         Step("WS /ws", Expect(101, json={"user": None}), site="cross-site", jar=False),
-    ), apps=("asgi",)),
+        Step("WS /ws-me", Expect(101, json={"user": "alice"})),
+        Step("WS /ws-me", Expect(403), jar=False),
+    ), apps=ASGI_ONLY),
 )
 
 # fmt: on
