@@ -283,7 +283,7 @@ CASES: tuple[Case, ...] = (
              "cleared"})),
         me(REVOKED, bearer="access"),
     )),
-    Case("hybrid logout ends the login: access token and refresh family", ("hybrid",), (
+    Case("hybrid logout ends the login: access token and refresh family", HYBRID, (
         LOGIN_HYBRID,
         Step("SAVE stolen={refresh_cookie}"),
         Step("POST /auth/logout", Expect(200, headers={"clear-site-data": CLEAR_SITE_DATA},
@@ -292,7 +292,7 @@ CASES: tuple[Case, ...] = (
         Step("POST /auth/refresh", Expect(401, "ERR_TOKEN_REVOKED", cookies={"refresh":
              "cleared"}), cookies="__Secure-refresh={a.stolen}", actor="t"),
     )),
-    Case("hybrid devices: list, revoke another login", ("hybrid",), (
+    Case("hybrid devices: list, revoke another login", HYBRID, (
         LOGIN_HYBRID,
         LOGIN_HYBRID._replace(actor="b"),
         Step("GET /auth/sessions", Expect(200, json={"user_id": "alice"}), bearer="access"),

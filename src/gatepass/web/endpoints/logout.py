@@ -74,8 +74,13 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
 
 
 def _revoke_device(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
-    """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded."""
-    for sessions in (gp.sessions, gp.anchors):
+    """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded.
+
+    The hybrid's anchors first: they are linked to the access tokens, whose ``sid`` is the
+    anchor's id, so revoking there also revokes those tokens at once. The app's own sessions
+    may share the store (and so find the anchor too) without being linked.
+    """
+    for sessions in (gp.anchors, gp.sessions):
         if sessions is not None and (yield sessions.revoke(session_id, user_id=user_id)):
             return True
     return False
