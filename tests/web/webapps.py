@@ -9,6 +9,7 @@ four and any difference between them is a difference in gatepass, not in the tes
 ``GET /admin``      needs the scope ``admin``;  ``GET /recent``: a login within 300 s
 ``POST /echo``      the request body as the app received it (after gatepass read it)
 ``GET /form``       a CSRF token minted by the app, as a page with a form would
+``GET /vary?v=``    the probe, with the app's own ``Vary: <v>``
 ``GET /boom``       the app itself raises
 ``WS /ws``          (ASGI) accepts, sends the principal, closes; ``WS /ws-me`` needs a user
 """
@@ -21,10 +22,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, WebSocket
 from flask import Flask, request
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from webclient import Target
 
 from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
@@ -155,6 +158,7 @@ NEEDS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/recent"): {"max_age": 300},
     ("POST", "/echo"): {"optional": True},
     ("GET", "/form"): {"optional": True},
+    ("GET", "/vary"): {"optional": True},
 }
 
 
@@ -200,9 +204,16 @@ def bare_asgi(gp: Gatepass) -> Any:
             body["echo"] = (await _read_all(receive)).decode("latin-1")
         elif path == "/form":
             body["csrf_token"] = state.csrf_token()
-        await send_response(send, json_response(200, body))
+        response = json_response(200, body)
+        if path == "/vary":
+            response.headers.append(("vary", _vary(scope["query_string"].decode())))
+        await send_response(send, response)
 
     return GatepassMiddleware(app, gp)
+
+
+def _vary(query: str) -> str:
+    return parse_qs(query)["v"][0]
 
 
 async def _no_body_async() -> bytes:
@@ -243,6 +254,8 @@ def bare_wsgi(gp: Gatepass) -> Any:
                 elif path == "/form":
                     body["csrf_token"] = state.csrf_token()
                 response = json_response(200, body)
+                if path == "/vary":
+                    response.headers.append(("vary", _vary(environ["QUERY_STRING"])))
         start_response(f"{response.status} X", response.headers)
         return [response.body]
 
@@ -308,6 +321,10 @@ def fastapi_app(gp: Gatepass) -> Any:
     async def form(request: Request, user: OptionalUser) -> Any:
         return {**principal_json(user), "csrf_token": fastapi_csrf_token(request)}
 
+    @app.get("/vary")
+    async def vary(v: str, user: OptionalUser) -> Any:
+        return JSONResponse(principal_json(user), headers={"vary": v})
+
     @app.get("/boom")
     async def boom() -> Any:
         raise RuntimeError("the app failed")
@@ -366,6 +383,11 @@ def flask_app(gp: Gatepass) -> Any:
     @login_optional
     def form() -> Any:
         return {**principal_json(current_user or None), "csrf_token": flask_csrf_token()}
+
+    @app.get("/vary")
+    @login_optional
+    def vary() -> Any:
+        return principal_json(current_user or None), 200, {"vary": request.args["v"]}
 
     @app.get("/boom")
     def boom() -> Any:

@@ -43,9 +43,10 @@ ABSENT = None
 
 
 class Expect(NamedTuple):
-    """What a response must be. ``headers``: exact value, ``"~part"`` (contains), or None
-    (absent). ``cookies``: ``session``/``refresh``/``seed`` -> ``set``, ``cleared`` or ``kept``
-    (no ``Set-Cookie`` for it). ``flags``: attributes a ``Set-Cookie`` must carry (``"!Domain"``:
+    """What a response must be. ``headers``: exact value, ``"~part"`` (contains), ``"+token"``
+    (one of its comma-separated tokens, across every line of it), or None (absent).
+    ``cookies``: ``session``/``refresh``/``seed`` -> ``set``, ``cleared`` or ``kept`` (no
+    ``Set-Cookie`` for it). ``flags``: attributes a ``Set-Cookie`` must carry (``"!Domain"``:
     must not). ``json``: a subset of the JSON body. ``hides``: texts the body must not contain."""
 
     status: int
@@ -293,6 +294,9 @@ def _check_header(response: httpx.Response, name: str, wanted: str | None, where
     got = response.headers.get_list(name)
     if wanted is None:
         assert not got, f"{where}: header {name} must be absent, got {got}"
+    elif wanted.startswith("+"):  # a token of the comma-separated values, as caches read it
+        tokens = [t.strip().lower() for value in got for t in value.split(",")]
+        assert wanted[1:].lower() in tokens, f"{where}: {name}={got} lists no {wanted[1:]}"
     elif wanted.startswith("~"):
         assert any(wanted[1:] in value for value in got), f"{where}: {name}={got} ({wanted})"
     else:

@@ -64,6 +64,16 @@ CASES: tuple[Case, ...] = (
     Case("anonymous probe varies on Cookie", SESSION, (
         Step("GET /probe", Expect(200, json={"user": None}, headers={"vary": "Cookie"})),
     )),
+    Case("the app's own Vary is kept, and Cookie is added as a token of its own", SESSION, (
+        Step("GET /vary?v=X-Cookie-Id", Expect(200, headers={"vary": "+Cookie"})),
+        Step("GET /vary?v=X-Cookie-Id", Expect(200, headers={"vary": "+X-Cookie-Id"})),
+        Step("GET /vary?v=Accept-Encoding,%20cookie", Expect(200, headers={"vary":
+             "Accept-Encoding, cookie"})),
+        Step("GET /vary?v=*", Expect(200, headers={"vary": "*"})),
+        LOGIN_SESSION,
+        Step("GET /vary?v=Accept", Expect(200, json={"user": "alice"}, headers={"vary":
+             "+Cookie"})),
+    )),
     Case("anonymous probe without sessions has no Vary", (*BEARER, "hybrid"), (
         Step("GET /probe", Expect(200, json={"user": None}, headers={"vary": None})),
     )),

@@ -10,11 +10,11 @@ translate between their server's objects and these two classes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SAFE_METHODS", "Request", "Response", "json_response"]
+__all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token"]
 
 #: Methods that must not change state (RFC 9110 9.2.1): no CSRF check, no login.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -84,3 +84,13 @@ def json_response(
     if headers:
         out.extend(headers)
     return Response(status, out, data)
+
+
+def lists_token(values: Iterable[str], token: str) -> bool:
+    """Whether comma-separated header ``values`` (every line of ``Vary``, say) name ``token``
+    (lower-case) or ``*``: token by token, so ``X-Cookie-Id`` does not count as ``Cookie``."""
+    for value in values:
+        for item in value.split(","):
+            if item.strip().lower() in (token, "*"):
+                return True
+    return False

@@ -143,25 +143,12 @@ class GatepassWSGIMiddleware:
         if isinstance(outcome, Problem):
             return respond(start_response, problem_response(outcome))
         environ["gatepass"] = outcome
-        principal = outcome.principal
-        vary = gp.sessions is not None and (principal is None or principal.design == "session")
-        if not (vary or outcome.set_cookies or principal is None):
+        if not outcome.edits_response:
             return self.app(environ, start_response)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = list(headers)
-            headers.extend(("Set-Cookie", cookie) for cookie in outcome.set_cookies)
-            if vary:
-                _add_vary(headers)
+            vary = [value for name, value in headers if name.lower() == "vary"]
+            headers = [*headers, *outcome.response_headers(vary)]
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
-
-
-def _add_vary(headers: list[tuple[str, str]]) -> None:
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == "vary":
-            if "cookie" not in value.lower() and value.strip() != "*":
-                headers[index] = (name, f"{value}, Cookie")
-            return
-    headers.append(("Vary", "Cookie"))
