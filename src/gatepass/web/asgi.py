@@ -47,14 +47,24 @@ def request_of(scope: Scope) -> Request:
         server = scope.get("server") or ("", None)
         host = f"{server[0]}:{server[1]}" if server[1] else server[0]
     websocket = scope["type"] == "websocket"
+    path: str = scope["path"]
+    # ASGI's path is the whole path; root_path is the part the app is mounted at (Starlette's
+    # routing strips it the same way).
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        path = path[len(root) :] or "/"
+    else:
+        root = ""
     return Request(
         "GET" if websocket else scope["method"],
-        scope["path"],
+        path,
         scope.get("scheme", "http"),
         host.lower(),
         headers,
         scope.get("query_string", b"").decode("latin-1"),
         websocket,
+        None,
+        root,
     )
 
 

@@ -27,7 +27,10 @@ class Request:
     ``headers`` maps lower-case names to values (a repeated ``Cookie`` header is joined with
     ``"; "``, any other repeated header keeps its last value). ``host`` is the ``Host`` header
     (lower-case) or the server's own name. ``body`` is None until a decision asks for it: most
-    requests never need their body read by the web layer.
+    requests never need their body read by the web layer. ``path`` is the app's own path and
+    ``root`` where the app is mounted (ASGI ``root_path``, WSGI ``SCRIPT_NAME``): the endpoints
+    are found by ``path``, and what the browser sees (cookie paths, redirects) starts with
+    ``root``.
     """
 
     method: str
@@ -38,6 +41,7 @@ class Request:
     query: str = ""
     websocket: bool = False
     body: bytes | None = None
+    root: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)

@@ -75,6 +75,7 @@ def request_of(environ: Environ) -> Request:
         host.lower(),
         EnvironHeaders(environ),
         environ.get("QUERY_STRING", ""),
+        root=environ.get("SCRIPT_NAME", "").rstrip("/"),
     )
 
 

@@ -76,8 +76,9 @@ def flag_field(fields: dict[str, object], name: str) -> bool:
     raise Problem.bad_request(f"field {name!r} must be true or false")
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A redirect target that stays on this site: a path, never ``//host`` or a scheme.
+def safe_next(target: str | None, root: str = "") -> str:
+    """A redirect target that stays on this site: a path, never ``//host`` or a scheme; else
+    the app's root (``root``: where it is mounted).
 
     Login and logout forms name where to go next; accepting any URL there would make the
     endpoint an open redirect (a phishing link that starts on the real site). What is kept is
@@ -91,7 +92,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
         or len(target) > 2000
         or any(ch < " " or ch in {"\x7f", "\\"} for ch in target)
     ):
-        return default
+        return f"{root}/"
     return quote(target, safe=_URL_SAFE)
 
 

@@ -100,7 +100,7 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
     result = _result((yield gp.check_password(username, password)))
     if result is None:
         if form and "fail" in fields:
-            target = safe_next(text_field(fields, "fail"), "/")
+            target = safe_next(text_field(fields, "fail"), request.root)
             joiner = "&" if "?" in target else "?"
             return redirect(f"{target}{joiner}error=login", [])
         raise Problem.bad_credentials()
@@ -125,7 +125,8 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
         assert gp.anchors is not None and gp.refresh is not None and gp.access is not None
         _, record = yield gp.anchors.create(result.user_id, metadata=metadata)
         refresh_token, access_token = yield gp.refresh.start(result.user_id, session=record)
-        set_cookies.append(gp.cookies.refresh(refresh_token, int(gp.refresh.absolute)))
+        lifetime = int(gp.refresh.absolute)
+        set_cookies.append(gp.cookies.refresh(refresh_token, lifetime, request.root))
         body.update(
             access_token=access_token,
             token_type="Bearer",
@@ -141,5 +142,5 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
 
     headers = [("set-cookie", cookie) for cookie in set_cookies]
     if form and "next" in fields:
-        return redirect(safe_next(text_field(fields, "next")), headers)
+        return redirect(safe_next(text_field(fields, "next"), request.root), headers)
     return json_response(200, body, headers)

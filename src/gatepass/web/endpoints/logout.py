@@ -45,11 +45,11 @@ def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Re
     if gp.sessions is not None:
         headers.append(("set-cookie", gp.cookies.clear_session()))
     if gp.refresh is not None:
-        headers.append(("set-cookie", gp.cookies.clear_refresh()))
+        headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
     if is_form(request):
         fields = read_fields(request, (yield READ_BODY))
         if "next" in fields:
-            return redirect(safe_next(text_field(fields, "next")), headers)
+            return redirect(safe_next(text_field(fields, "next"), request.root), headers)
     return json_response(200, body, headers)
 
 
