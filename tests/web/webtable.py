@@ -338,6 +338,15 @@ CASES: tuple[Case, ...] = (
         Step("POST /auth/login", Expect(200, json={"user_id": "alice"}), site="script",
              json=ALICE, headers={"x-csrf-token": "{csrf}"}),
     )),
+    Case("a dead session's page gets a token bound to the visitor, not to the dead id", SESSION, (
+        LOGIN_SESSION,
+        Step("SAVE old={session_cookie}"),
+        Step("POST /auth/logout", OK),
+        Step("GET /form", Expect(200, json={"user": None}, cookies={"session": "cleared",
+             "seed": "set"}), cookies="__Host-session={a.old}", actor="t"),
+        Step("POST /auth/login", Expect(200, json={"user_id": "alice"}), site="script",
+             json={**ALICE, "design": "session"}, headers={"x-csrf-token": "{csrf}"}, actor="t"),
+    )),
     Case("the public keys", TOKENS, (
         Step("GET /.well-known/jwks.json", Expect(200, headers={
             "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300"})),

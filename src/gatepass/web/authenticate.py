@@ -127,6 +127,9 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
             return state
         if record is None:
             state.set_cookies.append(gp.cookies.clear_session())
+            # The cookie is cleared on this very response, so a token minted now must be bound
+            # to the visitor (the seed), as the next request will arrive without the cookie.
+            state.csrf_binding = seed_binding(read_cookie(cookies, gp.cookies.seed_name))
         else:
             state.principal = from_record(record)
     return state
