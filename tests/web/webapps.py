@@ -21,6 +21,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -99,16 +100,25 @@ class Built:
                 await result
 
 
-def build(design: str, store: Any, *, asynchronous: bool, **options: Any) -> Built:
+def build(
+    design: str,
+    store: Any,
+    *,
+    asynchronous: bool,
+    clock: Callable[[], float] | None = None,
+    **options: Any,
+) -> Built:
     """``design`` on ``store`` (a blocking store, or an asyncio one when ``asynchronous``).
 
     Refresh tokens get ``grace=0``: the cases replay a used refresh token at once, and inside
     the grace window (tested in tests/strategies) that would be the same successor, not reuse.
+    ``clock``: one clock for every strategy (tests that let sessions and tokens expire).
     """
-    sessions_kind = AsyncSessions if asynchronous else Sessions
-    access_kind = AsyncAccessTokens if asynchronous else AccessTokens
-    refresh_kind = AsyncRefreshTokens if asynchronous else RefreshTokens
-    ring = KeyRing.generate("ES256")
+    timed: dict[str, Any] = {} if clock is None else {"clock": clock}
+    sessions_kind = partial(AsyncSessions if asynchronous else Sessions, **timed)
+    access_kind = partial(AsyncAccessTokens if asynchronous else AccessTokens, **timed)
+    refresh_kind = partial(AsyncRefreshTokens if asynchronous else RefreshTokens, **timed)
+    ring = KeyRing.generate("ES256", **timed)
     closers: list[Callable[[], Any]] = []
 
     def access(mode: str) -> Any:

@@ -369,10 +369,14 @@ def remember(response: httpx.Response, browser: Browser) -> None:
 
 
 async def run(
-    target: Target, steps: tuple[Step, ...] | list[Step], name: str = "case"
+    target: Target,
+    steps: tuple[Step, ...] | list[Step],
+    name: str = "case",
+    browsers: dict[str, Browser] | None = None,
 ) -> list[Any]:
-    """Play ``steps`` against ``target``, checking each; returns every response."""
-    browsers: dict[str, Browser] = {}
+    """Play ``steps`` against ``target``, checking each; returns every response. ``browsers``
+    (by actor) may be passed in to look at their jars and memory afterwards."""
+    browsers = {} if browsers is None else browsers
     responses: list[Any] = []
     gp = target.gatepass
     for index, step in enumerate(steps):
