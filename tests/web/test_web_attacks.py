@@ -11,8 +11,9 @@ import base64
 import json
 
 import pytest
-from webapps import APPS, serving
+from webapps import APPS
 from webclient import Browser, Expect, Step, parse_set_cookie, run
+from webdesigns import serving
 from webtable import (
     ALICE,
     ALICE_HYBRID,

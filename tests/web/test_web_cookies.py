@@ -14,8 +14,9 @@ import logging
 import warnings
 
 import pytest
-from webapps import APPS, serving
+from webapps import APPS
 from webclient import Expect, Step, parse_set_cookie, run
+from webdesigns import serving
 from webtable import ALICE, ALICE_SESSION, CSRF
 
 from gatepass import Sessions, open_store

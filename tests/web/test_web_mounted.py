@@ -6,8 +6,9 @@ site's. Every request below goes to ``/app/...`` as the browser sees it."""
 from __future__ import annotations
 
 import pytest
-from webapps import APPS, serving
+from webapps import APPS
 from webclient import Expect, Step, run
+from webdesigns import serving
 from webtable import ALICE, ALICE_HYBRID, ALICE_SESSION, OK
 
 MOUNTED_REFRESH = ("Secure", "HttpOnly", "SameSite=Strict", "Path=/app/auth/refresh")

@@ -7,13 +7,15 @@ and on a private Redis that is really stopped for the outage cases.
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import pytest
 from gp_store_servers import RedisServer
-from webapps import serving
 from webclient import Case, run
-from webtable import CASES, OUTAGE, STORE_CASES
+from webdesigns import serving
+from webtable import CASES, STORE_CASES
+from webtable_outage import NOTHING_LISTENING, OUTAGE
 
 
 def _slug(text: str) -> str:
@@ -62,6 +64,17 @@ async def test_outage(case: Case, design: str, app: str, private_redis: RedisSer
 
     url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
     async with serving(app, design, url, store_control=control) as target:
+        await run(target, case.steps, case.name)
+
+
+@pytest.mark.parametrize(("case", "design", "app"), _params(NOTHING_LISTENING))
+async def test_postgres_not_listening(case: Case, design: str, app: str) -> None:
+    """PostgreSQL on a loopback port where nothing listens: every store call fails fast."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: nothing listens
+    url = f"postgresql://postgres@127.0.0.1:{port}/test?pool_timeout=0.5&connect_timeout=1"
+    async with serving(app, design, url, setup=False) as target:
         await run(target, case.steps, case.name)
 
 

@@ -8,13 +8,14 @@ whose server the test stops and starts again.
 
 Design names: ``session`` (cookie), ``stateless`` / ``denylist`` / ``replicated`` (bearer JWT in
 that revocation mode), ``hybrid`` (access JWT + refresh cookie), ``several`` (a session cookie,
-the hybrid and bearer tokens in one app).
+the hybrid and bearer tokens in one app). The cases with a store that is down are in
+``webtable_outage.py``.
 """
 
 from __future__ import annotations
 
-from webapps import PASSWORD
 from webclient import Case, Expect, Step
+from webdesigns import PASSWORD
 
 ALL = ("session", "stateless", "denylist", "replicated", "hybrid", "several")
 SESSION = ("session", "several")
@@ -468,51 +469,3 @@ STORE_CASES = tuple(
     case._replace(apps=("fastapi", "wsgi")) for case in CASES if case.name in STORE_NAMES
 )
 assert len(STORE_CASES) == len(STORE_NAMES)
-
-# fmt: off
-OUTAGE: tuple[Case, ...] = (
-    Case("store down: 503 with Retry-After, the cookie kept, nobody logged out", SESSION, (
-        LOGIN_SESSION,
-        Step("STORE down"),
-        me(DOWN),
-        Step("GET /probe", DOWN),
-        Step("POST /auth/logout", DOWN._replace(cookies={"session": "kept"},
-             headers={"clear-site-data": None, "retry-after": "5"})),
-        Step("POST /auth/logout-all", DOWN),
-        Step("GET /auth/sessions", DOWN),
-        Step("POST /auth/login", DOWN, json={**ALICE, "design": "session"}, actor="b"),
-        Step("STORE up"),
-        me(ALICE_SESSION, eventually=True),
-    ), outage=True),
-    Case("store down: a denylist token cannot be checked", ("denylist",), (
-        LOGIN_BEARER,
-        Step("STORE down"),
-        me(DOWN, bearer="access"),
-        Step("POST /auth/logout", DOWN, bearer="access"),
-        Step("STORE up"),
-        me(ALICE_BEARER, bearer="access", eventually=True),
-    ), outage=True),
-    Case("store down: the replicated cache fails closed, then resyncs", ("replicated",), (
-        LOGIN_BEARER,
-        Step("STORE down"),
-        me(DOWN, bearer="access", eventually=True),
-        Step("STORE up"),
-        me(ALICE_BEARER, bearer="access", eventually=True),
-    ), outage=True),
-    Case("store down: a stateless token needs no store", ("stateless",), (
-        LOGIN_BEARER,
-        Step("STORE down"),
-        me(ALICE_BEARER, bearer="access"),
-        Step("STORE up"),
-    ), outage=True),
-    Case("store down: refresh is 503 and keeps the refresh cookie", HYBRID, (
-        LOGIN_HYBRID,
-        Step("STORE down"),
-        Step("POST /auth/refresh", DOWN._replace(cookies={"refresh": "kept"})),
-        me(DOWN, bearer="access", eventually=True),
-        Step("STORE up"),
-        Step("POST /auth/refresh", OK, eventually=True),
-        me(ALICE_HYBRID, bearer="access", eventually=True),
-    ), outage=True),
-)
-# fmt: on
