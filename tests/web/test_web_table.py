@@ -37,17 +37,20 @@ async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> Non
         await run(target, case.steps, case.name)
 
 
-@pytest.mark.redis
-@pytest.mark.parametrize(("case", "design", "app"), _params(STORE_CASES))
-async def test_redis(case: Case, design: str, app: str, redis_web_url: str) -> None:
-    async with serving(app, design, redis_web_url) as target:
-        await run(target, case.steps, case.name)
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize(("case", "design", "app"), _params(STORE_CASES))
-async def test_postgres(case: Case, design: str, app: str, postgres_web_url: str) -> None:
-    async with serving(app, design, postgres_web_url) as target:
+@pytest.mark.parametrize(
+    ("server", "case", "design", "app"),
+    [
+        pytest.param(server, *p.values, id=f"{server}-{p.id}", marks=getattr(pytest.mark, server))
+        for server in ("redis", "postgres")
+        for p in _params(STORE_CASES)
+    ],
+)
+async def test_shared_server(
+    server: str, case: Case, design: str, app: str, request: pytest.FixtureRequest
+) -> None:
+    """The cases where the store does the work, on the shared Redis and PostgreSQL servers."""
+    url = request.getfixturevalue(f"{server}_web_url")
+    async with serving(app, design, url) as target:
         await run(target, case.steps, case.name)
 
 
