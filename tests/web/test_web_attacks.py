@@ -63,6 +63,28 @@ async def test_cross_site_requests_with_the_session_cookie_are_refused(
 
 
 @each_app
+@pytest.mark.parametrize("design", ["session", "hybrid"])
+async def test_a_cross_site_page_cannot_log_the_victim_out(
+    app: str, design: str, sqlite_url: str
+) -> None:
+    """Logout CSRF: another site posts a form to the logout endpoint. The browser withholds the
+    session cookie (``SameSite=Lax``) and never sends the refresh cookie there (its path), so
+    the request carries no credential; answered with ``Clear-Site-Data`` and cleared cookies it
+    would still log the victim out and wipe the site's storage. It is refused, and the victim's
+    cookies and login survive."""
+    refused = Expect(403, "ERR_CSRF", headers={"clear-site-data": None, "set-cookie": None})
+    login = LOGIN_SESSION if design == "session" else LOGIN_HYBRID
+    steps = (
+        login,
+        Step("POST /auth/logout", refused, site="cross-site", jar=False, form={"next": "/"}),
+        Step("POST /auth/logout", refused, site="same-site", jar=False),
+        Step("POST /auth/logout", refused, site="null", jar=False),
+        Step("GET /me", ALICE_SESSION) if design == "session" else Step("POST /auth/refresh", OK),
+    )
+    await _attack(app, sqlite_url, steps, design)
+
+
+@each_app
 async def test_without_fetch_metadata_only_this_sessions_token_passes(
     app: str, sqlite_url: str
 ) -> None:

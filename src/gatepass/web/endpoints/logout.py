@@ -7,8 +7,10 @@ API token is revoked by ``jti`` where the mode allows. Logout without a credenti
 that is already dead, still succeeds and clears the cookies: logging out is idempotent.
 
 The response clears the cookies, says ``Clear-Site-Data`` (cache, cookies, storage: the browser
-drops what the page kept too) and ``Cache-Control: no-store``. A store outage is a 503 that
-clears nothing, so the user is not told they are logged out while their session still lives.
+drops what the page kept too) and ``Cache-Control: no-store``; because that logs a browser out
+by itself, a cross-site logout is refused even when it carries no credential (logout CSRF).
+A store outage is a 503 that clears nothing, so the user is not told they are logged out while
+their session still lives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from gatepass.web.authenticate import authenticate, bearer_token
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
+from gatepass.web.csrf import ALLOWED, NEED_TOKEN, fetch_verdict
 from gatepass.web.drive import READ_BODY, Plan
 from gatepass.web.endpoints._forms import is_form, read_fields, redirect, safe_next, text_field
 from gatepass.web.http import Request, Response, json_response
@@ -54,6 +57,13 @@ def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Re
 
 
 def logout(gp: Gatepass, request: Request) -> Plan[Response]:
+    if gp.access is None or bearer_token(request) is None:
+        # The answer logs the browser out (Clear-Site-Data, cleared cookies) even when no
+        # credential came: a cross-site post carries no SameSite=Lax session cookie and never
+        # the path-scoped refresh cookie. So another site may not ask, credential or not.
+        verdict = fetch_verdict(request, gp.trusted_origins)
+        if verdict not in (ALLOWED, NEED_TOKEN):
+            raise Problem.csrf(verdict)
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state
