@@ -69,3 +69,13 @@ def chromium_path() -> str:
         missing_service("Debian's chromium", "install it with `apt-get install chromium`")
     assert path is not None
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_server_path() -> str:
+    """Debian's ``redis-server`` binary, for tests that run (and stop) a private server."""
+    path = shutil.which("redis-server")
+    if not path:
+        missing_service("redis-server", "install Debian's redis-server")
+    assert path is not None
+    return path

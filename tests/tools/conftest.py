@@ -32,7 +32,9 @@ def tools_url() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while a sync Playwright runs, the main thread has a running event
+# loop, and every asyncio test collected after tests/tools (tests/web) would fail to start.
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -68,14 +68,24 @@ def request_of(scope: Scope) -> Request:
         server = scope.get("server") or ("", None)
         host = f"{server[0]}:{server[1]}" if server[1] else server[0]
     websocket = scope["type"] == "websocket"
+    path: str = scope["path"]
+    # ASGI's path is the whole path; root_path is the part the app is mounted at (Starlette's
+    # routing strips it the same way).
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        path = path[len(root) :] or "/"
+    else:
+        root = ""
     return Request(
         "GET" if websocket else scope["method"],
-        scope["path"],
+        path,
         scope.get("scheme", "http"),
         host.lower(),
         headers,
         scope.get("query_string", b"").decode("latin-1"),
         websocket,
+        None,
+        root,
     )
 
 
@@ -117,37 +127,26 @@ class _Body:
 
 
 async def send_response(send: Send, response: Response) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-    headers.append((b"content-length", str(len(response.body)).encode("ascii")))
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.wire_headers()]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _with_cookies(send: Send, state: AuthState, vary: bool) -> Send:
-    """``send`` that adds the state's cookies (read when the response starts: the app may have
-    asked for a CSRF seed meanwhile) and ``Vary: Cookie``."""
+def _editing(send: Send, state: AuthState) -> Send:
+    """``send`` that adds what :meth:`AuthState.response_headers` decides to the app's
+    response (cookies, ``Vary: Cookie``) when it starts."""
 
     async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start" and (state.set_cookies or vary):
+        if message["type"] == "http.response.start":
             headers = list(message.get("headers", ()))
-            for cookie in state.set_cookies:
-                headers.append((b"set-cookie", cookie.encode("latin-1")))
-            if vary:
-                add_vary(headers)
-            message = {**message, "headers": headers}
+            vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
+            extra = state.response_headers(vary)
+            if extra:
+                headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in extra)
+                message = {**message, "headers": headers}
         await send(message)
 
     return wrapped
-
-
-def add_vary(headers: list[tuple[bytes, bytes]]) -> None:
-    """Add ``Cookie`` to the response's ``Vary``: its content depends on who is logged in."""
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            if b"cookie" not in value.lower() and value.strip() != b"*":
-                headers[index] = (name, value + b", Cookie")
-            return
-    headers.append((b"vary", b"Cookie"))
 
 
 class GatepassMiddleware:
@@ -183,9 +182,6 @@ class GatepassMiddleware:
         scope["gatepass"] = outcome
         if body.body is not None:
             receive = body.replay
-        principal = outcome.principal
-        # Every response that a session cookie could change depends on the Cookie header.
-        vary = gp.sessions is not None and (principal is None or principal.design == "session")
-        if kind == "http" and (vary or outcome.set_cookies or principal is None):
-            send = _with_cookies(send, outcome, vary)
+        if kind == "http" and outcome.edits_response:
+            send = _editing(send, outcome)
         await self.app(scope, receive, send)

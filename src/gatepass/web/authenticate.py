@@ -65,8 +65,8 @@ def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Pr
     token: Any = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")
     if token is None and content_type.split(";", 1)[0].strip().lower() == _FORM:
-        body = yield READ_BODY
-        values = parse_qs(body.decode("latin-1"), max_num_fields=200).get("csrf_token")
+        body = yield READ_BODY  # at most max_body bytes, so any number of fields is cheap
+        values = parse_qs(body.decode("latin-1")).get("csrf_token")
         token = values[0] if values else None
     if binding is None or not gp.csrf.valid(token, binding):
         if verdict == ALLOWED:
@@ -127,6 +127,9 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
             return state
         if record is None:
             state.set_cookies.append(gp.cookies.clear_session())
+            # The cookie is cleared on this very response, so a token minted now must be bound
+            # to the visitor (the seed), as the next request will arrive without the cookie.
+            state.csrf_binding = seed_binding(read_cookie(cookies, gp.cookies.seed_name))
         else:
             state.principal = from_record(record)
     return state

@@ -119,9 +119,11 @@ class CookiePolicy:
         same_site = "None" if self.cross_site else self.same_site
         return self._build(self.session_name, token, "/", same_site, max_age)
 
-    def refresh(self, token: str, max_age: int) -> str:
+    def refresh(self, token: str, max_age: int, root: str = "") -> str:
+        """``Set-Cookie`` for a refresh token; ``root``: where the app is mounted, since the
+        browser must send the cookie to the refresh endpoint as it sees that path."""
         same_site = "None" if self.cross_site else "Strict"
-        return self._build(self.refresh_name, token, self.refresh_path, same_site, max_age)
+        return self._build(self.refresh_name, token, root + self.refresh_path, same_site, max_age)
 
     def seed(self, value: str) -> str:
         same_site = "None" if self.cross_site else "Lax"
@@ -131,9 +133,9 @@ class CookiePolicy:
         same_site = "None" if self.cross_site else self.same_site
         return self._build(self.session_name, "", "/", same_site, 0)
 
-    def clear_refresh(self) -> str:
+    def clear_refresh(self, root: str = "") -> str:
         same_site = "None" if self.cross_site else "Strict"
-        return self._build(self.refresh_name, "", self.refresh_path, same_site, 0)
+        return self._build(self.refresh_name, "", root + self.refresh_path, same_site, 0)
 
     def _build(self, name: str, value: str, path: str, same_site: str, max_age: int | None) -> str:
         if not _COOKIE_NAME.fullmatch(name) or not _COOKIE_VALUE.fullmatch(value):

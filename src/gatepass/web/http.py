@@ -10,11 +10,11 @@ translate between their server's objects and these two classes.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SAFE_METHODS", "Request", "Response", "json_response"]
+__all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token"]
 
 #: Methods that must not change state (RFC 9110 9.2.1): no CSRF check, no login.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -28,7 +28,10 @@ class Request:
     decision reads (a repeated ``Cookie`` header is joined with ``"; "``, any other repeated
     header keeps its last value). ``host`` is the ``Host`` header
     (lower-case) or the server's own name. ``body`` is None until a decision asks for it: most
-    requests never need their body read by the web layer.
+    requests never need their body read by the web layer. ``path`` is the app's own path and
+    ``root`` where the app is mounted (ASGI ``root_path``, WSGI ``SCRIPT_NAME``): the endpoints
+    are found by ``path``, and what the browser sees (cookie paths, redirects) starts with
+    ``root``.
     """
 
     method: str
@@ -39,6 +42,7 @@ class Request:
     query: str = ""
     websocket: bool = False
     body: bytes | None = None
+    root: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -65,6 +69,13 @@ class Response:
                 found = value
         return found
 
+    def wire_headers(self) -> list[tuple[str, str]]:
+        """The headers to send, with ``Content-Length`` (already set for a HEAD answer, which
+        states the length of the body a GET would have carried)."""
+        if self.header("content-length") is not None:
+            return self.headers
+        return [*self.headers, ("content-length", str(len(self.body)))]
+
 
 def json_response(
     status: int, body: Mapping[str, Any] | list[Any], headers: list[tuple[str, str]] | None = None
@@ -78,3 +89,13 @@ def json_response(
     if headers:
         out.extend(headers)
     return Response(status, out, data)
+
+
+def lists_token(values: Iterable[str], token: str) -> bool:
+    """Whether comma-separated header ``values`` (every line of ``Vary``, say) name ``token``
+    (lower-case) or ``*``: token by token, so ``X-Cookie-Id`` does not count as ``Cookie``."""
+    for value in values:
+        for item in value.split(","):
+            if item.strip().lower() in (token, "*"):
+                return True
+    return False

@@ -7,13 +7,14 @@ an action that must be revocable at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from gatepass.stores.records import SessionRecord
 from gatepass.web.config import Gatepass
 from gatepass.web.csrf import bind_seed, new_seed
+from gatepass.web.http import lists_token
 
 __all__ = ["AuthState", "Design", "Principal", "from_claims", "from_record"]
 
@@ -116,6 +117,31 @@ class AuthState:
     failure_detail: str = ""
     set_cookies: list[str] = field(default_factory=list)
     csrf_binding: bytes | None = None
+
+    @property
+    def varies_on_cookie(self) -> bool:
+        """Whether the response depends on the ``Cookie`` header: a session cookie could have
+        changed it (a bearer-authenticated one depends on ``Authorization``, which shared
+        caches never reuse across requests)."""
+        principal = self.principal
+        return self.gatepass.sessions is not None and (
+            principal is None or principal.design == "session"
+        )
+
+    @property
+    def edits_response(self) -> bool:
+        """Whether a driver must see the app's response start: to add ``Vary: Cookie``, a
+        cookie decided here, or the seed cookie an anonymous page may still ask for
+        (:meth:`csrf_token`). False on the bearer hot path: the response goes out untouched."""
+        return self.principal is None or bool(self.set_cookies) or self.varies_on_cookie
+
+    def response_headers(self, vary: Iterable[str]) -> list[tuple[str, str]]:
+        """What the driver adds to the app's response, given the ``Vary`` values it already
+        has; read when the response starts, so a seed the app asked for is included."""
+        headers = [("set-cookie", cookie) for cookie in self.set_cookies]
+        if self.varies_on_cookie and not lists_token(vary, "cookie"):
+            headers.append(("vary", "Cookie"))
+        return headers
 
     def csrf_token(self) -> str:
         """A fresh CSRF token for this visitor, for a form's hidden ``csrf_token`` field.

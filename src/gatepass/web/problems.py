@@ -35,6 +35,7 @@ class Problem(Exception):
         *,
         www_authenticate: str | None = None,
         retry_after: int | None = None,
+        allow: str | None = None,
     ) -> None:
         super().__init__(status, code, detail)
         self.status = status
@@ -44,6 +45,7 @@ class Problem(Exception):
         self.code = code
         self.www_authenticate = www_authenticate
         self.retry_after = retry_after
+        self.allow = allow
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.detail}"
@@ -143,13 +145,16 @@ class Problem(Exception):
         return cls(404, "not-found", "Not found", detail, "ERR_NOT_FOUND")
 
     @classmethod
-    def method_not_allowed(cls, allowed: str) -> Problem:
+    def method_not_allowed(cls, method: str) -> Problem:
+        """``method`` is the one the endpoint accepts; a GET endpoint answers HEAD too."""
+        allow = "GET, HEAD" if method == "GET" else method
         return cls(
             405,
             "method-not-allowed",
             "Method not allowed",
-            f"use {allowed}",
+            f"use {method}",
             "ERR_METHOD_NOT_ALLOWED",
+            allow=allow,
         )
 
 
@@ -167,8 +172,8 @@ def problem_response(problem: Problem) -> Response:
         headers.append(("www-authenticate", problem.www_authenticate))
     if problem.retry_after is not None:
         headers.append(("retry-after", str(problem.retry_after)))
-    if problem.status == 405:
-        headers.append(("allow", problem.detail.removeprefix("use ")))
+    if problem.allow is not None:
+        headers.append(("allow", problem.allow))
     response = json_response(problem.status, body, headers)
     response.headers[0] = ("content-type", "application/problem+json")
     return response

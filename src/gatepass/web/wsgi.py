@@ -75,6 +75,7 @@ def request_of(environ: Environ) -> Request:
         host.lower(),
         EnvironHeaders(environ),
         environ.get("QUERY_STRING", ""),
+        root=environ.get("SCRIPT_NAME", "").rstrip("/"),
     )
 
 
@@ -112,8 +113,7 @@ def _status_line(status: int) -> str:
 
 
 def respond(start_response: StartResponse, response: Response) -> list[bytes]:
-    headers = [*response.headers, ("content-length", str(len(response.body)))]
-    start_response(_status_line(response.status), headers)
+    start_response(_status_line(response.status), response.wire_headers())
     return [response.body]
 
 
@@ -144,25 +144,12 @@ class GatepassWSGIMiddleware:
         if isinstance(outcome, Problem):
             return respond(start_response, problem_response(outcome))
         environ["gatepass"] = outcome
-        principal = outcome.principal
-        vary = gp.sessions is not None and (principal is None or principal.design == "session")
-        if not (vary or outcome.set_cookies or principal is None):
+        if not outcome.edits_response:
             return self.app(environ, start_response)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = list(headers)
-            headers.extend(("Set-Cookie", cookie) for cookie in outcome.set_cookies)
-            if vary:
-                _add_vary(headers)
+            vary = [value for name, value in headers if name.lower() == "vary"]
+            headers = [*headers, *outcome.response_headers(vary)]
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
-
-
-def _add_vary(headers: list[tuple[str, str]]) -> None:
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == "vary":
-            if "cookie" not in value.lower() and value.strip() != "*":
-                headers[index] = (name, f"{value}, Cookie")
-            return
-    headers.append(("Vary", "Cookie"))

@@ -79,5 +79,6 @@ def endpoint(gp: Gatepass, request: Request) -> Plan[Response]:
     except StoreUnavailable:
         response = problem_response(Problem.unavailable(gp.retry_after))
     if request.method == "HEAD":
+        response.headers.append(("content-length", str(len(response.body))))
         response.body = b""
     return response

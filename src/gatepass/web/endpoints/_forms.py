@@ -8,7 +8,7 @@ malformed is a 400 that names the problem and never quotes a password.
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from gatepass.web.http import Request, Response
 from gatepass.web.problems import Problem
@@ -17,6 +17,9 @@ __all__ = ["FORM", "is_form", "read_fields", "redirect", "safe_next"]
 
 FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
+#: What a path and query may hold as it is (RFC 3986 reserved and unreserved characters, and
+#: ``%`` so that escapes already made stay as they are).
+_URL_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
 
 
 def _media_type(request: Request) -> str:
@@ -31,11 +34,16 @@ def read_fields(request: Request, body: bytes) -> dict[str, object]:
     """The submitted fields (strings, or JSON values), or :class:`Problem` 400."""
     media = _media_type(request)
     if media == FORM:
+        # Strict UTF-8 in the raw body and in every %-escape: parse_qs would otherwise turn
+        # invalid bytes into U+FFFD, and two different passwords into the same string.
         try:
-            text = body.decode("utf-8")
+            pairs = parse_qs(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=50, errors="strict"
+            )
         except UnicodeDecodeError:
             raise Problem.bad_request("the form is not valid UTF-8") from None
-        pairs = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+        except ValueError:
+            raise Problem.bad_request("the form has more than 50 fields") from None
         return {key: values[-1] for key, values in pairs.items()}
     if media == _JSON or (media == "" and body[:1] == b"{"):
         try:
@@ -68,11 +76,14 @@ def flag_field(fields: dict[str, object], name: str) -> bool:
     raise Problem.bad_request(f"field {name!r} must be true or false")
 
 
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A redirect target that stays on this site: a path, never ``//host`` or a scheme.
+def safe_next(target: str | None, root: str = "") -> str:
+    """A redirect target that stays on this site: a path, never ``//host`` or a scheme; else
+    the app's root (``root``: where it is mounted).
 
     Login and logout forms name where to go next; accepting any URL there would make the
-    endpoint an open redirect (a phishing link that starts on the real site).
+    endpoint an open redirect (a phishing link that starts on the real site). What is kept is
+    percent-encoded beyond printable ASCII (``/café`` -> ``/caf%C3%A9``): a ``Location``
+    header carries no other characters, and the servers refuse to send them.
     """
     if (
         not target
@@ -81,8 +92,8 @@ def safe_next(target: str | None, default: str = "/") -> str:
         or len(target) > 2000
         or any(ch < " " or ch in {"\x7f", "\\"} for ch in target)
     ):
-        return default
-    return target
+        return f"{root}/"
+    return quote(target, safe=_URL_SAFE)
 
 
 def redirect(location: str, headers: list[tuple[str, str]]) -> Response:

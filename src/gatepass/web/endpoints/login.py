@@ -13,8 +13,10 @@ What each design answers:
 ``bearer``   ``{"access_token", ...}`` only: a token for API clients (curl, mobile).
 
 Login CSRF is refused like any other cross-site request (the form's token, when needed, is
-bound to the visitor's pre-login seed). A session cookie that came with the request is revoked
-first: the new login never continues an id that existed before it (session fixation).
+bound to the visitor's pre-login seed) for the designs that set a cookie; a ``bearer`` login
+sets none and is a plain credential exchange for API clients. A session cookie that came with a
+cookie login is revoked: the new login never continues an id that existed before it (session
+fixation).
 """
 
 from __future__ import annotations
@@ -68,16 +70,6 @@ def _metadata(request: Request, design: str, scopes: tuple[str, ...]) -> dict[st
 def login(gp: Gatepass, request: Request) -> Plan[Response]:
     if gp.check_password is None or gp.login_design is None:
         raise Problem.not_found("login is not configured: give Gatepass(check_password=...)")
-    cookies = request.headers.get("cookie")
-    old_session = read_cookie(cookies, gp.cookies.session_name) if gp.sessions is not None else None
-    binding = (
-        session_binding(old_session)
-        if old_session is not None
-        else seed_binding(read_cookie(cookies, gp.cookies.seed_name))
-    )
-    refusal = yield from check_csrf(gp, request, binding)
-    if refusal is not None:
-        raise refusal
     fields = read_fields(request, (yield READ_BODY))
     username = text_field(fields, "username", 255)
     password = text_field(fields, "password", 1024)
@@ -86,13 +78,29 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
     design = text_field(fields, "design", 16) or gp.login_design
     if design not in gp.designs:
         raise Problem.bad_request(f"design must be one of: {', '.join(sorted(gp.designs))}")
+    old_session = None
+    if design != "bearer":
+        # A cookie is about to be set (and the browser's earlier session ended): login CSRF.
+        # A bearer login sets no cookie and touches none, so API clients (curl, mobile) need
+        # neither fetch metadata nor a token; its answer is unreadable to another site.
+        cookies = request.headers.get("cookie")
+        if gp.sessions is not None:
+            old_session = read_cookie(cookies, gp.cookies.session_name)
+        binding = (
+            session_binding(old_session)
+            if old_session is not None
+            else seed_binding(read_cookie(cookies, gp.cookies.seed_name))
+        )
+        refusal = yield from check_csrf(gp, request, binding)
+        if refusal is not None:
+            raise refusal
     remember = flag_field(fields, "remember")
     form = is_form(request)
 
     result = _result((yield gp.check_password(username, password)))
     if result is None:
         if form and "fail" in fields:
-            target = safe_next(text_field(fields, "fail"), "/")
+            target = safe_next(text_field(fields, "fail"), request.root)
             joiner = "&" if "?" in target else "?"
             return redirect(f"{target}{joiner}error=login", [])
         raise Problem.bad_credentials()
@@ -117,7 +125,8 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
         assert gp.anchors is not None and gp.refresh is not None and gp.access is not None
         _, record = yield gp.anchors.create(result.user_id, metadata=metadata)
         refresh_token, access_token = yield gp.refresh.start(result.user_id, session=record)
-        set_cookies.append(gp.cookies.refresh(refresh_token, int(gp.refresh.absolute)))
+        lifetime = int(gp.refresh.absolute)
+        set_cookies.append(gp.cookies.refresh(refresh_token, lifetime, request.root))
         body.update(
             access_token=access_token,
             token_type="Bearer",
@@ -133,5 +142,5 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
 
     headers = [("set-cookie", cookie) for cookie in set_cookies]
     if form and "next" in fields:
-        return redirect(safe_next(text_field(fields, "next")), headers)
+        return redirect(safe_next(text_field(fields, "next"), request.root), headers)
     return json_response(200, body, headers)

@@ -7,8 +7,10 @@ API token is revoked by ``jti`` where the mode allows. Logout without a credenti
 that is already dead, still succeeds and clears the cookies: logging out is idempotent.
 
 The response clears the cookies, says ``Clear-Site-Data`` (cache, cookies, storage: the browser
-drops what the page kept too) and ``Cache-Control: no-store``. A store outage is a 503 that
-clears nothing, so the user is not told they are logged out while their session still lives.
+drops what the page kept too) and ``Cache-Control: no-store``; because that logs a browser out
+by itself, a cross-site logout is refused even when it carries no credential (logout CSRF).
+A store outage is a 503 that clears nothing, so the user is not told they are logged out while
+their session still lives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from gatepass.web.authenticate import authenticate, bearer_token
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
+from gatepass.web.csrf import ALLOWED, NEED_TOKEN, fetch_verdict
 from gatepass.web.drive import READ_BODY, Plan
 from gatepass.web.endpoints._forms import is_form, read_fields, redirect, safe_next, text_field
 from gatepass.web.http import Request, Response, json_response
@@ -45,15 +48,22 @@ def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Re
     if gp.sessions is not None:
         headers.append(("set-cookie", gp.cookies.clear_session()))
     if gp.refresh is not None:
-        headers.append(("set-cookie", gp.cookies.clear_refresh()))
+        headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
     if is_form(request):
         fields = read_fields(request, (yield READ_BODY))
         if "next" in fields:
-            return redirect(safe_next(text_field(fields, "next")), headers)
+            return redirect(safe_next(text_field(fields, "next"), request.root), headers)
     return json_response(200, body, headers)
 
 
 def logout(gp: Gatepass, request: Request) -> Plan[Response]:
+    if gp.access is None or bearer_token(request) is None:
+        # The answer logs the browser out (Clear-Site-Data, cleared cookies) even when no
+        # credential came: a cross-site post carries no SameSite=Lax session cookie and never
+        # the path-scoped refresh cookie. So another site may not ask, credential or not.
+        verdict = fetch_verdict(request, gp.trusted_origins)
+        if verdict not in (ALLOWED, NEED_TOKEN):
+            raise Problem.csrf(verdict)
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state
@@ -74,8 +84,13 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
 
 
 def _revoke_device(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
-    """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded."""
-    for sessions in (gp.sessions, gp.anchors):
+    """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded.
+
+    The hybrid's anchors first: they are linked to the access tokens, whose ``sid`` is the
+    anchor's id, so revoking there also revokes those tokens at once. The app's own sessions
+    may share the store (and so find the anchor too) without being linked.
+    """
+    for sessions in (gp.anchors, gp.sessions):
         if sessions is not None and (yield sessions.revoke(session_id, user_id=user_id)):
             return True
     return False

@@ -35,7 +35,7 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
         new_refresh, access_token = yield gp.refresh.rotate(token)
     except InvalidToken as exc:
         response = problem_response(Problem.invalid_token(exc.code, str(exc)))
-        response.headers.append(("set-cookie", gp.cookies.clear_refresh()))
+        response.headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
         return response
     body = {
         "access_token": access_token,
@@ -43,5 +43,5 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
         "expires_in": gp.access.ttl,
         "csrf_token": gp.csrf.mint(refresh_binding(new_refresh)),
     }
-    cookie = gp.cookies.refresh(new_refresh, int(gp.refresh.absolute))
+    cookie = gp.cookies.refresh(new_refresh, int(gp.refresh.absolute), request.root)
     return json_response(200, body, [("set-cookie", cookie)])
