@@ -1,7 +1,9 @@
 """Real servers on loopback and headless Chromium, for the web layer's browser tests.
 
 Reusable by any test that drives gatepass in a browser (the reference app's too): register the
-fixtures in a ``conftest.py`` with ``from browser_kit import browser, contexts, other_site``.
+fixtures in a ``conftest.py`` with ``from browser_kit import contexts, other_site``. The
+``browser`` itself is the session-wide fixture of ``tests/conftest.py`` (Playwright's sync API
+runs one instance per thread, so every folder shares one Chromium).
 
 * :class:`AppServer` runs a command (an example, an app) as a real server in a subprocess on a
   free loopback port, waits (bounded) until it accepts connections, and kills it afterwards.
@@ -10,10 +12,9 @@ fixtures in a ``conftest.py`` with ``from browser_kit import browser, contexts, 
   attacker's (``127.0.0.1`` with another port is another origin but the same site, so the
   browser sends ``SameSite=Lax`` cookies along and only gatepass's CSRF check stands between).
   It records the requests it gets.
-* ``browser`` launches Debian's chromium through Playwright's ``executable_path`` (no browser
-  download) with the flags this machine needs; ``contexts`` opens fresh browser contexts (each
-  its own cookie jar: another device) and closes them after the test; every context records its
-  requests (:class:`Recorder`).
+* ``contexts`` opens fresh browser contexts (each its own cookie jar: another device) in that
+  browser and closes them after the test; every context records its requests
+  (:class:`Recorder`).
 * :func:`wait_until` is the only way these tests wait: for a condition, with a bound.
 """
 
@@ -34,11 +35,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-# The shared helpers of two other test folders (neither is a package).
+# The private-server helpers of the store tests (tests/stores is not a package).
 sys.path.insert(0, str(ROOT / "tests" / "stores"))
-sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from gp_store_servers import free_port, wait_port  # noqa: E402
-from tools_browser import CHROMIUM_ARGS  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT = 60.0  # a cold start of uvicorn + FastAPI + argon2 on a busy two-core machine
@@ -218,20 +217,6 @@ class Contexts:
     def close(self) -> None:
         for context in self.opened:
             context.close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

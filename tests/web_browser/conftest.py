@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_kit import browser, contexts, other_site  # noqa: F401  (registers the fixtures)
+from browser_kit import contexts, other_site  # noqa: F401  (registers the fixtures)
 from gp_store_servers import RedisServer
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
