@@ -125,6 +125,8 @@ def test_hybrid_example_serves_its_page_and_rotates(hybrid_app: AppServer) -> No
     script = client.request("GET", "/auth/gatepass.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert "export class Gatepass" in script.text
+    assert 'from "./gatepass-tabs.js"' in script.text  # served beside it:
+    assert "export class Tabs" in client.request("GET", "/auth/gatepass-tabs.js").text
     assert client.request("GET", "/app.js").content == (EXAMPLES / "fastapi_hybrid.js").read_bytes()
 
     response = client.login("alice", PASSWORD, design="hybrid")
