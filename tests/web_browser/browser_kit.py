@@ -7,7 +7,7 @@ runs one instance per thread, so every folder shares one Chromium).
 
 * :class:`AppServer` runs a command (an example, an app) as a real server in a subprocess on a
   free loopback port, waits (bounded) until it accepts connections, and kills it afterwards.
-  :func:`example` starts ``examples/<name>.py --port P --store URL``.
+  :func:`example` serves ``examples/<name>.py --port P --store URL`` for a ``with`` block.
 * :class:`OtherSite` serves fixed pages from another loopback port: another origin, the
   attacker's (``127.0.0.1`` with another port is another origin but the same site, so the
   browser sends ``SameSite=Lax`` cookies along and only gatepass's CSRF check stands between).
@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,12 +121,23 @@ class AppServer:
         return self.log().count(f'"{request_line} HTTP/1.1"')
 
 
-def example(name: str, tmp: Path, *options: str, store: str | None = None) -> AppServer:
-    """``examples/<name>.py`` started on a free port (its default store unless ``store``)."""
+@contextmanager
+def example(name: str, tmp: Path, *options: str, store: str | None = None) -> Iterator[AppServer]:
+    """``examples/<name>.py`` serving on a free port (its default store unless ``store``) for
+    the ``with`` block, stopped after it."""
     argv = [sys.executable, str(EXAMPLES / f"{name}.py"), "--port", "{port}"]
     if store is not None:
         argv += ["--store", store]
-    return AppServer([*argv, *options], tmp, name).start()
+    server = AppServer([*argv, *options], tmp, name).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sqlite_in(folder: Path) -> str:
+    """A store URL: a SQLite file in ``folder`` (it survives a restart of the server)."""
+    return f"sqlite:///{folder / 'auth.db'}"
 
 
 @dataclass

@@ -53,21 +53,8 @@ def session_app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppServer]:
     # No --store: the example's own default (SQLite in a scratch folder) is what runs here.
-    server = example(request.param, tmp_path_factory.mktemp(request.param))
-    try:
+    with example(request.param, tmp_path_factory.mktemp(request.param)) as server:
         yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def hybrid_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("hybrid")
-    server = example("fastapi_hybrid", tmp, store=f"sqlite:///{tmp / 'auth.db'}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_session_examples_log_alice_in_and_out(session_app: AppServer) -> None:
