@@ -149,6 +149,30 @@ def test_a_401_makes_fetch_refresh_and_retry_once(contexts: Contexts, tmp_path: 
         assert page.evaluate("() => events.includes('refresh')")
 
 
+def test_fetch_refreshes_first_when_the_token_is_about_to_expire(
+    contexts: Contexts, tmp_path: Path
+) -> None:
+    """An 8 s token and the default margin (30 s, at most half the lifetime: 4 s here)."""
+    with example("fastapi_hybrid", tmp_path, "--ttl", "8", store=sqlite_in(tmp_path)) as app:
+        context, recorder = contexts.new()
+        page = open_page(context, app.url)
+        ui_login(page)
+        me, refresh = ("GET", f"{app.url}/me"), ("POST", f"{app.url}/auth/refresh")
+        start = len(recorder.requests)
+        assert page.evaluate("async () => (await t.fetch('/me')).status") == 200
+        assert recorder.requests[start:] == [me]  # a fresh token: no refresh
+        token = page.evaluate("() => t.debugToken()")
+
+        wait_until(
+            lambda: page.evaluate("() => Date.now() >= t.expiresAt - 4000"),
+            "the token to come within the margin of its expiry",
+        )
+        start = len(recorder.requests)
+        assert page.evaluate("async () => (await t.fetch('/me')).status") == 200
+        assert recorder.requests[start:] == [refresh, me]  # refreshed first: no 401 at all
+        assert page.evaluate("() => t.debugToken()") != token
+
+
 @pytest.mark.parametrize("mode", ["replicated", "denylist", "stateless"])
 def test_a_stolen_access_token_after_logout(mode: str, contexts: Contexts, tmp_path: Path) -> None:
     """Revocable modes refuse it at once; a stateless token lives until its exp, as promised."""
