@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tools_browser import CHROMIUM_ARGS, ToolsPage, foreign_requests, open_page
+from tools_browser import ToolsPage, foreign_requests, open_page
 
 from gatepass.tools.server import make_server
 
@@ -30,22 +30,6 @@ def tools_url() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-# Per module, not per session: while a sync Playwright runs, the main thread has a running event
-# loop, and every asyncio test collected after tests/tools (tests/web) would fail to start.
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")
