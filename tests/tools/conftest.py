@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tools_browser import CHROMIUM_ARGS, ToolsPage, foreign_requests, open_page
+from tools_browser import ToolsPage, foreign_requests, open_page
 
 from gatepass.tools.server import make_server
+from gp_browser import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
