@@ -86,7 +86,7 @@ async def run_async(plan: Plan[T], read_body: Callable[[], Awaitable[bytes]]) ->
         try:
             if step is READ_BODY:
                 value = await read_body()
-            elif inspect.isawaitable(step):
+            elif hasattr(type(step), "__await__"):
                 value = await step
             else:
                 value = step

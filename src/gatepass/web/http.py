@@ -24,8 +24,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 class Request:
     """What the web layer needs to know about one request.
 
-    ``headers`` maps lower-case names to values (a repeated ``Cookie`` header is joined with
-    ``"; "``, any other repeated header keeps its last value). ``host`` is the ``Host`` header
+    ``headers`` maps lower-case names to values, at least for every header a web-layer
+    decision reads (a repeated ``Cookie`` header is joined with ``"; "``, any other repeated
+    header keeps its last value). ``host`` is the ``Host`` header
     (lower-case) or the server's own name. ``body`` is None until a decision asks for it: most
     requests never need their body read by the web layer.
     """
