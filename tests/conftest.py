@@ -11,9 +11,13 @@ import os
 import shutil
 import socket
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from gp_browser import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -69,3 +73,19 @@ def chromium_path() -> str:
         missing_service("Debian's chromium", "install it with `apt-get install chromium`")
     assert path is not None
     return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright; one per test session (Playwright's
+    sync API cannot run two instances at once in one thread)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -1,17 +1,14 @@
 """Fixtures for the reference app: the real server (``python -m gatepass.demo`` under uvicorn on a
-free loopback port) and Debian's chromium driven by Playwright."""
+free loopback port) and browser contexts on it (the ``browser`` is tests/conftest.py's)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from demo_pages import Device
 from demo_server import DemoServer
-
-from gp_browser import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
@@ -24,22 +21,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
-def device(browser: Any, demo: DemoServer) -> Iterator[Callable[[str], Device]]:
+def device(browser: Any, demo: DemoServer) -> Iterator[Callable[..., Device]]:
     """``device("Laptop")``: a fresh browser context on the app; no page may throw an error."""
     opened: list[Device] = []
 
@@ -53,8 +36,3 @@ def device(browser: Any, demo: DemoServer) -> Iterator[Callable[[str], Device]]:
     for made in opened:
         made.close()
     assert errors == []
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "demo-data"

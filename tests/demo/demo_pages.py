@@ -52,38 +52,29 @@ class Device:
         page.wait_for_load_state()
         return page
 
-    def spa_open(self, page: Any = None) -> Any:
+    def open(self, area: str, page: Any = None) -> Any:
+        """A JavaScript page (``spa``, ``bearer``, ``live``), once its script is ready."""
         page = page or self.page
-        page.goto(f"{self.base}/spa")
+        page.goto(f"{self.base}/{area}")
         page.wait_for_selector("body[data-ready=true]")
+        return page
+
+    def _log_in(self, area: str, user: str, page: Any, done: str) -> Any:
+        page = self.open(area, page)
+        page.fill(f"#{area}-login-form input[name=username]", user)
+        page.fill(f"#{area}-login-form input[name=password]", PASSWORDS[user])
+        page.click(f"#{area}-login-form button[type=submit]")
+        page.wait_for_selector(done)
         return page
 
     def spa_login(self, user: str, page: Any = None) -> Any:
-        page = self.spa_open(page)
-        page.fill("#spa-login-form input[name=username]", user)
-        page.fill("#spa-login-form input[name=password]", PASSWORDS[user])
-        page.click("#spa-login-form button[type=submit]")
-        page.wait_for_selector("body[data-state=logged-in]")
-        return page
+        return self._log_in("spa", user, page, "body[data-state=logged-in]")
 
     def bearer_login(self, user: str, page: Any = None) -> Any:
-        page = page or self.page
-        page.goto(f"{self.base}/bearer")
-        page.wait_for_selector("body[data-ready=true]")
-        page.fill("#bearer-login-form input[name=username]", user)
-        page.fill("#bearer-login-form input[name=password]", PASSWORDS[user])
-        page.click("#bearer-login-form button[type=submit]")
-        page.wait_for_selector("#bearer-api-status[data-state=valid]")
-        return page
+        return self._log_in("bearer", user, page, "#bearer-api-status[data-state=valid]")
 
     def live_login(self, user: str, page: Any = None) -> Any:
-        page = page or self.page
-        page.goto(f"{self.base}/live")
-        page.wait_for_selector("body[data-ready=true]")
-        page.fill("#live-login-form input[name=username]", user)
-        page.fill("#live-login-form input[name=password]", PASSWORDS[user])
-        page.click("#live-login-form button[type=submit]")
-        page.wait_for_selector("body[data-state=watching]")
+        page = self._log_in("live", user, page, "body[data-state=watching]")
         page.wait_for_selector("#live-table tr[data-row=partner][data-state=valid]")
         return page
 

@@ -61,7 +61,7 @@ def test_classic_pages_log_in_with_a_session_cookie(device: NewDevice) -> None:
 
 def test_single_page_app_keeps_the_access_token_in_memory_only(device: NewDevice) -> None:
     laptop = device("Laptop")
-    page = laptop.spa_open()
+    page = laptop.open("spa")
     with page.expect_response(lambda r: r.url.endswith("/auth/login")) as login:
         page.fill("#spa-login-form input[name=username]", "alice")
         page.fill("#spa-login-form input[name=password]", "correct horse battery staple")

@@ -90,37 +90,28 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
     # One process: a random secret per start is enough (CSRF tokens and refresh successors).
     secret = secrets.token_bytes(32)
     mode = settings.revocation
-    sessions: Sessions | AsyncSessions
-    refresh: RefreshTokens | AsyncRefreshTokens
+    # One flavour throughout: blocking strategies on a blocking store, asyncio on an asyncio one.
+    kinds: tuple[Any, ...]
     if asynchronous:
         store = open_async_store(url)
-        access_async = AsyncAccessTokens(
-            ring,
-            issuer=ISSUER,
-            audience=API_AUDIENCE,
-            ttl=settings.access_ttl,
-            revocation=mode,
-            store=store if mode != "stateless" else None,
-        )
-        sessions = AsyncSessions(
-            store, idle_timeout=SESSION_IDLE, absolute_timeout=SESSION_ABSOLUTE
-        )
-        refresh = AsyncRefreshTokens(store, access_async, secret=secret)
+        kinds = (AsyncAccessTokens, AsyncSessions, AsyncRefreshTokens)
     else:
         store = open_store(url)
         # Tables first: replicated revocation starts listening as soon as it is built, and
         # verification fails closed until its first load.
         store.setup()
-        access_sync = AccessTokens(
-            ring,
-            issuer=ISSUER,
-            audience=API_AUDIENCE,
-            ttl=settings.access_ttl,
-            revocation=mode,
-            store=store if mode != "stateless" else None,
-        )
-        sessions = Sessions(store, idle_timeout=SESSION_IDLE, absolute_timeout=SESSION_ABSOLUTE)
-        refresh = RefreshTokens(store, access_sync, secret=secret)
+        kinds = (AccessTokens, Sessions, RefreshTokens)
+    access_kind, sessions_kind, refresh_kind = kinds
+    access: Any = access_kind(
+        ring,
+        issuer=ISSUER,
+        audience=API_AUDIENCE,
+        ttl=settings.access_ttl,
+        revocation=mode,
+        store=store if mode != "stateless" else None,
+    )
+    sessions = sessions_kind(store, idle_timeout=SESSION_IDLE, absolute_timeout=SESSION_ABSOLUTE)
+    refresh = refresh_kind(store, access, secret=secret)
     gatepass = Gatepass(
         sessions=sessions,
         refresh_tokens=refresh,

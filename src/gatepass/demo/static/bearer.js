@@ -2,7 +2,7 @@
  * The tokens are kept in this module's variables only, and shown on purpose: copying them into
  * a terminal is what this page is for. */
 import {
-  $, claimsOf, clock, formValues, minutes, openInTools, postJson, probe, show, showError,
+  $, guard as guardWith, claimsOf, clock, formValues, minutes, openInTools, postJson, probe, show,
 } from "/static/common.js";
 
 let config = null;
@@ -71,14 +71,7 @@ async function tick() {
   }
 }
 
-async function guard(action) {
-  showError($("bearer-error"), null);
-  try {
-    await action();
-  } catch (error) {
-    showError($("bearer-error"), error);
-  }
-}
+const guard = (action) => guardWith($("bearer-error"), action);
 
 async function start() {
   config = await (await fetch("/api/config")).json();

@@ -114,6 +114,16 @@ export function showError(node, error) {
   show(node, Boolean(error));
 }
 
+/** Run ``action``; an error it throws is shown in ``errorNode`` instead of being lost. */
+export async function guard(errorNode, action) {
+  showError(errorNode, null);
+  try {
+    await action();
+  } catch (error) {
+    showError(errorNode, error);
+  }
+}
+
 export function formValues(form) {
   const data = new FormData(form);
   return {

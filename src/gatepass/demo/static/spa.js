@@ -3,7 +3,7 @@
  * "open in the tools page" button; the refresh token is an HttpOnly cookie no script can read. */
 import { Gatepass } from "/auth/gatepass.js";
 import {
-  $, clock, formValues, jsonOf, minutes, openInTools, renderAccounts, renderDevices, show, showError,
+  $, guard as guardWith, clock, formValues, jsonOf, minutes, openInTools, renderAccounts, renderDevices, show,
 } from "/static/common.js";
 
 const gp = new Gatepass({ prefix: "/auth" });
@@ -15,14 +15,7 @@ const MODES = {
   stateless: "stateless: valid until its exp, whatever happens",
 };
 
-async function guard(action) {
-  showError($("spa-error"), null);
-  try {
-    await action();
-  } catch (error) {
-    showError($("spa-error"), error);
-  }
-}
+const guard = (action) => guardWith($("spa-error"), action);
 
 function showLogin() {
   me = null;
