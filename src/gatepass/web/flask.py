@@ -12,8 +12,12 @@
     @login_required(max_age=300, scopes=("payments",))
     def transfer(): ...
 
-Needs the extra ``gatepass[flask]``. The decorator runs :func:`gatepass.web.require.require`,
-so the FastAPI adapter gives the same answers. Templates get ``csrf_token()``.
+    @app.get("/")
+    def home(): user = optional_user()     # None when anonymous; 503 when the store is down
+
+Needs the extra ``gatepass[flask]``. The decorator and :func:`optional_user` run
+:func:`gatepass.web.require.require`, so the FastAPI adapter gives the same answers. Templates
+get ``csrf_token()``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingDependency("gatepass.web.flask needs: pip install 'gatepass[flask]'") from exc
 
-__all__ = ["GatepassFlask", "csrf_token", "current_user", "login_required"]
+__all__ = ["GatepassFlask", "csrf_token", "current_user", "login_required", "optional_user"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +58,16 @@ def _principal() -> Principal | None:
 #: The logged-in :class:`Principal` of this request, or None (anonymous). Use
 #: :func:`login_required` on views that need a user: it also answers 503 when the store is down.
 current_user: Any = LocalProxy(_principal)
+
+
+def optional_user() -> Principal | None:
+    """The logged-in user, or None for an anonymous request: FastAPI's ``optional_user``.
+
+    Unlike :data:`current_user` it refuses what is not anonymous either: a store outage (503)
+    or a refused bearer token (401). A page that greets "guest" during an outage would tell a
+    logged-in user they were logged out.
+    """
+    return run_sync(require(_state(), optional=True), _no_body)
 
 
 def csrf_token() -> str:
