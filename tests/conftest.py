@@ -75,10 +75,15 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
-    """Debian's chromium, headless, driven by Playwright; one per test session (Playwright's
-    sync API cannot run two instances at once in one thread)."""
+    """Debian's chromium, headless, driven by Playwright; one per test module.
+
+    Not one per session: while Playwright's sync API runs it keeps an asyncio event loop
+    running in the main thread, and every asyncio test collected after it would then fail
+    ("cannot be called from a running event loop"). Closed at the end of its module, it leaves
+    the thread as it found it.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -34,11 +34,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-# The shared helpers of two other test folders (neither is a package).
+# The shared helpers of another test folder (not a package).
 sys.path.insert(0, str(ROOT / "tests" / "stores"))
-sys.path.insert(0, str(ROOT / "tests" / "tools"))
 from gp_store_servers import free_port, wait_port  # noqa: E402
-from tools_browser import CHROMIUM_ARGS  # noqa: E402
+
+from gp_browser import CHROMIUM_ARGS  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT = 60.0  # a cold start of uvicorn + FastAPI + argon2 on a busy two-core machine

@@ -48,10 +48,12 @@ async function checkRefresh() {
   if (refreshing) return;
   refreshing = true;
   try {
-    await gp.refresh();
-    mark("refresh", true, `rotated at ${clock(Date.now())}`);
+    // Resolves to the user, or to null when the server refused the refresh token.
+    const user = await gp.refresh();
+    mark("refresh", Boolean(user), user ? `rotated at ${clock(Date.now())}` : "refused");
   } catch (error) {
-    mark("refresh", false, "refused");
+    // 503 or the network: not an answer about the login, so the row keeps its state.
+    showError($("live-error"), error);
   } finally {
     refreshing = false;
   }

@@ -107,14 +107,12 @@ async function start() {
     await gp.logoutAll();
     showLogin();
   }));
-  // A reload lost the access token (memory only): the refresh cookie, if any, gets a new one.
-  try {
-    await gp.refresh();
-  } catch {
-    // no refresh cookie, or it was refused: log in
-  }
-  if (gp.user) await guard(showApp);
-  else showLogin();
+  // A reload lost the access token (memory only): the refresh cookie, if any, gets a new one
+  // (refresh() resolves to null without one; it throws only for "try later").
+  await guard(async () => {
+    if (await gp.refresh()) await showApp();
+    else showLogin();
+  });
   setInterval(tick, 1000);
   tick();
   document.body.dataset.ready = "true";
