@@ -20,8 +20,8 @@ from gatepass.web.flask import (
     GatepassFlask,
     csrf_token,
     current_user,
+    login_optional,
     login_required,
-    optional_user,
 )
 
 
@@ -43,9 +43,9 @@ def build(store_url: str) -> Flask:
         return {"user_id": user.user_id, "design": user.design, "session_id": user.session_id}
 
     @app.get("/")
+    @login_optional  # nobody logged in is fine; a store outage is a 503, not "nobody"
     def home() -> str:
-        user = optional_user()  # None when nobody is logged in; 503 when the store is down
-        return session_page(user and user.user_id, csrf_token())
+        return session_page(current_user.user_id if current_user else None, csrf_token())
 
     return app
 

@@ -1,19 +1,20 @@
 """Real servers on loopback and headless Chromium, for the web layer's browser tests.
 
 Reusable by any test that drives gatepass in a browser (the reference app's too): register the
-fixtures in a ``conftest.py`` with ``from browser_kit import browser, contexts, other_site``.
+fixtures in a ``conftest.py`` with ``from browser_kit import contexts, other_site``. The
+``browser`` itself is the session-wide fixture of ``tests/conftest.py`` (Playwright's sync API
+runs one instance per thread, so every folder shares one Chromium).
 
 * :class:`AppServer` runs a command (an example, an app) as a real server in a subprocess on a
   free loopback port, waits (bounded) until it accepts connections, and kills it afterwards.
-  :func:`example` starts ``examples/<name>.py --port P --store URL``.
+  :func:`example` serves ``examples/<name>.py --port P --store URL`` for a ``with`` block.
 * :class:`OtherSite` serves fixed pages from another loopback port: another origin, the
   attacker's (``127.0.0.1`` with another port is another origin but the same site, so the
   browser sends ``SameSite=Lax`` cookies along and only gatepass's CSRF check stands between).
   It records the requests it gets.
-* ``browser`` launches Debian's chromium through Playwright's ``executable_path`` (no browser
-  download) with the flags this machine needs; ``contexts`` opens fresh browser contexts (each
-  its own cookie jar: another device) and closes them after the test; every context records its
-  requests (:class:`Recorder`).
+* ``contexts`` opens fresh browser contexts (each its own cookie jar: another device) in that
+  browser and closes them after the test; every context records its requests
+  (:class:`Recorder`).
 * :func:`wait_until` is the only way these tests wait: for a condition, with a bound.
 """
 
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,11 +36,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-# The shared helpers of another test folder (not a package).
+# The private-server helpers of the store tests (tests/stores is not a package).
 sys.path.insert(0, str(ROOT / "tests" / "stores"))
 from gp_store_servers import free_port, wait_port  # noqa: E402
-
-from gp_browser import CHROMIUM_ARGS  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT = 60.0  # a cold start of uvicorn + FastAPI + argon2 on a busy two-core machine
@@ -121,12 +121,23 @@ class AppServer:
         return self.log().count(f'"{request_line} HTTP/1.1"')
 
 
-def example(name: str, tmp: Path, *options: str, store: str | None = None) -> AppServer:
-    """``examples/<name>.py`` started on a free port (its default store unless ``store``)."""
+@contextmanager
+def example(name: str, tmp: Path, *options: str, store: str | None = None) -> Iterator[AppServer]:
+    """``examples/<name>.py`` serving on a free port (its default store unless ``store``) for
+    the ``with`` block, stopped after it."""
     argv = [sys.executable, str(EXAMPLES / f"{name}.py"), "--port", "{port}"]
     if store is not None:
         argv += ["--store", store]
-    return AppServer([*argv, *options], tmp, name).start()
+    server = AppServer([*argv, *options], tmp, name).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sqlite_in(folder: Path) -> str:
+    """A store URL: a SQLite file in ``folder`` (it survives a restart of the server)."""
+    return f"sqlite:///{folder / 'auth.db'}"
 
 
 @dataclass
@@ -218,20 +229,6 @@ class Contexts:
     def close(self) -> None:
         for context in self.opened:
             context.close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

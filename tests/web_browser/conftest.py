@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_kit import browser, contexts, other_site  # noqa: F401  (registers the fixtures)
+from browser_kit import AppServer, contexts, example, other_site, sqlite_in  # noqa: F401  (registers the fixtures)
 from gp_store_servers import RedisServer
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -28,3 +28,11 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture(scope="module")
+def hybrid_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """``examples/fastapi_hybrid.py`` on a SQLite file, shared by the tests of one module."""
+    tmp = tmp_path_factory.mktemp("hybrid")
+    with example("fastapi_hybrid", tmp, store=sqlite_in(tmp)) as server:
+        yield server

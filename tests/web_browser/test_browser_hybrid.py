@@ -2,62 +2,29 @@
 ``examples/fastapi_hybrid.py`` on uvicorn. Each attack is performed and seen to fail.
 
 The page runs the example's own script (``examples/fastapi_hybrid.js``, which is also the main
-example of ``docs/gatepass-js.md``). Tests that need to call gatepass.js directly add a second
-``Gatepass`` object to the tab (``window.t``): it shares the tab's lock and channel, as a
-second script of the same page would.
+example of ``docs/gatepass-js.md``); ``hybrid_page`` drives it and adds ``window.t``, a second
+Gatepass object for calling gatepass.js directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from browser_kit import PASSWORD, AppServer, Contexts, OtherSite, example, wait_until
+from browser_kit import AppServer, Contexts, OtherSite, example, sqlite_in, wait_until
 from gp_store_servers import RedisServer
+from hybrid_page import open_page, shows, ui_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REFRESH = "__Secure-refresh"
 
-#: A second Gatepass object in the tab, and the events it saw.
-CLIENT = """async () => {
-  const { Gatepass, GatepassError } = await import("/auth/gatepass.js");
-  window.GatepassError = GatepassError;
-  window.t = new Gatepass();
-  window.events = [];
-  t.addEventListener("change", (event) => events.push(event.detail.type));
-}"""
-
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("hybrid")
-    server = example("fastapi_hybrid", tmp, store=f"sqlite:///{tmp / 'auth.db'}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def open_page(context: Any, base: str) -> Any:
-    """The example's page, once its script has asked the API who is logged in."""
-    page = context.new_page()
-    page.goto(f"{base}/")
-    page.wait_for_selector("body[data-status]")
-    page.evaluate(CLIENT)
-    return page
-
-
-def ui_login(page: Any) -> None:
-    """Log in with the page's form (the page's own Gatepass object); ``t`` hears of it."""
-    page.fill("#login [name=username]", "alice")
-    page.fill("#login [name=password]", PASSWORD)
-    page.click("#login button")
-    page.wait_for_function("() => document.querySelector('#who').textContent === 'alice'")
-    page.wait_for_function("() => t.user !== null")
+def app(hybrid_app: AppServer) -> AppServer:
+    return hybrid_app
 
 
 def refresh_cookie(context: Any) -> dict[str, Any] | None:
@@ -166,8 +133,7 @@ def test_without_web_locks_each_tab_refreshes_and_the_grace_window_keeps_both(
 
 
 def test_a_401_makes_fetch_refresh_and_retry_once(contexts: Contexts, tmp_path: Path) -> None:
-    app = example("fastapi_hybrid", tmp_path, store=f"sqlite:///{tmp_path / 'auth.db'}")
-    try:
+    with example("fastapi_hybrid", tmp_path, store=sqlite_in(tmp_path)) as app:
         context, recorder = contexts.new()
         page = open_page(context, app.url)
         ui_login(page)
@@ -181,17 +147,14 @@ def test_a_401_makes_fetch_refresh_and_retry_once(contexts: Contexts, tmp_path: 
         assert recorder.count("GET", me) == asked[0] + 2  # refused, then retried once
         assert recorder.count("POST", f"{app.url}/auth/refresh") == asked[1] + 1
         assert page.evaluate("() => events.includes('refresh')")
-    finally:
-        app.stop()
 
 
 @pytest.mark.parametrize("mode", ["replicated", "denylist", "stateless"])
 def test_a_stolen_access_token_after_logout(mode: str, contexts: Contexts, tmp_path: Path) -> None:
     """Revocable modes refuse it at once; a stateless token lives until its exp, as promised."""
     ttl = "8" if mode == "stateless" else "900"
-    store = f"sqlite:///{tmp_path / 'auth.db'}"
-    app = example("fastapi_hybrid", tmp_path, "--revocation", mode, "--ttl", ttl, store=store)
-    try:
+    options = ("--revocation", mode, "--ttl", ttl)
+    with example("fastapi_hybrid", tmp_path, *options, store=sqlite_in(tmp_path)) as app:
         context, _ = contexts.new()
         page = open_page(context, app.url)
         ui_login(page)
@@ -199,7 +162,7 @@ def test_a_stolen_access_token_after_logout(mode: str, contexts: Contexts, tmp_p
         assert me_with(app.url, stolen).status_code == 200
 
         page.click("#logout")
-        page.wait_for_function("() => document.querySelector('#who').textContent === 'nobody'")
+        shows(page, "nobody")
         assert refresh_cookie(context) is None
         after = me_with(app.url, stolen)
         if mode == "stateless":
@@ -214,8 +177,6 @@ def test_a_stolen_access_token_after_logout(mode: str, contexts: Contexts, tmp_p
             assert after.status_code == 401
             assert after.json()["code"] == "ERR_TOKEN_REVOKED"
             assert 'error="invalid_token"' in after.headers["www-authenticate"]
-    finally:
-        app.stop()
 
 
 def test_replaying_a_used_refresh_token_revokes_the_family(
@@ -246,7 +207,7 @@ def test_replaying_a_used_refresh_token_revokes_the_family(
     # The whole family is dead: the victim's newest refresh token and access token too.
     assert page.evaluate("() => t.refresh()") is None
     assert page.evaluate("() => events.at(-1)") == "logout"
-    page.wait_for_function("() => document.querySelector('#who').textContent === 'nobody'")
+    shows(page, "nobody")
     assert me_with(app.url, access).status_code == 401
 
 
@@ -254,8 +215,7 @@ def test_replaying_a_used_refresh_token_revokes_the_family(
 def test_a_503_from_refresh_means_try_later_not_logged_out(
     contexts: Contexts, private_redis: RedisServer, tmp_path: Path
 ) -> None:
-    app = example("fastapi_hybrid", tmp_path, store=private_redis.url)
-    try:
+    with example("fastapi_hybrid", tmp_path, store=private_redis.url) as app:
         context, _ = contexts.new()
         page = open_page(context, app.url)
         ui_login(page)
@@ -289,8 +249,6 @@ def test_a_503_from_refresh_means_try_later_not_logged_out(
             "the store to be back",
         )
         assert page.evaluate("async () => (await t.fetch('/me')).status") == 200
-    finally:
-        app.stop()
 
 
 def test_login_and_logout_reach_every_tab(app: AppServer, contexts: Contexts) -> None:
@@ -299,9 +257,9 @@ def test_login_and_logout_reach_every_tab(app: AppServer, contexts: Contexts) ->
     second = open_page(context, app.url)
     assert second.text_content("#who") == "nobody"
     ui_login(first)
-    second.wait_for_function("() => document.querySelector('#who').textContent === 'alice'")
+    shows(second, "alice")
     first.click("#logout")
-    second.wait_for_function("() => document.querySelector('#who').textContent === 'nobody'")
+    shows(second, "nobody")
     assert second.evaluate("() => t.user") is None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_kit import PASSWORD, AppServer, Contexts, OtherSite, example, wait_until
+from browser_kit import PASSWORD, AppServer, Contexts, OtherSite, example, sqlite_in, wait_until
 from gp_store_servers import RedisServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,11 +24,8 @@ def app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppServer]:
     tmp = tmp_path_factory.mktemp(request.param)
-    server = example(request.param, tmp, store=f"sqlite:///{tmp / 'auth.db'}")
-    try:
+    with example(request.param, tmp, store=sqlite_in(tmp)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def log_in(page: Any, base: str) -> None:
@@ -175,8 +172,7 @@ def test_log_out_everywhere_ends_another_devices_session(
 def test_a_store_outage_is_503_and_the_login_survives_it(
     name: str, contexts: Contexts, private_redis: RedisServer, tmp_path: Path
 ) -> None:
-    app = example(name, tmp_path, store=private_redis.url)
-    try:
+    with example(name, tmp_path, store=private_redis.url) as app:
         context, _ = contexts.new()
         page = context.new_page()
         log_in(page, app.url)
@@ -195,5 +191,3 @@ def test_a_store_outage_is_503_and_the_login_survives_it(
         wait_until(lambda: status_of(page, f"{app.url}/me") == 200, "the store to be back")
         assert page.evaluate("document.body.innerText").count("alice") == 1
         assert session_cookie(context) == before
-    finally:
-        app.stop()

@@ -9,13 +9,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_kit import EXAMPLES, PASSWORD, ROOT, AppServer, Contexts, example, wait_until
+from browser_kit import (
+    EXAMPLES,
+    ROOT,
+    AppServer,
+    Contexts,
+    example,
+    wait_until,
+)
 from gp_store_servers import RedisServer
+from hybrid_page import open_page, shows, ui_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,24 +76,14 @@ def open_logged_in(contexts: Contexts, base: str) -> Any:
     """The example's page, logged in as alice through its form. The page's CSP forbids inline
     scripts, the blocks' way in here, so this context bypasses it."""
     context, _ = contexts.new(bypass_csp=True)
-    page = context.new_page()
-    page.goto(f"{base}/")
-    page.wait_for_selector("body[data-status]")
-    page.fill("#login [name=username]", "alice")
-    page.fill("#login [name=password]", PASSWORD)
-    page.click("#login button")
-    page.wait_for_function("() => document.querySelector('#who').textContent === 'alice'")
+    page = open_page(context, base)
+    ui_login(page)
     return page
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("docs-hybrid")
-    server = example("fastapi_hybrid", tmp, store=f"sqlite:///{tmp / 'auth.db'}")
-    try:
-        yield server
-    finally:
-        server.stop()
+def app(hybrid_app: AppServer) -> AppServer:
+    return hybrid_app
 
 
 def test_the_main_example_is_the_code_the_browser_tests_run() -> None:
@@ -107,7 +104,7 @@ def test_every_other_block_prints_what_it_promises(app: AppServer, contexts: Con
         assert run_block(page, block) == lines, block
     # The devices block logged the phone out: its page learns it at its next request.
     phone.reload()
-    phone.wait_for_function("() => document.querySelector('#who').textContent === 'nobody'")
+    shows(phone, "nobody")
 
 
 @pytest.mark.redis
@@ -115,12 +112,10 @@ def test_the_refresh_block_during_a_store_outage(
     contexts: Contexts, private_redis: RedisServer, tmp_path: Path
 ) -> None:
     (block,) = [b for b in blocks("js") if "cannot refresh now; still" in b]
-    app = example("fastapi_hybrid", tmp_path, "--revocation", "denylist", store=private_redis.url)
-    try:
+    denylist = ("--revocation", "denylist")
+    with example("fastapi_hybrid", tmp_path, *denylist, store=private_redis.url) as app:
         page = open_logged_in(contexts, app.url)
         private_redis.kill()
         assert run_block(page, block) == ["cannot refresh now; still logged in", "try again in 5 s"]
         private_redis.start()
         wait_until(lambda: run_block(page, block) == ["alice"], "the store to be back")
-    finally:
-        app.stop()

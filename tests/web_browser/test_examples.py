@@ -53,21 +53,8 @@ def session_app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppServer]:
     # No --store: the example's own default (SQLite in a scratch folder) is what runs here.
-    server = example(request.param, tmp_path_factory.mktemp(request.param))
-    try:
+    with example(request.param, tmp_path_factory.mktemp(request.param)) as server:
         yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def hybrid_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    tmp = tmp_path_factory.mktemp("hybrid")
-    server = example("fastapi_hybrid", tmp, store=f"sqlite:///{tmp / 'auth.db'}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_session_examples_log_alice_in_and_out(session_app: AppServer) -> None:
@@ -125,6 +112,8 @@ def test_hybrid_example_serves_its_page_and_rotates(hybrid_app: AppServer) -> No
     script = client.request("GET", "/auth/gatepass.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert "export class Gatepass" in script.text
+    assert 'from "./gatepass-tabs.js"' in script.text  # served beside it:
+    assert "export class Tabs" in client.request("GET", "/auth/gatepass-tabs.js").text
     assert client.request("GET", "/app.js").content == (EXAMPLES / "fastapi_hybrid.js").read_bytes()
 
     response = client.login("alice", PASSWORD, design="hybrid")

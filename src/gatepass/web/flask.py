@@ -13,11 +13,11 @@
     def transfer(): ...
 
     @app.get("/")
-    def home(): user = optional_user()     # None when anonymous; 503 when the store is down
+    @login_optional                        # anonymous is fine; a broken credential is not
+    def home(): return render_template("home.html", user=current_user)
 
-Needs the extra ``gatepass[flask]``. The decorator and :func:`optional_user` run
-:func:`gatepass.web.require.require`, so the FastAPI adapter gives the same answers. Templates
-get ``csrf_token()``.
+Needs the extra ``gatepass[flask]``. The decorator runs :func:`gatepass.web.require.require`,
+so the FastAPI adapter gives the same answers. Templates get ``csrf_token()``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingDependency("gatepass.web.flask needs: pip install 'gatepass[flask]'") from exc
 
-__all__ = ["GatepassFlask", "csrf_token", "current_user", "login_required", "optional_user"]
+__all__ = ["GatepassFlask", "csrf_token", "current_user", "login_optional", "login_required"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,19 +55,10 @@ def _principal() -> Principal | None:
     return None if state is None else state.principal
 
 
-#: The logged-in :class:`Principal` of this request, or None (anonymous). Use
-#: :func:`login_required` on views that need a user: it also answers 503 when the store is down.
+#: The logged-in :class:`Principal` of this request, or None. On its own it never refuses: a
+#: store outage or a refused bearer token also read as None. Decorate the view with
+#: :func:`login_required` or :func:`login_optional` so those answer 503 / 401 instead.
 current_user: Any = LocalProxy(_principal)
-
-
-def optional_user() -> Principal | None:
-    """The logged-in user, or None for an anonymous request: FastAPI's ``optional_user``.
-
-    Unlike :data:`current_user` it refuses what is not anonymous either: a store outage (503)
-    or a refused bearer token (401). A page that greets "guest" during an outage would tell a
-    logged-in user they were logged out.
-    """
-    return run_sync(require(_state(), optional=True), _no_body)
 
 
 def csrf_token() -> str:
@@ -80,6 +71,15 @@ def csrf_token() -> str:
 
 def _no_body() -> bytes:
     return b""
+
+
+def _guarded(func: F, **needs: Any) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        run_sync(require(_state(), **needs), _no_body)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 @overload
@@ -98,14 +98,16 @@ def login_required(
     wanted = tuple(scopes)
 
     def decorate(func: F) -> F:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            run_sync(require(_state(), scopes=wanted, max_age=max_age), _no_body)
-            return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        return _guarded(func, scopes=wanted, max_age=max_age)
 
     return decorate(view) if view is not None else decorate
+
+
+def login_optional(view: F) -> F:
+    """The view runs for a logged-in user or an anonymous one (``current_user`` is None), but
+    not when a credential came that could not be judged: a refused bearer token is a 401 and a
+    store outage a 503, exactly as FastAPI's ``OptionalUser``."""
+    return _guarded(view, optional=True)
 
 
 def _problem_handler(problem: Problem) -> Response:

@@ -10,7 +10,8 @@ Paths under the configured prefix (``/auth`` by default), plus the JWKS path:
 ``<prefix>/sessions``      GET     "your devices": every live login of the user
 ``<prefix>/sessions/{id}`` DELETE  revoke one of them
 ``<prefix>/csrf``          GET     ``{"csrf_token"}`` for forms and scripts
-``<prefix>/gatepass.js``   GET     the browser client of the hybrid
+``<prefix>/gatepass.js``   GET     the browser client of the hybrid (and the module it
+                                  imports, ``<prefix>/gatepass-tabs.js``)
 ``/.well-known/jwks.json`` GET     the public keys, for services that verify access tokens
 =========================  ======  ==========================================================
 
@@ -46,6 +47,7 @@ _ROUTES: dict[str, tuple[str, Handler]] = {
     "/sessions": ("GET", list_devices),
     "/csrf": ("GET", csrf_token),
     "/gatepass.js": ("GET", script),
+    "/gatepass-tabs.js": ("GET", script),
 }
 
 

@@ -55,18 +55,23 @@ def jwks(gp: Gatepass, request: Request) -> Plan[Response]:
     yield  # a plan like the others, though it does no I/O
 
 
-_SCRIPT: bytes | None = None
+#: The browser client's modules, read once from the package: they never change while the
+#: process runs. Only the names routed to :func:`script` are ever looked up.
+_SCRIPTS: dict[str, bytes] = {}
 
 
 def script(gp: Gatepass, request: Request) -> Plan[Response]:
-    """``gatepass.js``: the hybrid's browser client (see ``docs/web.md``)."""
-    global _SCRIPT  # read once from the package: it never changes while the process runs
-    if _SCRIPT is None:
-        _SCRIPT = resources.files("gatepass.web").joinpath("static/gatepass.js").read_bytes()
+    """``gatepass.js``, the hybrid's browser client, and ``gatepass-tabs.js``, which it imports
+    (see ``docs/gatepass-js.md``)."""
+    name = request.path.rsplit("/", 1)[1]
+    body = _SCRIPTS.get(name)
+    if body is None:
+        body = resources.files("gatepass.web").joinpath("static", name).read_bytes()
+        _SCRIPTS[name] = body
     headers = [
         ("content-type", "text/javascript; charset=utf-8"),
         ("cache-control", "no-cache"),
         ("x-content-type-options", "nosniff"),
     ]
-    return Response(200, headers, _SCRIPT)
+    return Response(200, headers, body)
     yield  # a plan like the others, though it does no I/O

@@ -1,45 +1,30 @@
 /**
- * gatepass.js: the browser client of gatepass's hybrid design. An ES module with no
- * dependencies and no build step, served by the web layer at `<prefix>/gatepass.js`.
+ * gatepass.js: the browser client of gatepass's hybrid design, served at <prefix>/gatepass.js.
+ * An ES module with no dependencies and no build step. Guide, reference and threat model:
+ * docs/gatepass-js.md.
  *
  *   import { Gatepass } from "/auth/gatepass.js";
- *   const gp = new Gatepass();                       // { prefix: "/auth" } by default
+ *   const gp = new Gatepass();                        // { prefix: "/auth" } by default
  *   await gp.login("alice", "correct horse battery staple");
- *   const res = await gp.fetch("/me");               // adds Authorization: Bearer <token>
+ *   const res = await gp.fetch("/me");                // adds Authorization: Bearer <token>
  *
- * What it keeps, and where:
- *   - the access token: in a private class field of this object, and nowhere else (never
- *     localStorage, sessionStorage, IndexedDB or a cookie), so it dies with the page;
- *   - the refresh token: never seen by this code at all. The server keeps it in an HttpOnly,
- *     SameSite=Strict cookie scoped to `<prefix>/refresh`, which the browser sends there only.
+ * The access token lives in a private field of this object and nowhere else (no storage, no
+ * cookie); the refresh token never reaches this code (an HttpOnly cookie for <prefix>/refresh).
+ * Refreshes are lazy: before a request whose token expires within the margin, or after a 401
+ * (then the request is retried once); no timer, so idle pages do not outlive the idle timeout.
+ * A refresh answered 401 means logged out; 503 or no network means try later, still logged in.
  *
- * When it refreshes: lazily, when a request is about to go out with a token that expires
- * within the margin, or after a 401 (then it retries that request once). There is no timer, so
- * an idle page does not keep its login alive forever: the refresh family's idle timeout still
- * logs out a user who walked away.
- *
- * Outcomes of a refresh: 200 is a new token ("refresh"); 401 means the login is over
- * (expired, revoked, logged out elsewhere, or reuse detected): "logout"; a 503 (the store is
- * down) or a network error is "try later": the user stays logged in ("failure").
- *
- * One refresh at a time across every tab of the origin: refresh tokens are single use and all
- * tabs share one cookie jar, so login, refresh and logout run under the Web Lock
- * "gatepass-refresh" and never overlap. A tab that gets a new token sends it to the other tabs
- * over BroadcastChannel("gatepass"); a tab that waited for the lock uses that token instead of
- * refreshing again. Which tab waited for whose token is decided by the lock manager alone, not
- * by the order in which the lock and the message happen to arrive (they travel separately, and
- * the lock often wins): after sending a token, a tab holds a second lock, its *mark*, named
- * after that message. A tab granted the refresh lock looks for marks that appeared while it
- * waited, and if it finds one it waits for that message (already sent) instead of refreshing.
- * Without Web Locks (plain http on a non-loopback host is not a secure context) each tab
- * refreshes on its own and the server's grace window keeps two tabs from tripping reuse
- * detection.
+ * One login, refresh or logout at a time across all tabs of the origin (the Web Lock
+ * "gatepass-refresh"), new tokens shared over BroadcastChannel("gatepass"): gatepass-tabs.js.
+ * Without Web Locks (no secure context) tabs refresh on their own and the server's grace window
+ * keeps them from tripping reuse detection.
  */
+
+import { Tabs } from "./gatepass-tabs.js";
 
 const LOCK = "gatepass-refresh";
 const CHANNEL = "gatepass";
 const REFRESH_TIMEOUT_MS = 30_000; // a refresh that hangs must not hold the lock of every tab
-const MESSAGE_TIMEOUT_MS = 5_000; // a marked message is sent before its mark; only a crash loses it
 
 /** A refusal from a gatepass endpoint: the RFC 9457 problem document the server sent. */
 export class GatepassError extends Error {
@@ -98,8 +83,7 @@ export class Gatepass extends EventTarget {
   #prefix;
   #margin; // ms before expiry at which a request refreshes first
   #origins; // origins whose requests get the token: this page's own, plus any listed
-  #lock; // the Web Lock's name; marks are named after it
-  #channel = null;
+  #tabs; // one login, refresh or logout at a time across tabs; tokens shared between them
   #token = null; // the access token: here and nowhere else
   #expiresAt = null; // ms epoch, by this browser's clock (from expires_in: skew-proof)
   #lifetime = 0; // ms the current token was issued for
@@ -107,9 +91,6 @@ export class Gatepass extends EventTarget {
   #csrf = null; // the last csrf_token a response carried, sent as X-CSRF-Token
   #state = "unknown"; // "unknown" until a login or refresh tells, then "in" or "out"
   #pending = null; // this tab's refresh in flight, shared by every caller that needs one
-  #heardMarks = []; // marks of the latest token messages from other tabs
-  #waiting = new Map(); // mark -> resolve(), for a tab waiting for that message
-  #dropMark = null; // releases this object's current mark
 
   /**
    * prefix: where the gatepass endpoints live. refreshMargin: seconds before expiry at which
@@ -127,11 +108,7 @@ export class Gatepass extends EventTarget {
     this.#origins = new Set([location.origin, ...origins.map((o) => new URL(o).origin)]);
     // Another prefix is another login (another refresh cookie): it gets a lock of its own.
     const suffix = prefix === "/auth" ? "" : ` ${prefix}`;
-    this.#lock = LOCK + suffix;
-    if (typeof BroadcastChannel === "function") {
-      this.#channel = new BroadcastChannel(CHANNEL + suffix);
-      this.#channel.addEventListener("message", (event) => this.#heard(event.data));
-    }
+    this.#tabs = new Tabs(LOCK + suffix, CHANNEL + suffix, (message) => this.#heard(message));
   }
 
   /** `{user_id, session_id, scopes, claims}` of the current token, or null. */
@@ -160,12 +137,9 @@ export class Gatepass extends EventTarget {
 
   /** Log in with the hybrid: the server sets the refresh cookie, the token stays here. */
   async login(username, password, { remember = false } = {}) {
-    await this.#locked(async () => {
-      const response = await fetch(this.#url("/login"), {
-        method: "POST",
-        credentials: "same-origin",
-        cache: "no-store",
-        headers: { "Content-Type": "application/json", ...this.#csrfHeader() },
+    await this.#tabs.locked(async () => {
+      const response = await this.#post("/login", {
+        headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ username, password, design: "hybrid", remember }),
       });
       if (!response.ok) throw await GatepassError.from(response);
@@ -269,22 +243,9 @@ export class Gatepass extends EventTarget {
     }
   }
 
-  /**
-   * Run `task` while no other tab of this origin logs in, refreshes or logs out: each of them
-   * replaces or clears the one refresh cookie all tabs share. Never nest two of these.
-   */
-  #locked(task) {
-    return navigator.locks ? navigator.locks.request(this.#lock, task) : task();
-  }
-
-  async #acrossTabs(stale) {
-    if (!navigator.locks) return this.#rotate();
-    const before = await this.#marks();
-    return navigator.locks.request(this.#lock, async () => {
-      // A mark that appeared while this tab waited: another tab got a token and sent it.
-      for (const mark of await this.#marks()) {
-        if (!before.has(mark)) await this.#messageMarked(mark);
-      }
+  #acrossTabs(stale) {
+    return this.#tabs.afterOthers(() => {
+      // While this tab waited for its turn, another may have got a token and sent it here.
       if (this.#token !== null && this.#token !== stale && !this.#expiring()) return "shared";
       return this.#rotate();
     });
@@ -294,13 +255,7 @@ export class Gatepass extends EventTarget {
   async #rotate() {
     let response;
     try {
-      response = await fetch(this.#url("/refresh"), {
-        method: "POST",
-        credentials: "same-origin",
-        cache: "no-store",
-        headers: this.#csrfHeader(),
-        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
-      });
+      response = await this.#post("/refresh", { signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS) });
     } catch (error) {
       this.#emit("failure", { error });
       throw error;
@@ -327,15 +282,9 @@ export class Gatepass extends EventTarget {
     // The server finds the login to end through the access token (the refresh cookie only
     // ever goes to the refresh endpoint), so make sure the token is current first.
     if (this.#state !== "out" && this.#expiring()) await this.#refreshQuietly();
-    await this.#locked(async () => {
-      const headers = { ...this.#csrfHeader() };
-      if (this.#token !== null) headers.Authorization = `Bearer ${this.#token}`;
-      const response = await fetch(this.#url(path), {
-        method: "POST",
-        credentials: "same-origin",
-        cache: "no-store",
-        headers,
-      });
+    await this.#tabs.locked(async () => {
+      const bearer = this.#token === null ? {} : { Authorization: `Bearer ${this.#token}` };
+      const response = await this.#post(path, { headers: bearer });
       // A 503 leaves the login alive on the server, so it stays alive here too.
       if (!response.ok) throw await GatepassError.from(response);
       this.#loggedOut(path.slice(1), { everywhere: path === "/logout-all" });
@@ -352,7 +301,7 @@ export class Gatepass extends EventTarget {
     const user = this.user;
     if (tell !== null && user !== null) {
       const everyone = tell.everywhere ? user.user_id : null;
-      this.#channel?.postMessage({ type: "logout", sid: user.session_id, user: everyone });
+      this.#tabs.tell({ type: "logout", sid: user.session_id, user: everyone });
     }
     this.#token = this.#claims = this.#expiresAt = null;
     this.#state = "out";
@@ -376,62 +325,19 @@ export class Gatepass extends EventTarget {
     this.#state = "in";
   }
 
-  /** Send the new token to the other tabs, then leave the mark that says it was sent. */
-  async #share(type) {
-    if (this.#channel === null) return;
-    const mark = navigator.locks ? `${this.#lock} mark ${crypto.randomUUID()}` : null;
-    if (mark !== null) this.#remember(mark); // this object's own marks need no waiting
-    this.#channel.postMessage({
+  /** Send the new token to the other tabs (inside a task of #tabs, before its lock goes). */
+  #share(type) {
+    return this.#tabs.share({
       type,
-      mark,
       token: this.#token,
       expiresAt: this.#expiresAt,
       lifetime: this.#lifetime,
       csrf: this.#csrf,
     });
-    if (mark === null) return;
-    // Hold the mark until this object sends its next token (or the page goes away).
-    const previous = this.#dropMark;
-    await new Promise((held) => {
-      navigator.locks.request(mark, () => {
-        held();
-        return new Promise((drop) => {
-          this.#dropMark = drop;
-        });
-      });
-    });
-    previous?.();
-  }
-
-  async #marks() {
-    const { held = [] } = await navigator.locks.query();
-    const prefix = `${this.#lock} mark `;
-    return new Set(held.map((lock) => lock.name).filter((name) => name.startsWith(prefix)));
-  }
-
-  /** Resolves once the message that left `mark` has been heard (it was sent first). */
-  #messageMarked(mark) {
-    if (this.#heardMarks.includes(mark)) return Promise.resolve();
-    return new Promise((resolve) => {
-      // Should the message never come, this tab refreshes itself: safe, one more request.
-      const timer = setTimeout(() => done(), MESSAGE_TIMEOUT_MS);
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiting.delete(mark);
-        resolve();
-      };
-      this.#waiting.set(mark, done);
-    });
-  }
-
-  #remember(mark) {
-    this.#heardMarks = [...this.#heardMarks.slice(-15), mark];
-    this.#waiting.get(mark)?.();
   }
 
   /** A message from another tab of this origin (or another Gatepass object in this one). */
   #heard(message) {
-    if (!message || typeof message !== "object") return;
     const user = this.user;
     if (message.type === "logout") {
       const mine =
@@ -441,15 +347,11 @@ export class Gatepass extends EventTarget {
       return;
     }
     if (message.type !== "token" && message.type !== "login") return;
-    if (typeof message.token !== "string") return;
-    if (
-      message.token !== this.#token &&
-      (this.#state !== "in" || message.expiresAt >= this.#expiresAt)
-    ) {
+    if (typeof message.token !== "string" || message.token === this.#token) return;
+    if (this.#state !== "in" || message.expiresAt >= this.#expiresAt) {
       this.#set(message.token, message.expiresAt, message.lifetime, message.csrf);
       this.#emit(message.type === "login" ? "login" : "refresh", { from: "another tab" });
     }
-    if (typeof message.mark === "string") this.#remember(message.mark);
   }
 
   // --- small things ---------------------------------------------------------------------------
@@ -462,8 +364,17 @@ export class Gatepass extends EventTarget {
     return this.#prefix + path;
   }
 
-  #csrfHeader() {
-    return this.#csrf === null ? {} : { "X-CSRF-Token": this.#csrf };
+  /** POST to a gatepass endpoint, with the last CSRF token (for browsers without fetch
+   * metadata) and this site's cookies. */
+  #post(path, { headers = {}, ...init }) {
+    const csrf = this.#csrf === null ? {} : { "X-CSRF-Token": this.#csrf };
+    return fetch(this.#url(path), {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { ...csrf, ...headers },
+      ...init,
+    });
   }
 
   #withToken(request, token) {

@@ -1,6 +1,6 @@
-"""``gatepass.web.flask.optional_user`` means what FastAPI's ``optional_user`` means: None for an
-anonymous request, but a refused bearer token is a 401 and a store outage a 503, never "guest"
-(a page that greets a guest during an outage tells a logged-in user they were logged out)."""
+"""``@login_optional`` (Flask) means what FastAPI's ``OptionalUser`` means: anonymous is fine,
+but a refused bearer token is a 401 and a store outage a 503, never "guest" (a page that greets
+a guest during an outage tells a logged-in user they were logged out)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from gp_store_servers import RedisServer
 
 from gatepass import AccessTokens, KeyRing, Sessions, open_store
 from gatepass.web import Gatepass
-from gatepass.web.flask import GatepassFlask, optional_user
+from gatepass.web.flask import GatepassFlask, current_user, login_optional
 
 
 def app_with(gp: Gatepass) -> Flask:
@@ -20,9 +20,9 @@ def app_with(gp: Gatepass) -> Flask:
     GatepassFlask(app, gp)
 
     @app.get("/")
+    @login_optional
     def home() -> dict[str, str | None]:
-        user = optional_user()
-        return {"user": None if user is None else user.user_id}
+        return {"user": current_user.user_id if current_user else None}
 
     return app
 
