@@ -25,7 +25,10 @@ from gatepass.strategies._refresh_policy import ReuseEvent
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gatepass"
 # Layers whose job is to talk to a person on a terminal: they print on purpose.
-TALKERS = ("cli/", "tools/", "demo.py")
+TALKERS = ("cli/", "tools/", "demo/")
+# The web layer's configuration warns loudly about an insecure setting it was given (plain-http
+# cookies, a missing secret): about the configuration, never about a request or a credential.
+CONFIG_WARNINGS = ("web/config.py", "web/cookies.py")
 
 
 #: Modules that must warn an operator (issue 9: insecure cookies "logged loudly", a missing
@@ -56,7 +59,7 @@ def test_library_layers_never_log_or_print() -> None:
     checked = 0
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel.startswith(TALKERS):
+        if rel.startswith(TALKERS) or rel in CONFIG_WARNINGS:
             continue
         checked += 1
         tree = ast.parse(path.read_text(), filename=rel)

@@ -15,11 +15,12 @@ from gatepass.stores.records import SessionRecord
 from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
 from gatepass.web.drive import Plan
-from gatepass.web.endpoints.logout import _revoke_device, require_principal
+from gatepass.web.endpoints.logout import require_principal, revoke_device_of
 from gatepass.web.http import Request, Response, json_response
+from gatepass.web.principal import Principal
 from gatepass.web.problems import Problem
 
-__all__ = ["list_devices", "revoke_device"]
+__all__ = ["device_entries", "list_devices", "revoke_device"]
 
 
 def _entry(record: SessionRecord, current: str | None) -> dict[str, Any]:
@@ -38,6 +39,13 @@ def _entry(record: SessionRecord, current: str | None) -> dict[str, Any]:
 
 def list_devices(gp: Gatepass, request: Request) -> Plan[Response]:
     principal = require_principal((yield from authenticate(gp, request)), gp)
+    entries = yield from device_entries(gp, principal)
+    return json_response(200, {"user_id": principal.user_id, "sessions": entries})
+
+
+def device_entries(gp: Gatepass, principal: Principal) -> Plan[list[dict[str, Any]]]:
+    """Every live login of ``principal``'s user, oldest first, the current one marked: what
+    ``GET <prefix>/sessions`` answers and what a server-rendered "your devices" page shows."""
     records: dict[str, SessionRecord] = {}
     # Each set of sessions judges liveness by its own lifetimes, so each lists only its own
     # kind: cookie sessions from ``sessions``, the hybrid's logins from ``anchors``.
@@ -49,14 +57,14 @@ def list_devices(gp: Gatepass, request: Request) -> Plan[Response]:
                 records[record.id] = record
     entries = [_entry(r, principal.session_id) for r in records.values()]
     entries.sort(key=lambda entry: entry["created_at"])
-    return json_response(200, {"user_id": principal.user_id, "sessions": entries})
+    return entries
 
 
 def revoke_device(gp: Gatepass, request: Request, session_id: str) -> Plan[Response]:
     principal = require_principal((yield from authenticate(gp, request)), gp)
     if gp.devices is None:
         raise Problem.not_found("no sessions are configured")
-    if not (yield from _revoke_device(gp, principal.user_id, session_id)):
+    if not (yield from revoke_device_of(gp, principal.user_id, session_id)):
         raise Problem.not_found("no such session of yours")
     headers: list[tuple[str, str]] = []
     if session_id == principal.session_id and principal.design == "session":

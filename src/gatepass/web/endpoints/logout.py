@@ -25,7 +25,7 @@ from gatepass.web.http import Request, Response, json_response
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 
-__all__ = ["logout", "logout_all", "require_principal"]
+__all__ = ["logout", "logout_all", "require_principal", "revoke_device_of", "revoke_everything"]
 
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
@@ -75,7 +75,7 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
         assert session_token is not None
         yield gp.sessions.revoke(session_token)
     elif principal is not None and principal.session_id is not None and gp.devices is not None:
-        yield from _revoke_device(gp, principal.user_id, principal.session_id)
+        yield from revoke_device_of(gp, principal.user_id, principal.session_id)
     elif principal is not None and gp.access is not None and gp.access.mode != "stateless":
         token = bearer_token(request)
         assert token is not None
@@ -83,12 +83,13 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
     return (yield from _goodbye(gp, request, {"logged_out": True}))
 
 
-def _revoke_device(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
+def revoke_device_of(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
     """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded.
 
-    The hybrid's anchors first: they are linked to the access tokens, whose ``sid`` is the
-    anchor's id, so revoking there also revokes those tokens at once. The app's own sessions
-    may share the store (and so find the anchor too) without being linked.
+    The hybrid's anchors are asked first: they are linked to the access tokens, so revoking a
+    hybrid login through them also revokes the access tokens that carry its ``sid``. When both
+    designs share a store, the cookie sessions would find the same record and remove it
+    without touching those tokens, which would then outlive the login by up to their ``ttl``.
     """
     for sessions in (gp.anchors, gp.sessions):
         if sessions is not None and (yield sessions.revoke(session_id, user_id=user_id)):
