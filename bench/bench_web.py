@@ -98,6 +98,25 @@ async def _floor_redis_get(url: str, n: int) -> Callable[[int], Awaitable[float]
     return run
 
 
+def _floor_sqlite(db: Path, n: int) -> Callable[[int], float]:
+    """One primary-key SELECT of a session row by its hash, as the store does: the floor of
+    any session lookup on SQLite (distinct rows in turn, like the middleware variant)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    hashes = [row[0] for row in conn.execute("SELECT token_hash FROM gatepass_sessions")]
+    sql = "SELECT * FROM gatepass_sessions WHERE token_hash = ?"
+
+    def run(count: int) -> float:
+        total = len(hashes)
+        start = time.perf_counter()
+        for i in range(count):
+            conn.execute(sql, (hashes[i % total],)).fetchone()
+        return (time.perf_counter() - start) / count * 1e6
+
+    return run
+
+
 def _floor_es256(n: int) -> Callable[[int], float]:
     from gatepass import Key, jwt
 
@@ -134,15 +153,18 @@ async def _asgi_part(args: argparse.Namespace, tmp: Path) -> None:
     floors: dict[str, Callable[[int], Awaitable[float]]] = {}
     if not args.no_redis:
         floors["redis GET round trip (floor)"] = await _floor_redis_get(REDIS_URL, args.n)
-    es256 = _floor_es256(args.n)
-    samples: dict[str, list[float]] = {name: [] for name in [*runners, *floors]}
-    samples["jwt.verify ES256 (floor)"] = []
+    sync_floors = {
+        "jwt.verify ES256 (floor)": _floor_es256(args.n),
+        "SQLite primary-key SELECT (floor)": _floor_sqlite(tmp / "web.db", args.n),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in [*runners, *floors, *sync_floors]}
     for fn in runners.values():
         await fn(max(1, args.n // 5))  # warm up
     for _ in range(args.rounds):
         for name, fn in [*runners.items(), *floors.items()]:
             samples[name].append(await fn(args.n))
-        samples["jwt.verify ES256 (floor)"].append(es256(args.n))
+        for name, sync_fn in sync_floors.items():
+            samples[name].append(sync_fn(args.n))
     medians = {name: statistics.median(v) for name, v in samples.items()}
     added = _table("ASGI: direct await app(scope, receive, send)", medians, "bare app")
     print("\nASGI ratios (added cost):")
@@ -157,6 +179,12 @@ async def _asgi_part(args: argparse.Namespace, tmp: Path) -> None:
         added["gatepass session cookie (SQLite)"],
         added["Starlette SessionMiddleware (signed cookie)"],
         "<= 0.7x",
+    )
+    _ratio(
+        "gatepass session SQLite / its floor (one primary-key SELECT)",
+        added["gatepass session cookie (SQLite)"],
+        medians["SQLite primary-key SELECT (floor)"],
+        "(reference)",
     )
     if not args.no_redis:
         _ratio(
