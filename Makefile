@@ -6,6 +6,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test lint typecheck pytest demo bench clean
 
+# `make demo` installs only what the app needs (gatepass[demo]: the core, the web layer's FastAPI
+# adapter, uvicorn, argon2-cffi), plus the driver of the store GATEPASS_STORE names, under a
+# stamp of its own: `make test` still installs the developer tools the first time it runs.
+comma        := ,
+STORE_SCHEME := $(firstword $(subst :, ,$(GATEPASS_STORE)))
+DEMO_EXTRAS  := demo$(if $(filter redis rediss redis+cluster unix,$(STORE_SCHEME)),$(comma)redis)$(if $(filter postgresql postgres,$(STORE_SCHEME)),$(comma)postgres)
+DEMO_STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(DEMO_EXTRAS))
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -15,8 +23,8 @@ $(STAMP): pyproject.toml
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -24,8 +32,16 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
-	$(BIN)/python -m gatepass.demo
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(DEMO_EXTRAS)]'
+	@touch $@
+
+# The reference app on http://127.0.0.1:8000 (PORT=... another port; GATEPASS_STORE=redis://...
+# or postgresql://... another store; default: SQLite in ./demo-data, which git ignores).
+demo: $(DEMO_STAMP)
+	GATEPASS_DEMO_DATA='$(CURDIR)/demo-data' $(BIN)/python -m gatepass.demo
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

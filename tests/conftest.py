@@ -13,10 +13,13 @@ import shutil
 import socket
 import subprocess
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from gp_browser import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -74,51 +77,4 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def node_path() -> str:
-    """Node.js, for tests that check gatepass against a JavaScript implementation."""
-    path = shutil.which("node")
-    if not path or not shutil.which("npm"):
-        missing_service("Node.js and npm", "install Debian's nodejs and npm")
-    assert path is not None
-    return path
-
-
-@pytest.fixture(scope="session")
-def npm_install(node_path: str) -> Callable[[Path], Path]:
-    """Install a test folder's package.json (exact versions) into its git-ignored node_modules.
-
-    Skipped when the installed versions already are the pinned ones; a failed install (no
-    registry) skips loudly on a laptop and fails under CI=true, like a missing service.
-    """
-
-    def install(folder: Path) -> Path:
-        pinned: dict[str, str] = json.loads((folder / "package.json").read_text())["dependencies"]
-        modules = folder / "node_modules"
-
-        def installed(name: str) -> str | None:
-            manifest = modules / name / "package.json"
-            return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
-
-        if all(installed(name) == version for name, version in pinned.items()):
-            return modules
-        command = [
-            "npm",
-            "install",
-            "--no-package-lock",
-            "--no-audit",
-            "--no-fund",
-            "--ignore-scripts",
-        ]
-        try:
-            done = subprocess.run(
-                command, cwd=folder, capture_output=True, timeout=300, check=False
-            )
-        except subprocess.TimeoutExpired:
-            missing_service(f"npm packages for {folder.name}", "npm install took over 300 s")
-        if done.returncode != 0 or any(installed(n) != v for n, v in pinned.items()):
-            tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
-            missing_service(f"npm packages for {folder.name}", " / ".join(tail) or "npm failed")
-        return modules
-
-    return install
+from collections.abc import Callable, Iterator

@@ -5,7 +5,7 @@ Layers, bottom to top (imports point down only):
 ``gatepass.tokens``      pure JWS/JWT: keys, signing, verification. No I/O.
 ``gatepass.stores``      where login state lives: memory, SQLite, Redis, PostgreSQL.
 ``gatepass.strategies``  sessions, access tokens, refresh tokens, revocation, JWKS client.
-``gatepass.web``         (planned) cookies, CSRF, ASGI/WSGI middleware, framework adapters.
+``gatepass.web``         cookies, CSRF, ASGI/WSGI middleware, endpoints, framework adapters.
 ``gatepass.cli`` / ``gatepass.tools`` / ``gatepass.demo``  the command, the browser page, the app.
 
 The token layer is imported eagerly (it needs only ``cryptography``); everything above it is
