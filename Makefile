@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench clean
+.PHONY: test lint typecheck pytest demo bench screenshots clean
 
 # `make demo` installs only what the app needs (gatepass[demo]: the core, the web layer's FastAPI
 # adapter, uvicorn, argon2-cffi), plus the driver of the store GATEPASS_STORE names, under a
@@ -42,6 +42,10 @@ $(DEMO_STAMP): pyproject.toml
 # or postgresql://... another store; default: SQLite in ./demo-data, which git ignores).
 demo: $(DEMO_STAMP)
 	GATEPASS_DEMO_DATA='$(CURDIR)/demo-data' $(BIN)/python -m gatepass.demo
+
+# Retake the README's screenshots (docs/images/demo-*.png) with the reference app's browser tests.
+screenshots: $(STAMP)
+	GATEPASS_SCREENSHOTS=update $(BIN)/python -m pytest tests/demo -q
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

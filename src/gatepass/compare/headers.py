@@ -1,14 +1,15 @@
 """The HTTP header lines each design puts on the wire, so "bytes per request" is what a server
 really receives.
 
-The cookie names and the refresh cookie's path are the web layer's defaults. They are written
-once, here, in :data:`COOKIES`: when ``gatepass.web.cookies`` exists, this constant should point
-at it instead of repeating it.
+The cookie names and the refresh cookie's path are the web layer's defaults, read from
+:class:`gatepass.web.cookies.CookiePolicy` so the table measures what the middleware sends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from gatepass.web.cookies import CookiePolicy
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,15 @@ class CookieNames:
     refresh_path: str
 
 
+_DEFAULTS = CookiePolicy()
+
 #: The web layer's defaults: ``__Host-session`` (Path=/, no Domain) for sessions, and
 #: ``__Secure-refresh`` scoped to ``/auth/refresh`` for refresh tokens (``__Host-`` would force
 #: Path=/ and send the long-lived token with every request).
 COOKIES = CookieNames(
-    session="__Host-session", refresh="__Secure-refresh", refresh_path="/auth/refresh"
+    session=_DEFAULTS.session_name,
+    refresh=_DEFAULTS.refresh_name,
+    refresh_path=_DEFAULTS.refresh_path,
 )
 
 
