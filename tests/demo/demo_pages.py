@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +93,10 @@ def live_row(page: Any, row: str) -> dict[str, str]:
 def screenshot(page: Any, name: str) -> None:
     """Take a README screenshot of the page the test just checked.
 
-    Every run takes it (a page that cannot be captured fails the test), but only
-    ``make screenshots`` (``GATEPASS_SCREENSHOTS=update``) writes it over ``docs/images/<name>.png``:
-    tokens and times differ on every run, and a plain ``make test`` must leave the checkout clean.
+    Every run takes it (a page that cannot be captured fails the test), but only ``make
+    screenshots`` (``GATEPASS_SCREENSHOTS=update``) writes it over ``docs/images/<name>.png``:
+    tokens and times differ on every run, and a plain ``make test`` must leave the checkout
+    clean.
     """
     update = os.environ.get("GATEPASS_SCREENSHOTS") == "update"
     folder = IMAGES if update else Path(tempfile.mkdtemp(prefix="gatepass-shot-"))
