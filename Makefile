@@ -4,7 +4,15 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench audit-rules clean
+.PHONY: test lint typecheck pytest demo bench screenshots audit-rules clean
+
+# `make demo` installs only what the app needs (gatepass[demo]: the core, the web layer's FastAPI
+# adapter, uvicorn, argon2-cffi), plus the driver of the store GATEPASS_STORE names, under a
+# stamp of its own: `make test` still installs the developer tools the first time it runs.
+comma        := ,
+STORE_SCHEME := $(firstword $(subst :, ,$(GATEPASS_STORE)))
+DEMO_EXTRAS  := demo$(if $(filter redis rediss redis+cluster unix,$(STORE_SCHEME)),$(comma)redis)$(if $(filter postgresql postgres,$(STORE_SCHEME)),$(comma)postgres)
+DEMO_STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(DEMO_EXTRAS))
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +23,8 @@ $(STAMP): pyproject.toml
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
@@ -24,8 +32,20 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
-	$(BIN)/python -m gatepass.demo
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(DEMO_EXTRAS)]'
+	@touch $@
+
+# The reference app on http://127.0.0.1:8000 (PORT=... another port; GATEPASS_STORE=redis://...
+# or postgresql://... another store; default: SQLite in ./demo-data, which git ignores).
+demo: $(DEMO_STAMP)
+	GATEPASS_DEMO_DATA='$(CURDIR)/demo-data' $(BIN)/python -m gatepass.demo
+
+# Retake the README's screenshots (docs/images/demo-*.png) with the reference app's browser tests.
+screenshots: $(STAMP)
+	GATEPASS_SCREENSHOTS=update $(BIN)/python -m pytest tests/demo -q
 
 # The tools page's copy of the audit rules (it may not fetch the JSON); a test fails while stale.
 audit-rules: $(STAMP)

@@ -208,27 +208,34 @@ def contenders(alg: str, key: Key) -> dict[str, tuple[Callable[..., str], Callab
 # --- timing ----------------------------------------------------------------------------------
 
 
-def _calibrate(call: Callable[[], Any], target_s: float) -> int:
+def _calibrate(
+    call: Callable[[], Any], target_s: float, timer: Callable[[], float] = time.perf_counter
+) -> int:
     number = 1
     while True:
-        start = time.perf_counter()
+        start = timer()
         for _ in range(number):
             call()
-        elapsed = time.perf_counter() - start
+        elapsed = timer() - start
         if elapsed >= target_s / 4 or number >= 1_000_000:
             return max(1, int(number * target_s / max(elapsed, 1e-9)))
         number *= 4
 
 
 def measure(
-    calls: dict[str, Callable[[], Any]], repeats: int, target_s: float
+    calls: dict[str, Callable[[], Any]],
+    repeats: int,
+    target_s: float,
+    timer: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
     """Microseconds per call for each contender and each round; rounds interleaved, rotated.
 
     Garbage collection is off while timing (as in :mod:`timeit`). Callers compare contenders
     round by round (paired ratios), which cancels most of the drift of a shared machine.
+    ``timer=time.thread_time`` counts only this thread's CPU time: on a crowded machine it leaves
+    out the time other processes hold the core (their cache pollution stays in).
     """
-    numbers = {name: _calibrate(call, target_s) for name, call in calls.items()}
+    numbers = {name: _calibrate(call, target_s, timer) for name, call in calls.items()}
     samples: dict[str, list[float]] = {name: [] for name in calls}
     names = list(calls)
     gc.collect()
@@ -238,10 +245,10 @@ def measure(
             order = names[round_ % len(names) :] + names[: round_ % len(names)]
             for name in order:
                 call, number = calls[name], numbers[name]
-                start = time.perf_counter()
+                start = timer()
                 for _ in range(number):
                     call()
-                samples[name].append((time.perf_counter() - start) / number * 1e6)
+                samples[name].append((timer() - start) / number * 1e6)
     finally:
         gc.enable()
     return samples

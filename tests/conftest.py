@@ -7,13 +7,19 @@ a missing service is a failure, never a silent skip.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import subprocess
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from gp_browser import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -67,5 +73,86 @@ def chromium_path() -> str:
     path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
     if not path:
         missing_service("Debian's chromium", "install it with `apt-get install chromium`")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def node_path() -> str:
+    """Node.js, for tests that check gatepass against a JavaScript implementation."""
+    path = shutil.which("node")
+    if not path or not shutil.which("npm"):
+        missing_service("Node.js and npm", "install Debian's nodejs and npm")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def npm_install(node_path: str) -> Callable[[Path], Path]:
+    """Install a test folder's package.json (exact versions) into its git-ignored node_modules.
+
+    Skipped when the installed versions already are the pinned ones; a failed install (no
+    registry) skips loudly on a laptop and fails under CI=true, like a missing service.
+    """
+
+    def install(folder: Path) -> Path:
+        pinned: dict[str, str] = json.loads((folder / "package.json").read_text())["dependencies"]
+        modules = folder / "node_modules"
+
+        def installed(name: str) -> str | None:
+            manifest = modules / name / "package.json"
+            return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+
+        if all(installed(name) == version for name, version in pinned.items()):
+            return modules
+        command = [
+            "npm",
+            "install",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+        ]
+        try:
+            done = subprocess.run(
+                command, cwd=folder, capture_output=True, timeout=300, check=False
+            )
+        except subprocess.TimeoutExpired:
+            missing_service(f"npm packages for {folder.name}", "npm install took over 300 s")
+        if done.returncode != 0 or any(installed(n) != v for n, v in pinned.items()):
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            missing_service(f"npm packages for {folder.name}", " / ".join(tail) or "npm failed")
+        return modules
+
+    return install
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright; one per test module.
+
+    Not one per session: while Playwright's sync API runs it keeps an asyncio event loop
+    running in the main thread, and every asyncio test collected after it would then fail
+    ("cannot be called from a running event loop"). Closed at the end of its module, it leaves
+    the thread as it found it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server_path() -> str:
+    """Debian's ``redis-server`` binary, for tests that run (and stop) a private server."""
+    path = shutil.which("redis-server")
+    if not path:
+        missing_service("redis-server", "install Debian's redis-server")
     assert path is not None
     return path

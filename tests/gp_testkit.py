@@ -26,6 +26,17 @@ def drop_redis_prefix(url: str) -> None:
         client.close()
 
 
+def drop_postgres_schema(url: str) -> None:
+    """Drop the private schema (``?schema=`` of ``url``) a test created, with everything in it."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, query = url.partition("?")
+    schema = dict(part.split("=", 1) for part in query.split("&"))["schema"]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 class DocumentServer:
     """A real loopback HTTP server that answers every GET with ``body`` (a JWKS document, say);
     a test changes ``body`` as it goes. Use :func:`document_server`."""

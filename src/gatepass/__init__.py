@@ -5,7 +5,7 @@ Layers, bottom to top (imports point down only):
 ``gatepass.tokens``      pure JWS/JWT: keys, signing, verification. No I/O.
 ``gatepass.stores``      where login state lives: memory, SQLite, Redis, PostgreSQL.
 ``gatepass.strategies``  sessions, access tokens, refresh tokens, revocation, JWKS client.
-``gatepass.web``         (planned) cookies, CSRF, ASGI/WSGI middleware, framework adapters.
+``gatepass.web``         cookies, CSRF, ASGI/WSGI middleware, endpoints, framework adapters.
 ``gatepass.cli`` / ``gatepass.tools`` / ``gatepass.demo``  the command, the browser page, the app.
 
 The token layer is imported eagerly (it needs only ``cryptography``); everything above it is
@@ -23,9 +23,15 @@ from gatepass.errors import (
     BadSignature,
     ClaimError,
     ConfigurationError,
+    DPoPBindingMismatch,
+    DPoPNonceRequired,
+    DPoPProofOutOfWindow,
+    DPoPProofReplayed,
+    DPoPRequestMismatch,
     ExpiredToken,
     GatepassError,
     InvalidAudience,
+    InvalidDPoPProof,
     InvalidIssuer,
     InvalidKey,
     InvalidToken,
@@ -37,6 +43,7 @@ from gatepass.errors import (
     MissingClaim,
     MissingDependency,
     NotYetValid,
+    ReplayCacheFull,
     ReusedToken,
     RevokedToken,
     StoreError,
@@ -45,7 +52,7 @@ from gatepass.errors import (
     UnknownCriticalHeader,
     UnsupportedAlgorithm,
 )
-from gatepass.tokens import jws, jwt
+from gatepass.tokens import dpop, jws, jwt
 from gatepass.tokens.keys import Key, KeySet
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -94,9 +101,15 @@ __all__ = [
     "BadSignature",
     "ClaimError",
     "ConfigurationError",
+    "DPoPBindingMismatch",
+    "DPoPNonceRequired",
+    "DPoPProofOutOfWindow",
+    "DPoPProofReplayed",
+    "DPoPRequestMismatch",
     "ExpiredToken",
     "GatepassError",
     "InvalidAudience",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidKey",
     "InvalidToken",
@@ -113,6 +126,7 @@ __all__ = [
     "MissingDependency",
     "NotYetValid",
     "RefreshTokens",
+    "ReplayCacheFull",
     "ReusedToken",
     "RevokedToken",
     "Sessions",
@@ -121,6 +135,7 @@ __all__ = [
     "TokenTooLarge",
     "UnknownCriticalHeader",
     "UnsupportedAlgorithm",
+    "dpop",
     "jws",
     "jwt",
     "open_async_store",

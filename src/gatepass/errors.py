@@ -177,6 +177,67 @@ class ReusedToken(RevokedToken):
     code = "ERR_REFRESH_TOKEN_REUSED"
 
 
+# --- DPoP (RFC 9449): proofs of possession and bound tokens --------------------------------------
+
+
+class InvalidDPoPProof(InvalidToken):
+    """The DPoP proof is not acceptable (RFC 9449 4.3).
+
+    Every proof failure is this class or a subclass, so one ``except`` answers the client with
+    ``error="invalid_dpop_proof"`` (RFC 9449 7.1). Raised as it is for what only a broken or hostile
+    client sends: not a compact JWS, oversized, ``typ`` not ``dpop+jwt``, an ``alg`` outside the
+    allow-list (``none`` and HMAC never are in it), a ``jwk`` that is missing, private, of the wrong
+    type for ``alg``, or joined by ``jku``/``x5u``/``x5c``, a bad signature, a required claim
+    missing or of the wrong type, an oversized ``jti``.
+    """
+
+    code = "ERR_DPOP_PROOF_INVALID"
+
+
+class DPoPRequestMismatch(InvalidDPoPProof):
+    """A well-formed proof made for another request: ``htm``, ``htu`` or ``ath`` differ.
+
+    ``claim`` names the one that differs (``ath`` is the access token's hash: the proof was made
+    for another token, or for none).
+    """
+
+    code = "ERR_DPOP_REQUEST_MISMATCH"
+
+    def __init__(self, message: str, claim: str) -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+class DPoPProofOutOfWindow(InvalidDPoPProof):
+    """The proof's ``iat`` is older than ``max_age`` or further in the future than ``leeway``."""
+
+    code = "ERR_DPOP_IAT_OUT_OF_WINDOW"
+
+
+class DPoPNonceRequired(InvalidDPoPProof):
+    """The server expects a nonce and the proof lacks it or carries another one.
+
+    Answer ``error="use_dpop_nonce"`` with a fresh ``DPoP-Nonce`` header (RFC 9449 8 and 9); the
+    client retries with it.
+    """
+
+    code = "ERR_DPOP_NONCE_REQUIRED"
+
+
+class DPoPProofReplayed(InvalidDPoPProof):
+    """This key already presented a proof with this ``jti`` inside the acceptance window."""
+
+    code = "ERR_DPOP_REPLAYED"
+
+
+class DPoPBindingMismatch(InvalidToken):
+    """A bound token (``cnf.jkt``) came without a proof, or with a proof from another key; or an
+    unbound token came with a proof (RFC 9449 6.1 and 7.2). Answer ``error="invalid_token"``.
+    """
+
+    code = "ERR_DPOP_BINDING_MISMATCH"
+
+
 # --- stores and remote resources ---------------------------------------------------------------
 
 
@@ -194,6 +255,15 @@ class StoreUnavailable(StoreError):
     """
 
     code = "ERR_STORE_UNAVAILABLE"
+
+
+class ReplayCacheFull(StoreUnavailable):
+    """The in-process DPoP replay cache holds ``max_entries`` live proof ids and cannot take one
+    more. Failing closed (HTTP 503) is the safe answer: evicting a live entry early would let that
+    proof be replayed, and a flood of fresh proofs could then push out any proof it wanted to.
+    """
+
+    code = "ERR_DPOP_REPLAY_CACHE_FULL"
 
 
 class MissingDependency(ConfigurationError):

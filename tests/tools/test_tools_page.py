@@ -603,6 +603,24 @@ def test_works_from_file_url(browser: Any) -> None:
         context.close()
 
 
+@pytest.mark.parametrize("served", [True, False])
+def test_token_handed_over_in_the_url_fragment(browser: Any, tools_url: str, served: bool) -> None:
+    """``#token=...`` (the reference app's "open in the tools page") fills the Decode pane; the
+    fragment never reaches a server, and the page drops it from the address bar and history."""
+    token = pyjwt_token("ES256", claims(sub="fragment-user"))
+    base = tools_url if served else STATIC.as_uri() + "/"
+    start = base if served else base + "index.html"
+    context, page, recorder = open_page(browser, f"{start}#token={token}")
+    try:
+        assert page.input_value("#decode-token") == token
+        assert decoded(page)["claims"]["sub"].count("Subject") == 1
+        assert page.evaluate("location.hash") == ""
+        assert all("#" not in url and token not in url for url in recorder.all())
+        assert foreign_requests(recorder.all(), base) == []
+    finally:
+        context.close()
+
+
 def test_screenshot_for_review(tools: Any, tmp_path: Path) -> None:
     """Renders all three panes (kept as an artefact for a human to look at)."""
     token = pyjwt_token("ES256", claims(email="ann@example.com"))

@@ -7,15 +7,6 @@ from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "gatepass" / "tools" / "static"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 OWN_FILES = {
     "",
     "index.html",

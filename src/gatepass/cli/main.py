@@ -1,4 +1,4 @@
-"""The ``gatepass`` command: decode, verify, encode, keygen, jwks, audit, advise, tools.
+"""The ``gatepass`` command: decode, verify, encode, keygen, jwks, audit, advise, tools, compare.
 
 Exit codes (the same for every command):
 
@@ -9,7 +9,7 @@ Exit codes (the same for every command):
   unexpected internal error. Never a Python traceback (set ``GATEPASS_DEBUG=1`` to see one).
 
 Everything runs locally: no command opens a network connection except ``tools``, which serves the
-offline page on loopback.
+offline page on loopback, and ``compare``, which talks to the Redis and PostgreSQL it measures.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from gatepass.cli import advise, audit, decode, encode, jwks, keygen, serve, verify
+from gatepass.cli import advise, audit, compare, decode, encode, jwks, keygen, serve, verify
 from gatepass.cli.inputs import CliError
 from gatepass.cli.output import Printer, colour_enabled, emit_json
 from gatepass.errors import GatepassError, InvalidToken
@@ -42,6 +42,7 @@ examples:
   gatepass audit TOKEN                     security review (weak secrets, alg none, ...)
   gatepass advise --arch spa               which design, why, and the configuration
   gatepass tools                           the same tools as an offline browser page
+  gatepass compare --quick                 the JWT vs session table, measured here
 
 exit codes: 0 ok/valid, 1 invalid token or audit findings, 2 usage or key error.
 Run `gatepass COMMAND --help` for each command's options and examples.
@@ -84,7 +85,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gatepass {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (decode, verify, encode, keygen, jwks, audit, advise, serve):
+    for module in (decode, verify, encode, keygen, jwks, audit, advise, serve, compare):
         command = module.register(sub, common)
         command.set_defaults(run=module.run)
     return parser

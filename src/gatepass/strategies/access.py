@@ -260,6 +260,20 @@ class _AccessFront:
         return self._core.mode
 
     @property
+    def keys(self) -> KeySource:
+        """The keys given at construction (what ``/.well-known/jwks.json`` publishes)."""
+        return self._core.keys
+
+    @property
+    def can_issue(self) -> bool:
+        """Whether these keys can sign (a private key or a key ring), not only verify."""
+        try:
+            self._core.signing_key()
+        except ConfigurationError:
+            return False
+        return True
+
+    @property
     def ttl(self) -> int:
         return self._core.ttl
 

@@ -59,7 +59,8 @@ class JWSView:
     signing_input: bytes
 
 
-def _as_text(token: object, max_size: int) -> str:
+def as_text(token: object, max_size: int) -> str:
+    """The token as ASCII text, its size checked before anything else is looked at."""
     if isinstance(token, str):
         if len(token) > max_size:
             raise TokenTooLarge(f"token is {len(token)} characters; the limit is {max_size}")
@@ -74,7 +75,8 @@ def _as_text(token: object, max_size: int) -> str:
     raise MalformedToken(f"a token is a str or bytes, not {type(token).__name__}")
 
 
-def _split(text: str) -> list[str]:
+def split_compact(text: str) -> list[str]:
+    """The three segments of a compact JWS, or :class:`MalformedToken` (quoting no secret)."""
     parts = text.split(".")
     if len(parts) != 3:
         # Quote the first segment only (a JOSE header, or the public tag of a gatepass session or
@@ -87,7 +89,8 @@ def _split(text: str) -> list[str]:
     return parts
 
 
-def _check_header(header: dict[str, Any]) -> None:
+def check_header(header: dict[str, Any]) -> None:
+    """Refuse headers no gatepass verifier accepts: no string ``alg``, ``crit``, ``b64``, JWE."""
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise MalformedToken("header 'alg' is missing or not a string")
@@ -112,7 +115,7 @@ def _parse_header(segment: str) -> dict[str, Any]:
     header = _HEADER_CACHE.get(segment)
     if header is None:
         header = loads_object(b64decode(segment, "header"), "header")
-        _check_header(header)
+        check_header(header)
         if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
             _HEADER_CACHE.clear()
         _HEADER_CACHE[segment] = header
@@ -140,8 +143,8 @@ def verify_compact(
     token: str | bytes, key_or_keyset: Key | KeySet, max_size: int = DEFAULT_MAX_SIZE
 ) -> tuple[dict[str, Any], bytes]:
     """Verify and return ``(header, payload)``. The header is shared: do not mutate it."""
-    text = _as_text(token, max_size)
-    header_seg, payload_seg, signature_seg = _split(text)
+    text = as_text(token, max_size)
+    header_seg, payload_seg, signature_seg = split_compact(text)
     header = _parse_header(header_seg)
     payload = b64decode(payload_seg, "payload")
     signature = b64decode(signature_seg, "signature")
@@ -191,7 +194,7 @@ def encode_header(key: Key, headers: Mapping[str, Any] | None) -> str:
                 "and gatepass produces only tokens it can verify itself"
             )
         header.update(headers)
-    _check_header(header)
+    check_header(header)
     segment = b64encode(dumps_compact(header))
     if cache_key is not False and len(key._header_cache) < 16:
         key._header_cache[cache_key] = segment
@@ -212,8 +215,8 @@ def sign(payload: bytes, key: Key, headers: Mapping[str, Any] | None = None) -> 
 
 def inspect(token: str | bytes, *, max_size: int = DEFAULT_MAX_SIZE) -> JWSView:
     """Decode a compact JWS WITHOUT verifying it (for tooling and logs only)."""
-    text = _as_text(token, max_size)
-    header_seg, payload_seg, signature_seg = _split(text)
+    text = as_text(token, max_size)
+    header_seg, payload_seg, signature_seg = split_compact(text)
     header = loads_object(b64decode(header_seg, "header"), "header")
     return JWSView(
         header=header,

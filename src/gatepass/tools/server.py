@@ -29,7 +29,14 @@ from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigurationError
 
-__all__ = ["CONTENT_SECURITY_POLICY", "META_POLICY", "make_server", "serve", "static_files"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "META_POLICY",
+    "SECURITY_HEADERS",
+    "make_server",
+    "serve",
+    "static_files",
+]
 
 #: The policy ``index.html`` carries in its ``<meta http-equiv>`` tag (so that ``file://`` gets it).
 META_POLICY = (
@@ -49,7 +56,8 @@ _CONTENT_TYPES = {
     ".ico": "image/x-icon",
 }
 
-_SECURITY_HEADERS = (
+#: Sent with every file of the page (also by the reference app, which mounts it at ``/tools``).
+SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
@@ -109,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
     allowed_hosts: ClassVar[frozenset[str]] = frozenset()
 
     def end_headers(self) -> None:
-        for name, value in _SECURITY_HEADERS:
+        for name, value in SECURITY_HEADERS:
             self.send_header(name, value)
         super().end_headers()
 

@@ -468,6 +468,14 @@
     }
     await fillAlgSelects();
     updateExpiresHint();
+    // A token handed over as #token=... (the reference app's "open in the tools page"): a URL
+    // fragment is never sent to a server, so the token reaches no request and no log. Read once,
+    // then removed from the address bar and this history entry.
+    const handed = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (handed) {
+      $("decode-token").value = handed;
+      history.replaceState(null, "", location.pathname + location.search);
+    }
     runDecode();
     document.body.dataset.ready = "true";
   }

@@ -1,0 +1,121 @@
+/* The single-page area: a client of the hybrid, written against gatepass.js alone.
+ * The access token never leaves gatepass.js's memory except through debugToken(), used for the
+ * "open in the tools page" button; the refresh token is an HttpOnly cookie no script can read. */
+import { Gatepass } from "/auth/gatepass.js";
+import {
+  $, guard as guardWith, clock, formValues, jsonOf, minutes, openInTools, renderAccounts, renderDevices, show,
+} from "/static/common.js";
+
+const gp = new Gatepass({ prefix: "/auth" });
+let me = null;
+
+const MODES = {
+  replicated: "replicated: refused as soon as a revocation reaches this server, no lookup per request",
+  denylist: "denylist: refused at its next request, one store read per request",
+  stateless: "stateless: valid until its exp, whatever happens",
+};
+
+const guard = (action) => guardWith($("spa-error"), action);
+
+function showLogin() {
+  me = null;
+  show($("spa-app"), false);
+  show($("spa-login"), true);
+  document.body.dataset.state = "logged-out";
+}
+
+async function loadDevices() {
+  const entries = await gp.sessions();
+  renderDevices($("spa-devices").tBodies[0], entries, (entry) =>
+    guard(async () => {
+      await gp.revoke(entry.id);
+      await showApp();
+    }),
+  );
+}
+
+async function loadAccounts() {
+  const response = await gp.fetch("/api/admin/users");
+  const { users } = await jsonOf(response);
+  renderAccounts($("spa-users").tBodies[0], users, me.user_id, (action, userId) =>
+    guard(async () => {
+      const init = {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: userId }),
+      };
+      await jsonOf(await gp.fetch(`/api/admin/${action}`, init));
+      await loadAccounts();
+      await loadDevices();
+    }),
+  );
+}
+
+/** Ask the API who we are (through gp.fetch: refreshed and retried once on a 401). */
+async function callWhoami() {
+  const response = await gp.fetch("/api/whoami");
+  if (response.status === 401) {
+    showLogin();
+    return null;
+  }
+  const body = await jsonOf(response);
+  $("spa-whoami").textContent = `${response.status} ${body.user_id} via ${body.design} at ${clock(Date.now())}`;
+  return body;
+}
+
+async function showApp() {
+  me = await callWhoami();
+  if (!me) return;
+  $("spa-user").textContent = me.user_id;
+  show($("spa-login"), false);
+  show($("spa-app"), true);
+  show($("spa-admin"), me.admin);
+  await loadDevices();
+  if (me.admin) await loadAccounts();
+  tick();
+  document.body.dataset.state = "logged-in";
+}
+
+function tick() {
+  const at = gp.expiresAt;
+  $("spa-expires").textContent = at ? `at ${clock(at)}, in ${minutes((at - Date.now()) / 1000)}` : "-";
+}
+
+async function start() {
+  const config = await jsonOf(await fetch("/api/config"));
+  $("spa-mode").textContent = MODES[config.revocation] || config.revocation;
+  gp.addEventListener("change", () => {
+    if (!gp.user && me) showLogin();
+  });
+  $("spa-login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    guard(async () => {
+      const { username, password, remember } = formValues(event.target);
+      await gp.login(username, password, { remember });
+      event.target.reset();
+      await showApp();
+    });
+  });
+  $("spa-call").addEventListener("click", () => guard(callWhoami));
+  $("spa-refresh").addEventListener("click", () => guard(async () => gp.refresh()));
+  $("spa-tools").addEventListener("click", () => openInTools(gp.debugToken()));
+  $("spa-logout").addEventListener("click", () => guard(async () => {
+    await gp.logout();
+    showLogin();
+  }));
+  $("spa-logout-all").addEventListener("click", () => guard(async () => {
+    await gp.logoutAll();
+    showLogin();
+  }));
+  // A reload lost the access token (memory only): the refresh cookie, if any, gets a new one
+  // (refresh() resolves to null without one; it throws only for "try later").
+  await guard(async () => {
+    if (await gp.refresh()) await showApp();
+    else showLogin();
+  });
+  setInterval(tick, 1000);
+  tick();
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,135 @@
+"""The per-request decision: which credential, is it good, does CSRF allow the request.
+
+:func:`authenticate` is the plan both middlewares run on every request that is not for an
+endpoint (see :mod:`gatepass.web.drive` for how plans do I/O). Order of precedence:
+
+1. ``Authorization: Bearer <token>`` when access tokens are configured. A request that carries
+   one is judged by it alone: a bad token is a 401 for routes that need a user, never a fall-back
+   to the cookie, and the request is exempt from CSRF (no other site can make a browser send it).
+2. The session cookie. Unsafe requests that carry it pass the CSRF check first, before any store
+   work. A cookie whose session is gone (expired, revoked) is cleared on the response; a store
+   outage keeps it and records ``failure="unavailable"`` (503 for routes that need a user).
+
+Nothing here answers the request itself except a CSRF refusal: whether a route needs a user is
+the route's business (the FastAPI dependencies, the Flask decorator).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from gatepass.errors import InvalidToken, StoreUnavailable
+from gatepass.web.config import Gatepass
+from gatepass.web.cookies import read_cookie
+from gatepass.web.csrf import (
+    ALLOWED,
+    NEED_TOKEN,
+    fetch_verdict,
+    seed_binding,
+    session_binding,
+)
+from gatepass.web.drive import READ_BODY, Plan
+from gatepass.web.http import SAFE_METHODS, Request
+from gatepass.web.principal import AuthState, from_claims, from_record
+from gatepass.web.problems import Problem
+
+__all__ = ["authenticate", "bearer_token", "check_csrf"]
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (scheme case-insensitive), else None."""
+    value = request.headers.get("authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Problem | None]:
+    """None if the unsafe ``request`` may go on, else the refusal (see :mod:`gatepass.web.csrf`).
+
+    Reads the body only when the token must come from a form field.
+    """
+    verdict = fetch_verdict(request, gp.trusted_origins)
+    if verdict == ALLOWED and not gp.cookies.cross_site:
+        return None
+    if verdict not in (ALLOWED, NEED_TOKEN):
+        return Problem.csrf(verdict)
+    if request.websocket:
+        return None  # no fetch metadata and no Origin: not a browser, so not a CSRF victim
+    token: Any = request.headers.get("x-csrf-token")
+    content_type = request.headers.get("content-type", "")
+    if token is None and content_type.split(";", 1)[0].strip().lower() == _FORM:
+        body = yield READ_BODY  # at most max_body bytes, so any number of fields is cheap
+        values = parse_qs(body.decode("latin-1")).get("csrf_token")
+        token = values[0] if values else None
+    if binding is None or not gp.csrf.valid(token, binding):
+        if verdict == ALLOWED:
+            return Problem.csrf("cross-site mode: a valid X-CSRF-Token is required")
+        return Problem.csrf(
+            "no Sec-Fetch-Site or Origin header, and no valid CSRF token "
+            "(X-CSRF-Token header or csrf_token form field)"
+        )
+    return None
+
+
+def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
+    """The :class:`AuthState` of ``request``, or the CSRF :class:`Problem` that refuses it."""
+    state = AuthState(gp)
+    access = gp.access
+    if access is not None:
+        token = bearer_token(request)
+        if token is not None:
+            try:
+                claims = yield access.verify(token)
+            except InvalidToken as exc:
+                state.failure, state.failure_code, state.failure_detail = (
+                    "invalid_token",
+                    exc.code,
+                    str(exc),
+                )
+                return state
+            except StoreUnavailable:
+                state.failure = "unavailable"
+                return state
+            state.principal = from_claims(claims)
+            return state
+
+    cookies = request.headers.get("cookie")
+    sessions = gp.sessions
+    session_token = None
+    if sessions is not None:
+        session_token = read_cookie(cookies, gp.cookies.session_name)
+    if session_token is not None:
+        state.csrf_binding = session_binding(session_token)
+    else:
+        state.csrf_binding = seed_binding(read_cookie(cookies, gp.cookies.seed_name))
+
+    if (
+        session_token is not None
+        and (request.websocket or request.method not in SAFE_METHODS)
+        and not gp.exempt(request.path)
+    ):
+        refusal = yield from check_csrf(gp, request, state.csrf_binding)
+        if refusal is not None:
+            return refusal
+
+    if session_token is not None and sessions is not None:
+        try:
+            record = yield sessions.get(session_token)
+        except StoreUnavailable:
+            state.failure = "unavailable"
+            return state
+        if record is None:
+            state.set_cookies.append(gp.cookies.clear_session())
+            # The cookie is cleared on this very response, so a token minted now must be bound
+            # to the visitor (the seed), as the next request will arrive without the cookie.
+            state.csrf_binding = seed_binding(read_cookie(cookies, gp.cookies.seed_name))
+        else:
+            state.principal = from_record(record)
+    return state

@@ -1,0 +1,117 @@
+"""``POST <prefix>/logout`` and ``POST <prefix>/logout-all``: end one login, or every login.
+
+Logout ends whatever credential came: the session of the session cookie; for a bearer token of
+the hybrid, its session (the refresh family dies with it at its next rotation, and the access
+tokens that carry its ``sid`` are revoked when the access tokens are revocable); a stateless
+API token is revoked by ``jti`` where the mode allows. Logout without a credential, or with one
+that is already dead, still succeeds and clears the cookies: logging out is idempotent.
+
+The response clears the cookies, says ``Clear-Site-Data`` (cache, cookies, storage: the browser
+drops what the page kept too) and ``Cache-Control: no-store``; because that logs a browser out
+by itself, a cross-site logout is refused even when it carries no credential (logout CSRF).
+A store outage is a 503 that clears nothing, so the user is not told they are logged out while
+their session still lives.
+"""
+
+from __future__ import annotations
+
+from gatepass.web.authenticate import authenticate, bearer_token
+from gatepass.web.config import Gatepass
+from gatepass.web.cookies import read_cookie
+from gatepass.web.csrf import ALLOWED, NEED_TOKEN, fetch_verdict
+from gatepass.web.drive import READ_BODY, Plan
+from gatepass.web.endpoints._forms import is_form, read_fields, redirect, safe_next, text_field
+from gatepass.web.http import Request, Response, json_response
+from gatepass.web.principal import AuthState, Principal
+from gatepass.web.problems import Problem
+
+__all__ = ["logout", "logout_all", "require_principal", "revoke_device_of", "revoke_everything"]
+
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+def require_principal(state: AuthState | Problem, gp: Gatepass) -> Principal:
+    """The principal of an endpoint that needs a user, or the refusal to send instead."""
+    if isinstance(state, Problem):
+        raise state
+    if state.failure == "unavailable":
+        raise Problem.unavailable(gp.retry_after)
+    if state.failure == "invalid_token":
+        raise Problem.invalid_token(state.failure_code, state.failure_detail)
+    if state.principal is None:
+        raise Problem.unauthenticated()
+    return state.principal
+
+
+def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Response]:
+    headers = [("clear-site-data", CLEAR_SITE_DATA)]
+    if gp.sessions is not None:
+        headers.append(("set-cookie", gp.cookies.clear_session()))
+    if gp.refresh is not None:
+        headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
+    if is_form(request):
+        fields = read_fields(request, (yield READ_BODY))
+        if "next" in fields:
+            return redirect(safe_next(text_field(fields, "next"), request.root), headers)
+    return json_response(200, body, headers)
+
+
+def logout(gp: Gatepass, request: Request) -> Plan[Response]:
+    if gp.access is None or bearer_token(request) is None:
+        # The answer logs the browser out (Clear-Site-Data, cleared cookies) even when no
+        # credential came: a cross-site post carries no SameSite=Lax session cookie and never
+        # the path-scoped refresh cookie. So another site may not ask, credential or not.
+        verdict = fetch_verdict(request, gp.trusted_origins)
+        if verdict not in (ALLOWED, NEED_TOKEN):
+            raise Problem.csrf(verdict)
+    state = yield from authenticate(gp, request)
+    if isinstance(state, Problem):
+        raise state
+    if state.failure == "unavailable":
+        raise Problem.unavailable(gp.retry_after)
+    principal = state.principal
+    session_token = read_cookie(request.headers.get("cookie"), gp.cookies.session_name)
+    if principal is not None and principal.design == "session" and gp.sessions is not None:
+        assert session_token is not None
+        yield gp.sessions.revoke(session_token)
+    elif principal is not None and principal.session_id is not None and gp.devices is not None:
+        yield from revoke_device_of(gp, principal.user_id, principal.session_id)
+    elif principal is not None and gp.access is not None and gp.access.mode != "stateless":
+        token = bearer_token(request)
+        assert token is not None
+        yield gp.access.revoke(token)
+    return (yield from _goodbye(gp, request, {"logged_out": True}))
+
+
+def revoke_device_of(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
+    """Revoke the session ``session_id`` of ``user_id`` wherever it is recorded.
+
+    The hybrid's anchors are asked first: they are linked to the access tokens, so revoking a
+    hybrid login through them also revokes the access tokens that carry its ``sid``. When both
+    designs share a store, the cookie sessions would find the same record and remove it
+    without touching those tokens, which would then outlive the login by up to their ``ttl``.
+    """
+    for sessions in (gp.anchors, gp.sessions):
+        if sessions is not None and (yield sessions.revoke(session_id, user_id=user_id)):
+            return True
+    return False
+
+
+def logout_all(gp: Gatepass, request: Request) -> Plan[Response]:
+    """Every session and refresh family of the user, and every access token issued so far
+    (when the access tokens are revocable): "log out everywhere", effective at the next
+    request of every device."""
+    principal = require_principal((yield from authenticate(gp, request)), gp)
+    count = yield from revoke_everything(gp, principal.user_id)
+    return (yield from _goodbye(gp, request, {"logged_out": True, "sessions_revoked": count}))
+
+
+def revoke_everything(gp: Gatepass, user_id: str) -> Plan[int]:
+    """What "log out everywhere" and "freeze account" do; returns how many sessions went."""
+    count = 0
+    for sessions in (gp.sessions, gp.anchors):
+        if sessions is not None:
+            count += yield sessions.revoke_all(user_id)
+    if gp.access is not None and gp.access.mode != "stateless":
+        yield gp.access.revoke_user(user_id)
+    return count

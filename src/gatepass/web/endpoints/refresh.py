@@ -1,0 +1,47 @@
+"""``POST <prefix>/refresh``: the hybrid's rotation, from the refresh cookie to a new pair.
+
+The refresh cookie is ``HttpOnly`` (no script, so no XSS, can read it), ``SameSite=Strict`` and
+scoped to this path, so it reaches no other endpoint and no cross-site request carries it; the
+CSRF check still runs (fetch metadata, ``Origin``, else a token bound to the refresh token).
+Every successful call rotates: the old refresh token is used up, a new one is set, and the body
+carries a new access token. A refused token (unknown, expired, revoked, or reused: the whole
+family is then revoked) clears the cookie; a store outage is a 503 that keeps it.
+"""
+
+from __future__ import annotations
+
+from gatepass.errors import InvalidToken
+from gatepass.web.authenticate import check_csrf
+from gatepass.web.config import Gatepass
+from gatepass.web.cookies import read_cookie
+from gatepass.web.csrf import refresh_binding
+from gatepass.web.drive import Plan
+from gatepass.web.http import Request, Response, json_response
+from gatepass.web.problems import Problem, problem_response
+
+__all__ = ["refresh"]
+
+
+def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
+    if gp.refresh is None or gp.access is None:
+        raise Problem.not_found("the hybrid is not configured: give Gatepass(refresh_tokens=...)")
+    token = read_cookie(request.headers.get("cookie"), gp.cookies.refresh_name)
+    if token is None:
+        raise Problem.unauthenticated()
+    refusal = yield from check_csrf(gp, request, refresh_binding(token))
+    if refusal is not None:
+        raise refusal
+    try:
+        new_refresh, access_token = yield gp.refresh.rotate(token)
+    except InvalidToken as exc:
+        response = problem_response(Problem.invalid_token(exc.code, str(exc)))
+        response.headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
+        return response
+    body = {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": gp.access.ttl,
+        "csrf_token": gp.csrf.mint(refresh_binding(new_refresh)),
+    }
+    cookie = gp.cookies.refresh(new_refresh, int(gp.refresh.absolute), request.root)
+    return json_response(200, body, [("set-cookie", cookie)])

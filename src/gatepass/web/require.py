@@ -1,0 +1,74 @@
+"""What a route needs from the request's login, decided once for every framework adapter.
+
+The FastAPI dependencies and the Flask decorator both run :func:`require`, so "current user",
+"optional user", "these scopes" and "logged in within the last N seconds" mean the same in both,
+and the refusals are the same responses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from gatepass.errors import ConfigurationError
+from gatepass.web.drive import Plan
+from gatepass.web.principal import AuthState, Principal
+from gatepass.web.problems import Problem
+
+__all__ = ["require"]
+
+
+def require(
+    state: object,
+    *,
+    optional: bool = False,
+    scopes: Iterable[str] = (),
+    max_age: int | None = None,
+) -> Plan[Principal | None]:
+    """The request's principal if it satisfies the route, else the :class:`Problem` to send.
+
+    ``optional``: an anonymous request is fine (None); a refused bearer token or a store outage
+    still is not, since the client did present a credential. ``scopes``: every one must be
+    granted (403 ``insufficient_scope``). ``max_age``: the user must have proved a password
+    within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again).
+    """
+    if not isinstance(state, AuthState):
+        raise ConfigurationError(
+            "no gatepass state on this request: add the gatepass middleware to the app"
+        )
+    gp = state.gatepass
+    if state.failure == "unavailable":
+        raise Problem.unavailable(gp.retry_after)
+    if state.failure == "invalid_token":
+        raise Problem.invalid_token(state.failure_code, state.failure_detail)
+    principal = state.principal
+    if principal is None:
+        if optional:
+            return None
+        raise Problem.unauthenticated()
+    wanted = tuple(scopes)
+    if wanted and not principal.has_scopes(*wanted):
+        raise Problem.insufficient_scope(wanted)
+    if max_age is not None:
+        at = principal.authenticated_at
+        if at is None and principal.session_id is not None:
+            at = yield from _login_time(state, principal)
+        if at is None or time.time() - at > max_age:
+            raise Problem.reauthenticate(max_age)
+    return principal
+
+
+def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
+    """When the login behind a token of the hybrid happened: its session's ``authenticated_at``.
+
+    The hybrid's access tokens are re-issued at every refresh and do not carry the login time;
+    the session that records the login does. One store read, only for routes that ask.
+    """
+    gp = state.gatepass
+    for sessions in (gp.anchors, gp.sessions):
+        if sessions is None:
+            continue
+        for record in (yield sessions.list(principal.user_id)):
+            if record.id == principal.session_id:
+                return float(record.authenticated_at)
+    return None

@@ -1,0 +1,386 @@
+/**
+ * gatepass.js: the browser client of gatepass's hybrid design, served at <prefix>/gatepass.js.
+ * An ES module with no dependencies and no build step. Guide, reference and threat model:
+ * docs/gatepass-js.md.
+ *
+ *   import { Gatepass } from "/auth/gatepass.js";
+ *   const gp = new Gatepass();                        // { prefix: "/auth" } by default
+ *   await gp.login("alice", "correct horse battery staple");
+ *   const res = await gp.fetch("/me");                // adds Authorization: Bearer <token>
+ *
+ * The access token lives in a private field of this object and nowhere else (no storage, no
+ * cookie); the refresh token never reaches this code (an HttpOnly cookie for <prefix>/refresh).
+ * Refreshes are lazy: before a request whose token expires within the margin, or after a 401
+ * (then the request is retried once); no timer, so idle pages do not outlive the idle timeout.
+ * A refresh answered 401 means logged out; 503 or no network means try later, still logged in.
+ *
+ * One login, refresh or logout at a time across all tabs of the origin (the Web Lock
+ * "gatepass-refresh"), new tokens shared over BroadcastChannel("gatepass"): gatepass-tabs.js.
+ * Without Web Locks (no secure context) tabs refresh on their own and the server's grace window
+ * keeps them from tripping reuse detection.
+ */
+
+import { Tabs } from "./gatepass-tabs.js";
+
+const LOCK = "gatepass-refresh";
+const CHANNEL = "gatepass";
+const REFRESH_TIMEOUT_MS = 30_000; // a refresh that hangs must not hold the lock of every tab
+
+/** A refusal from a gatepass endpoint: the RFC 9457 problem document the server sent. */
+export class GatepassError extends Error {
+  constructor(status, problem = {}, retryAfter = null) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = "GatepassError";
+    this.status = status; // 401, 403, 503 ...
+    this.code = problem.code || null; // the stable code, e.g. "ERR_STORE_UNAVAILABLE"
+    this.problem = problem;
+    this.retryAfter = retryAfter; // seconds (503), or null
+  }
+
+  /** The refusal as a Response again (each caller that shared a refresh gets its own). */
+  toResponse() {
+    const headers = { "Content-Type": "application/problem+json" };
+    if (this.retryAfter !== null) headers["Retry-After"] = String(this.retryAfter);
+    return new Response(JSON.stringify(this.problem), { status: this.status, headers });
+  }
+
+  static async from(response) {
+    const problem = await readJson(response);
+    const retry = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+    return new GatepassError(response.status, problem, Number.isNaN(retry) ? null : retry);
+  }
+}
+
+async function readJson(response) {
+  try {
+    const value = await response.json();
+    return value && typeof value === "object" ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The claims of a JWT, decoded for display only: the server verifies, this never trusts. */
+function claimsOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(part), (ch) => ch.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === "object" ? claims : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A 401 that a new access token could cure: not "log in again" (RFC 9470). */
+function worthRefreshing(response) {
+  const challenge = response.headers.get("WWW-Authenticate") || "";
+  return !challenge.includes("insufficient_user_authentication");
+}
+
+export class Gatepass extends EventTarget {
+  // Everything private: page scripts (and so injected ones) cannot read these fields.
+  #prefix;
+  #margin; // ms before expiry at which a request refreshes first
+  #origins; // origins whose requests get the token: this page's own, plus any listed
+  #tabs; // one login, refresh or logout at a time across tabs; tokens shared between them
+  #token = null; // the access token: here and nowhere else
+  #expiresAt = null; // ms epoch, by this browser's clock (from expires_in: skew-proof)
+  #lifetime = 0; // ms the current token was issued for
+  #claims = null;
+  #csrf = null; // the last csrf_token a response carried, sent as X-CSRF-Token
+  #state = "unknown"; // "unknown" until a login or refresh tells, then "in" or "out"
+  #pending = null; // this tab's refresh in flight, shared by every caller that needs one
+
+  /**
+   * prefix: where the gatepass endpoints live. refreshMargin: seconds before expiry at which
+   * a request refreshes first (at most half the token's lifetime). origins: other origins
+   * (e.g. "https://api.example") that may receive the access token; by default only this
+   * page's own origin does, so a fetch to a third party never leaks it.
+   */
+  constructor({ prefix = "/auth", refreshMargin = 30, origins = [] } = {}) {
+    super();
+    if (typeof prefix !== "string" || !prefix.startsWith("/") || prefix.endsWith("/")) {
+      throw new TypeError("prefix must start with '/' and not end with one, e.g. '/auth'");
+    }
+    this.#prefix = prefix;
+    this.#margin = Math.max(0, Number(refreshMargin) || 0) * 1000;
+    this.#origins = new Set([location.origin, ...origins.map((o) => new URL(o).origin)]);
+    // Another prefix is another login (another refresh cookie): it gets a lock of its own.
+    const suffix = prefix === "/auth" ? "" : ` ${prefix}`;
+    this.#tabs = new Tabs(LOCK + suffix, CHANNEL + suffix, (message) => this.#heard(message));
+  }
+
+  /** `{user_id, session_id, scopes, claims}` of the current token, or null. */
+  get user() {
+    const claims = this.#claims;
+    if (this.#token === null || claims === null) return null;
+    return {
+      user_id: claims.sub ?? null,
+      session_id: claims.sid ?? null,
+      scopes: typeof claims.scope === "string" ? claims.scope.split(" ").filter(Boolean) : [],
+      claims: { ...claims },
+    };
+  }
+
+  /** When the access token expires (ms epoch, this browser's clock), or null. */
+  get expiresAt() {
+    return this.#token === null ? null : this.#expiresAt;
+  }
+
+  /** The raw access token, for the tools page's "inspect" link. Never store it. */
+  debugToken() {
+    return this.#token;
+  }
+
+  // --- the API --------------------------------------------------------------------------------
+
+  /** Log in with the hybrid: the server sets the refresh cookie, the token stays here. */
+  async login(username, password, { remember = false } = {}) {
+    await this.#tabs.locked(async () => {
+      const response = await this.#post("/login", {
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username, password, design: "hybrid", remember }),
+      });
+      if (!response.ok) throw await GatepassError.from(response);
+      this.#adopt(await readJson(response));
+      await this.#share("login");
+    });
+    this.#emit("login");
+    return this.user;
+  }
+
+  /**
+   * Like `fetch()`, with `Authorization: Bearer <token>` added to requests for this origin
+   * (and the listed ones). Refreshes first when the token is about to expire, or after a 401,
+   * and then retries the request once. A request that names its own Authorization is sent
+   * as it is.
+   */
+  async fetch(input, init = undefined) {
+    const request = new Request(input, init);
+    if (!this.#origins.has(new URL(request.url).origin) || request.headers.has("Authorization")) {
+      return fetch(request);
+    }
+    if (this.#state === "unknown" || (this.#state === "in" && this.#expiring())) {
+      await this.#refreshQuietly(); // a reloaded page resumes its login here
+    }
+    const sent = this.#token;
+    const response = await fetch(this.#withToken(request.clone(), sent));
+    if (response.status !== 401 || sent === null || !worthRefreshing(response)) {
+      return response;
+    }
+    // The token was refused before its time (revoked, key rotated): a new one, then once more.
+    let outcome;
+    try {
+      outcome = await this.#refresh(sent);
+    } catch (error) {
+      // "Try later" (the store is down) is the honest answer here, not "log in again".
+      return error instanceof GatepassError && error.status === 503 ? error.toResponse() : response;
+    }
+    return outcome === "out" || this.#token === null
+      ? response
+      : fetch(this.#withToken(request, this.#token));
+  }
+
+  /**
+   * A new access token now (normally automatic). Resolves to the user, or to null when the
+   * login is over; rejects with a GatepassError (status 503: try later) or a network error.
+   */
+  async refresh() {
+    await this.#refresh(this.#token);
+    return this.user;
+  }
+
+  /** End this login (every tab of this origin forgets the token). */
+  async logout() {
+    await this.#goodbye("/logout");
+  }
+
+  /** End every login of the user, on every device ("log out everywhere"). */
+  async logoutAll() {
+    await this.#goodbye("/logout-all");
+  }
+
+  /** "Your devices": every live login of the user, the current one marked `current`. */
+  async sessions() {
+    const response = await this.fetch(this.#url("/sessions"), { cache: "no-store" });
+    if (!response.ok) throw await GatepassError.from(response);
+    const body = await readJson(response);
+    return Array.isArray(body.sessions) ? body.sessions : [];
+  }
+
+  /** Revoke one login by its id (from `sessions()`); revoking this one logs out here. */
+  async revoke(id) {
+    const url = this.#url(`/sessions/${encodeURIComponent(id)}`);
+    const response = await this.fetch(url, { method: "DELETE" });
+    if (!response.ok) throw await GatepassError.from(response);
+    if (id === this.user?.session_id) this.#loggedOut("revoked", {});
+  }
+
+  // --- refreshing -----------------------------------------------------------------------------
+
+  #expiring() {
+    if (this.#token === null) return true;
+    const margin = Math.min(this.#margin, this.#lifetime / 2);
+    return Date.now() >= this.#expiresAt - margin;
+  }
+
+  /** Refresh, or take the token another tab just got. `stale`: the token the caller had. */
+  #refresh(stale) {
+    if (this.#pending === null) {
+      this.#pending = this.#acrossTabs(stale).finally(() => {
+        this.#pending = null;
+      });
+    }
+    return this.#pending;
+  }
+
+  async #refreshQuietly() {
+    try {
+      await this.#refresh(this.#token);
+    } catch {
+      // "failure" has been announced; the request goes out with what this tab has.
+    }
+  }
+
+  #acrossTabs(stale) {
+    return this.#tabs.afterOthers(() => {
+      // While this tab waited for its turn, another may have got a token and sent it here.
+      if (this.#token !== null && this.#token !== stale && !this.#expiring()) return "shared";
+      return this.#rotate();
+    });
+  }
+
+  /** POST <prefix>/refresh: the browser sends the refresh cookie, the server rotates it. */
+  async #rotate() {
+    let response;
+    try {
+      response = await this.#post("/refresh", { signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS) });
+    } catch (error) {
+      this.#emit("failure", { error });
+      throw error;
+    }
+    if (response.ok) {
+      this.#adopt(await readJson(response));
+      await this.#share("token");
+      this.#emit("refresh");
+      return "refreshed";
+    }
+    if (response.status === 401) {
+      this.#loggedOut("refresh refused", {});
+      return "out";
+    }
+    // 503 (the store is down) and anything unexpected: not logged out, try later.
+    const error = await GatepassError.from(response);
+    this.#emit("failure", { error });
+    throw error;
+  }
+
+  // --- logging out ----------------------------------------------------------------------------
+
+  async #goodbye(path) {
+    // The server finds the login to end through the access token (the refresh cookie only
+    // ever goes to the refresh endpoint), so make sure the token is current first.
+    if (this.#state !== "out" && this.#expiring()) await this.#refreshQuietly();
+    await this.#tabs.locked(async () => {
+      const bearer = this.#token === null ? {} : { Authorization: `Bearer ${this.#token}` };
+      const response = await this.#post(path, { headers: bearer });
+      // A 503 leaves the login alive on the server, so it stays alive here too.
+      if (!response.ok) throw await GatepassError.from(response);
+      this.#loggedOut(path.slice(1), { everywhere: path === "/logout-all" });
+    });
+  }
+
+  /**
+   * Forget the token. `tell`: other tabs forget this login too ({everywhere: true}: every
+   * login of this user). The message names the login, so a tab that has logged in anew
+   * meanwhile keeps its new login.
+   */
+  #loggedOut(reason, tell = null) {
+    const was = this.#state;
+    const user = this.user;
+    if (tell !== null && user !== null) {
+      const everyone = tell.everywhere ? user.user_id : null;
+      this.#tabs.tell({ type: "logout", sid: user.session_id, user: everyone });
+    }
+    this.#token = this.#claims = this.#expiresAt = null;
+    this.#state = "out";
+    if (was !== "out") this.#emit("logout", { reason });
+  }
+
+  // --- the token, and the other tabs ----------------------------------------------------------
+
+  #adopt(body) {
+    if (typeof body.access_token !== "string") throw new GatepassError(500, body);
+    const lifetime = Math.max(0, Number(body.expires_in) || 0) * 1000;
+    this.#set(body.access_token, Date.now() + lifetime, lifetime, body.csrf_token);
+  }
+
+  #set(token, expiresAt, lifetime, csrf) {
+    this.#token = token;
+    this.#expiresAt = expiresAt;
+    this.#lifetime = lifetime;
+    this.#claims = claimsOf(token);
+    if (typeof csrf === "string") this.#csrf = csrf;
+    this.#state = "in";
+  }
+
+  /** Send the new token to the other tabs (inside a task of #tabs, before its lock goes). */
+  #share(type) {
+    return this.#tabs.share({
+      type,
+      token: this.#token,
+      expiresAt: this.#expiresAt,
+      lifetime: this.#lifetime,
+      csrf: this.#csrf,
+    });
+  }
+
+  /** A message from another tab of this origin (or another Gatepass object in this one). */
+  #heard(message) {
+    const user = this.user;
+    if (message.type === "logout") {
+      const mine =
+        user !== null &&
+        (message.sid === user.session_id || (message.user !== null && message.user === user.user_id));
+      if (mine) this.#loggedOut("logged out in another tab");
+      return;
+    }
+    if (message.type !== "token" && message.type !== "login") return;
+    if (typeof message.token !== "string" || message.token === this.#token) return;
+    if (this.#state !== "in" || message.expiresAt >= this.#expiresAt) {
+      this.#set(message.token, message.expiresAt, message.lifetime, message.csrf);
+      this.#emit(message.type === "login" ? "login" : "refresh", { from: "another tab" });
+    }
+  }
+
+  // --- small things ---------------------------------------------------------------------------
+
+  #emit(type, extra = {}) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { type, user: this.user, ...extra } }));
+  }
+
+  #url(path) {
+    return this.#prefix + path;
+  }
+
+  /** POST to a gatepass endpoint, with the last CSRF token (for browsers without fetch
+   * metadata) and this site's cookies. */
+  #post(path, { headers = {}, ...init }) {
+    const csrf = this.#csrf === null ? {} : { "X-CSRF-Token": this.#csrf };
+    return fetch(this.#url(path), {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { ...csrf, ...headers },
+      ...init,
+    });
+  }
+
+  #withToken(request, token) {
+    if (token === null) return request;
+    const headers = new Headers(request.headers);
+    headers.set("Authorization", `Bearer ${token}`);
+    return new Request(request, { headers });
+  }
+}

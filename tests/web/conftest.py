@@ -1,0 +1,45 @@
+"""Stores for the web tests: SQLite in the test's tmp_path, the shared Redis and PostgreSQL
+under private names, and a private Redis server that a test may stop and start again."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gp_testkit import drop_postgres_schema, drop_redis_prefix
+
+# The private-server helpers of the store tests (tests/stores is not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stores"))
+from gp_store_servers import RedisServer
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'web.db'}"
+
+
+@pytest.fixture
+def redis_web_url(redis_url: str) -> Iterator[str]:
+    url = f"{redis_url}?prefix=gpweb{secrets.token_hex(4)}:"
+    yield url
+    drop_redis_prefix(url)
+
+
+@pytest.fixture
+def postgres_web_url(postgres_url: str) -> Iterator[str]:
+    url = f"{postgres_url}?schema=gpweb_{secrets.token_hex(4)}"
+    yield url
+    drop_postgres_schema(url)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path, redis_server_path: str) -> Iterator[RedisServer]:
+    """A Redis of this test's own (append-only file, fsync always), so stopping it is a real
+    outage and starting it again brings every session back."""
+    server = RedisServer(tmp_path / "redis", persistent=True).start()
+    yield server
+    server.kill()

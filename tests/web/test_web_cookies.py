@@ -1,0 +1,73 @@
+"""Cookie settings other than the defaults (the defaults are checked on every ``Set-Cookie`` of
+every case: the test browser refuses a ``__Host-`` or ``__Secure-`` cookie that breaks its
+prefix's rules, and the table asserts each cookie's flags).
+
+Plain http on a host that is not loopback cannot carry ``Secure`` cookies: it takes an explicit
+opt-in that warns and logs. The cross-site mode (``SameSite=None``) needs an allow-list of
+origins and then demands a CSRF token on every unsafe request, since the browser no longer keeps
+the cookie away from other sites.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+from webapps import APPS
+from webclient import Expect, Step, parse_set_cookie, run
+from webdesigns import serving
+from webtable import ALICE, ALICE_SESSION, CSRF
+
+from gatepass import Sessions, open_store
+from gatepass.errors import ConfigurationError
+from gatepass.web import CookiePolicy, Gatepass
+
+
+def test_insecure_http_is_an_explicit_loud_opt_in(caplog: pytest.LogCaptureFixture) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the secure default says nothing
+        secure = CookiePolicy()
+    assert parse_set_cookie(secure.session("t", None))[0] == "__Host-session"
+    with caplog.at_level(logging.WARNING, logger="gatepass.web"):
+        with pytest.warns(UserWarning, match="INSECURE"):
+            insecure = CookiePolicy(insecure_http=True)
+    assert any("INSECURE" in record.getMessage() for record in caplog.records)
+    name, _, attrs = parse_set_cookie(insecure.session("t", None))
+    assert name == "session" and "secure" not in attrs and "httponly" in attrs
+    with pytest.raises(ConfigurationError):
+        CookiePolicy(insecure_http=True, cross_site=True)
+    with pytest.raises(ConfigurationError):
+        CookiePolicy(same_site="None")
+
+
+def test_cross_site_cookies_need_an_allow_list() -> None:
+    store = open_store("memory://")
+    with pytest.raises(ConfigurationError, match="trusted_origins"):
+        Gatepass(sessions=Sessions(store), secret=b"s" * 32, cookies=CookiePolicy(cross_site=True))
+
+
+@pytest.mark.parametrize("app", APPS)
+async def test_cross_site_mode_demands_an_allowed_origin_and_a_token(
+    app: str, sqlite_url: str
+) -> None:
+    steps = (
+        Step("GET /auth/csrf", Expect(200, flags={"seed": ("SameSite=None", "Secure")}),
+             site="trusted"),
+        Step("POST /auth/login", CSRF, json={**ALICE, "design": "session"}, site="trusted"),
+        Step("POST /auth/login", Expect(200, flags={"session": ("SameSite=None", "Secure",
+             "HttpOnly", "Path=/")}), json={**ALICE, "design": "session"}, site="trusted",
+             headers={"x-csrf-token": "{csrf}"}),
+        Step("POST /me", CSRF, site="trusted"),
+        Step("POST /me", CSRF, site="cross-site", headers={"x-csrf-token": "{csrf}"}),
+        Step("POST /me", CSRF, site="same-site", headers={"x-csrf-token": "{csrf}"}),
+        Step("POST /me", ALICE_SESSION, site="trusted", headers={"x-csrf-token": "{csrf}"}),
+        Step("POST /me", ALICE_SESSION, site="same-origin", headers={"x-csrf-token": "{csrf}"}),
+        Step("POST /me", CSRF, site="same-origin"),
+    )  # fmt: skip
+    options = {
+        "cookies": CookiePolicy(cross_site=True),
+        "trusted_origins": ["https://trusted.example"],
+    }
+    async with serving(app, "session", sqlite_url, **options) as target:
+        await run(target, steps, "cross-site mode")
