@@ -9,19 +9,6 @@ from typing import Any
 from gatepass.errors import RevokedToken
 
 
-class FakeClock:
-    """A settable wall clock (seconds since the epoch)."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Poll ``predicate`` until it holds (propagation is asynchronous); no timing is asserted."""
     deadline = time.monotonic() + timeout
