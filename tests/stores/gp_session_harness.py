@@ -38,6 +38,10 @@ class Harness:
         return Harness(cls(self.store, **options), self.store, self.clock, self.mode, self.url)
 
 
+#: Where the store suites' clocks start: in the past, so that a purge at the real time (``None``)
+#: sees their expired sessions as expired.
+START = 1_700_000_000.0
+
 DEFAULTS: dict[str, Any] = {
     "idle_timeout": 100.0,
     "absolute_timeout": 1000.0,

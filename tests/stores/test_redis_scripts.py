@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_session_harness import DEFAULTS, Harness
+from gp_session_harness import DEFAULTS, START, Harness
 from gp_store_servers import RedisServer
 
 from gatepass import (
@@ -195,7 +195,7 @@ def _all_script_sources() -> set[str]:
 
 async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     """Drive every script-backed operation (and the branches that touch different keys)."""
-    clock = FakeClock()
+    clock = FakeClock(START)
     if mode == "sync":
         sessions: Any = Sessions(store, clock=clock, **DEFAULTS)
         access: Any = AccessTokens(
@@ -363,7 +363,7 @@ async def test_refresh_round_trips_per_rotation_and_revoke(
         for source in _all_script_sources():  # a fresh server would answer NOSCRIPT once each
             client.script_load(source)
         client.ping()  # the sentinel's connection is open before any capture
-        clock = FakeClock()
+        clock = FakeClock(START)
         keys = KeyRing.generate("ES256")
         access: Any
         if mode == "sync":
@@ -449,7 +449,7 @@ def test_refresh_scripts_refuse_a_family_id_the_reference_does_not_name(
     store = open_store(server.url)
     try:
         store.setup()
-        clock = FakeClock()
+        clock = FakeClock(START)
         access = AccessTokens(KeyRing.generate("ES256"), issuer=ISS, audience=AUD, clock=clock)
         refresh = RefreshTokens(store, access, secret=SECRET, clock=clock)
         sessions = Sessions(store, idle_timeout=3600, absolute_timeout=7200, clock=clock)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_session_harness import DEFAULTS, Harness
+from gp_session_harness import DEFAULTS, START, Harness
 
 import gatepass
 from gatepass.errors import ConfigurationError
@@ -242,7 +242,7 @@ def test_stores_creating_fewer_than_1000_sessions_purge_sometimes(
         first = open_store(url)
         first.setup()
         first.close()
-    clock = FakeClock()
+    clock = FakeClock(START)
     purged = 0
     for i in range(200):
         store: Any = open_store(url)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.jsontext import load_json_object
+from gatepass.stores.jsontext import LOADED_JSON, load_json_object
 from gatepass.stores.records import Family, FamilyRead, RevocationLookup, SessionRecord
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
@@ -19,6 +19,7 @@ SESSION_COLUMNS = (
 )
 
 _new_record = tuple.__new__
+_cached = LOADED_JSON.get
 
 FAMILY_COLUMNS = (
     "id, user_id, sid, created_at, last_used_at, generation, rotated_at, revoked, expires_at"
@@ -36,22 +37,34 @@ def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str
 
 def session_from_row(row: Sequence[Any]) -> SessionRecord:
     """A row in :data:`SESSION_COLUMNS` order as a record (``remember`` as a bool, the JSON
-    columns decoded through the shared cache). Built with ``tuple.__new__``: the NamedTuple's
-    own ``__new__`` is a Python function, a tenth of the SQLite ``get`` path's overhead over
-    its floor (``bench/bench_sessions.py``)."""
+    columns decoded through the shared cache).
+
+    On the hot path of every SQL ``get``, so written for it (``bench/bench_sessions.py``; a
+    callgrind count of the SQLite ``get`` over its floor: 1.47x with the plain construction,
+    see the numbers in ``docs/bench/sessions.md``): the record is built with ``tuple.__new__``
+    (the NamedTuple's own ``__new__`` is a Python function) and the cache is asked directly,
+    ``load_json_object`` being called only when it misses.
+    """
+    id_, user_id, created, authenticated, seen, expires, absolute, remember, meta, data = row
+    metadata: Mapping[str, Any] | None = _cached(meta)
+    if metadata is None:
+        metadata = load_json_object(meta)
+    values: Mapping[str, Any] | None = _cached(data)
+    if values is None:
+        values = load_json_object(data)
     record: SessionRecord = _new_record(
         SessionRecord,
         (
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            row[6],
-            bool(row[7]),
-            load_json_object(row[8]),
-            load_json_object(row[9]),
+            id_,
+            user_id,
+            created,
+            authenticated,
+            seen,
+            expires,
+            absolute,
+            bool(remember),
+            metadata,
+            values,
         ),
     )
     return record

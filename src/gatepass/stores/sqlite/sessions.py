@@ -86,8 +86,9 @@ class SQLiteSessions(SQLiteConnections):
             # The hot path: this thread's own cursor, errors translated only when one happens
             # (a ``with`` block costs two calls on every pass). fetchone() of a primary-key
             # lookup steps the statement to its end, so no read snapshot is held between calls.
+            cursor = self._thread.cursor or self.thread_cursor()
             try:
-                row = self.thread_cursor().execute(self._sql_get, (token_hash,)).fetchone()
+                row = cursor.execute(self._sql_get, (token_hash,)).fetchone()
             except sqlite3.Error as exc:
                 if self._closed:
                     raise StoreUnavailable("sqlite: the store is closed") from exc
