@@ -7,7 +7,7 @@ own primary-key SELECT (same SQL) on a connection with the same settings, ``conn
 Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = the store's own prepared
 primary-key SELECT (same SQL) on a held connection, no pool. References printed beside them:
 SQLite with ``sha256(token)`` added, PostgreSQL with the jsonb columns decoded by psycopg. Every
-floor that hashes uses the SHA-256 gatepass uses (``hashlib``'s).
+floor that hashes uses the SHA-256 gatepass uses (``hashlib``'s, from a copied context).
 Also: ``get`` followed by a read of ``record.metadata`` (the SQL stores decode it lazily), ``get``
 over 2,000 sessions with distinct metadata in turn (SQL backends: their decoded-JSON cache
 misses), round trips per ``get`` (counted on the client and, for Redis, with
@@ -42,7 +42,7 @@ from gatepass.stores.jsontext import dump_json
 from gatepass.stores.redis.keys import encode, ttl_ms
 from gatepass.stores.sqlrows import SESSION_COLUMNS, session_values
 from gatepass.strategies._session_policy import Lifetimes, new_record
-from gatepass.strategies._session_tokens import hash_token, new_token, routing_tag, sha256
+from gatepass.strategies._session_tokens import hash_token, new_token, routing_tag, token_digest
 
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -158,7 +158,7 @@ def floor_for(
     if kind == "memory":  # the least a store that keeps only SHA-256 hashes can do
         hashed = {h: record}
         hashed.update({secrets.token_bytes(32): record for _ in range(1000)})
-        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None  # as gatepass
+        return (lambda: hashed.get(token_digest(token.encode()))), lambda: None  # as gatepass
     if kind == "memory-dict":  # reference only: a store keeping raw tokens (gatepass never does)
         table = {token: record}
         table.update({secrets.token_urlsafe(32): record for _ in range(1000)})
@@ -168,7 +168,7 @@ def floor_for(
         sql = store._sql_get
         if kind == "sqlite+sha256":
             return (
-                lambda: conn.execute(sql, (sha256(token.encode()).digest(),)).fetchone()
+                lambda: conn.execute(sql, (token_digest(token.encode()),)).fetchone()
             ), conn.close
         return (lambda: conn.execute(sql, (h,)).fetchone()), conn.close
     if kind == "redis":
@@ -501,7 +501,7 @@ def main() -> None:
     for r in results:
         if r["cold"] is not None:
             print_rows(r["backend"], r["cold"])
-    hashed = compare({"hashlib": lambda: sha256(b"x" * 48).digest()}, 20000, args.rounds)
+    hashed = compare({"hashlib": lambda: token_digest(b"x" * 48)}, 20000, args.rounds)
     print(
         "sha256 of a token alone (hashlib, as gatepass and every floor): "
         f"{hashed['hashlib'][0]:.2f} µs"

@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 import pytest
-from stratkit import rejected, wait_until
+from gp_strategy_kit import rejected, wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key, KeyRing, jwt
 from gatepass.errors import (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stratkit import rejected, wait_until
+from gp_strategy_kit import rejected, wait_until
 
 from gp_testkit import FakeClock
 

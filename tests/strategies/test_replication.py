@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stratkit import wait_until
+from gp_strategy_kit import wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key
 from gatepass.errors import RevokedToken, StoreUnavailable

@@ -44,7 +44,7 @@ from gatepass.strategies._session_tokens import (
     new_token,
     parse_token,
     routing_tag,
-    sha256,
+    token_digest,
     token_for_tag,
 )
 from gatepass.strategies._sync.access import AccessTokens
@@ -93,7 +93,7 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         """
         if type(token) is not str or len(token) != TOKEN_LENGTH or not token.isascii():
             return None
-        token_hash = sha256(token.encode()).digest()
+        token_hash = token_digest(token.encode())
         record: SessionRecord | None = self._session_get(token_hash, token[:TAG_LENGTH])
         if record is None:
             return None

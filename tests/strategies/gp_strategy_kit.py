@@ -1,4 +1,4 @@
-"""Helpers shared by the strategy tests (imported as a plain module, like tests/tokens/tokhelp)."""
+"""Helpers shared by the strategy tests (imported as a plain module, like the other gp_* kits)."""
 
 from __future__ import annotations
 
