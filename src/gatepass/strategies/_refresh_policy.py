@@ -77,7 +77,7 @@ from gatepass.errors import (
     RevokedToken,
 )
 from gatepass.stores.records import Family, FamilyRead, SessionRecord
-from gatepass.strategies._session_tokens import routing_tag, sha256
+from gatepass.strategies._session_tokens import routing_tag, token_digest
 from gatepass.tokens._b64 import b64encode
 
 __all__ = [
@@ -125,7 +125,7 @@ def parse(token: object) -> tuple[bytes, str, str] | None:
     match = _FORMAT.fullmatch(token)
     if match is None:
         return None
-    return sha256(token.encode("ascii")).digest(), match[1], match[2]
+    return token_digest(token.encode("ascii")), match[1], match[2]
 
 
 def new_family_id() -> str:

@@ -71,11 +71,19 @@ class AsyncPostgresFeed:
         found: list[RevocationEntry] = []
         alive = False
         with self.store.errors:
-            async for notify in self._conn.notifies(timeout=timeout):
-                alive = True
-                # Not ours when it does not decode: ignored (a reload would not help either).
-                with contextlib.suppress(ValueError):
-                    found.append(RevocationEntry.decode(notify.payload))
+            # Back at the first notification (the ones queued behind it come with it): waiting
+            # out the timeout would delay every change by up to ``timeout``.
+            wait = timeout
+            while True:
+                got = False
+                async for notify in self._conn.notifies(timeout=wait, stop_after=1):
+                    got = alive = True
+                    # Not ours when it does not decode: ignored (a reload would not help either).
+                    with contextlib.suppress(ValueError):
+                        found.append(RevocationEntry.decode(notify.payload))
+                if not got:
+                    break
+                wait = 0.0  # drain what has already arrived, without waiting
             if time.monotonic() >= self._next_ping:
                 await self._conn.execute("SELECT 1")  # proves the connection alive
                 self._next_ping = time.monotonic() + HEARTBEAT
