@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench screenshots audit-rules clean
+.PHONY: test lint generated typecheck pytest demo bench screenshots audit-rules clean
 
 # `make demo` installs only what the app needs (gatepass[demo]: the core, the web layer's FastAPI
 # adapter, uvicorn, argon2-cffi), plus the driver of the store GATEPASS_STORE names, under a
@@ -20,11 +20,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint generated typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples scripts
+	$(BIN)/ruff format --check src tests bench examples scripts
+
+# The blocking modules under _sync/ are generated from their asyncio sources under _async/.
+generated: $(STAMP)
+	$(BIN)/python scripts/unasync.py --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict

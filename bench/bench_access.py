@@ -73,8 +73,6 @@ def store_urls(tag: str, tmp: Path) -> dict[str, str]:
 
 
 def open_ready(url: str) -> Any:
-    import gatepass.stores.revocation_state  # noqa: F401 - registers DDL
-
     store = open_store(url)
     store.setup()
     return store
@@ -84,16 +82,15 @@ def cleanup(urls: dict[str, str]) -> None:
     import psycopg
     import redis
 
-    from gatepass.stores.postgres import parse_url as pg_parse
-    from gatepass.stores.redis import parse_url
+    from gatepass.stores.urls import postgres_parts, redis_parts
 
-    driver, prefix, _ = parse_url(urls["redis"])
+    driver, prefix, *_ = redis_parts(urls["redis"])
     client = redis.Redis.from_url(driver)
     keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()
-    conninfo, options = pg_parse(urls["postgres"])
+    conninfo, options = postgres_parts(urls["postgres"])
     with psycopg.connect(conninfo, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'gp_bench' AND tablename LIKE %s",
@@ -163,7 +160,6 @@ CHILD = textwrap.dedent(
     import os, sys, time
     from gatepass import AccessTokens, Key
     from gatepass.stores import open_store
-    import gatepass.stores.revocation_state
 
     store = open_store(os.environ["GP_URL"])
     key = Key.from_secret(b"b" * 32, "HS256")

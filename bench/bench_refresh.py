@@ -2,14 +2,14 @@
 
 Round trips: Redis ``INFO commandstats`` before and after N rotations (calls per rotation, by
 command, split into the commands the client sent, counted on the client as well, and those run
-inside the script), for a family without a session and for one bound to a session;
+inside the scripts), for a family without a session and for one bound to a session;
 PostgreSQL statements sent per rotation (counted on the client: psycopg ``execute``); memory and
-SQLite are in-process (one lock section / one ``BEGIN IMMEDIATE`` transaction).
+SQLite are in-process (a read, then a compare-and-set under the lock / in ``BEGIN IMMEDIATE``).
 
-Cost: µs per atomic store rotation alone (``refresh_state.rotate``: the floor of one round trip
-plus the rule), and per full ``RefreshTokens.rotate`` (which also signs the new access token:
-HS256 here, to keep the signature from dominating), next to one raw round trip of the backend
-(``PING`` / ``SELECT 1`` / dict lookup / SQLite ``SELECT 1``).
+Cost: µs per store rotation alone (``family_read``, the rule, ``family_advance``: what
+``RefreshTokens.rotate`` does before it signs), and per full ``RefreshTokens.rotate`` (which also
+signs the new access token: HS256 here, to keep the signature from dominating), next to one raw
+round trip of the backend (``PING`` / ``SELECT 1`` / dict lookup / SQLite ``SELECT 1``).
 
     .venv/bin/python bench/bench_refresh.py
     .venv/bin/python bench/bench_refresh.py --n 2000 --backends redis,postgres
@@ -30,8 +30,7 @@ from typing import Any
 
 from gatepass import AccessTokens, Key, RefreshTokens, Sessions
 from gatepass.stores import open_store
-from gatepass.stores import refresh_state as rs
-from gatepass.strategies._refresh_policy import parse, successor
+from gatepass.strategies._refresh_policy import decide, parse, successor
 
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -84,9 +83,10 @@ def store_only(store: Any, refresh: RefreshTokens, n: int) -> float:
         old = parse(token)
         new = parse(nxt)
         assert old is not None and new is not None
+        read = store.family_read(*old)
         now = time.time()
-        out = rs.rotate(store, old[0], new[0], old[1], old[2], now=now, idle=3600, grace=5)
-        assert out.status == "rotated", out
+        assert decide(read, now=now, idle=3600, grace=5) == "rotated"
+        assert store.family_advance(read, new[0], old[1], now)
         token = nxt
     return (time.perf_counter() - start) / n * 1e6
 
@@ -165,7 +165,7 @@ def main() -> None:
             store = open_store(all_urls[name])
             store.setup()
             refresh = RefreshTokens(store, access, secret=SECRET, idle_timeout=3600)
-            trips = "1 (lock section)" if name == "memory" else "1 (BEGIN IMMEDIATE)"
+            trips = "read + compare-and-set (in process)"
             if name == "redis":
                 chain(refresh, 10)  # loads the scripts (a fresh server answers NOSCRIPT once)
                 _, record = Sessions(store, idle_timeout=7200).create("bench-user")
@@ -181,8 +181,7 @@ def main() -> None:
             rt = raw_round_trip(store)
             for _ in range(100):
                 rt()
-            # Warm up: PostgreSQL compiles the PL/pgSQL function once per pooled connection.
-            chain(refresh, 300)
+            chain(refresh, 300)  # warm up: PostgreSQL prepares statements per pooled connection
             floors, olds, fulls = [], [], []
             for _ in range(args.rounds):
                 start = time.perf_counter()
@@ -202,11 +201,10 @@ def main() -> None:
                 with store.connection() as conn:
                     for t in ("refresh_tokens", "refresh_families", "sessions", "revocations"):
                         conn.execute(f"DROP TABLE IF EXISTS {store.table(t)} CASCADE")
-                    conn.execute(f"DROP FUNCTION IF EXISTS {store.table('refresh_rotate')}")
             store.close()
     print(f"\n## Refresh rotation per backend (µs/op, median of {args.rounds} rounds of {args.n})")
     print(
-        "| backend | round trips per rotation | raw round trip | atomic store rotation "
+        "| backend | round trips per rotation | raw round trip | store rotation "
         "| full rotate (new pair) | store / raw |\n|---|---|---|---|---|---|"
     )
     for name, trips, floor, only, full in rows:

@@ -7,8 +7,7 @@ own primary-key SELECT (same SQL) on a connection with the same settings, ``conn
 Redis = one ``GETEX`` of a JSON string plus ``json.loads``; PostgreSQL = the store's own prepared
 primary-key SELECT (same SQL) on a held connection, no pool. References printed beside them:
 SQLite with ``sha256(token)`` added, PostgreSQL with the jsonb columns decoded by psycopg. Every
-floor that hashes uses the SHA-256 gatepass uses (the fastest this interpreter has; hashlib's
-OpenSSL one is timed beside it).
+floor that hashes uses the SHA-256 gatepass uses (``hashlib``'s, from a copied context).
 Also: ``get`` followed by a read of ``record.metadata`` (the SQL stores decode it lazily), ``get``
 over 2,000 sessions with distinct metadata in turn (SQL backends: their decoded-JSON cache
 misses), round trips per ``get`` (counted on the client and, for Redis, with
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import itertools
 import json
 import os
@@ -40,15 +38,11 @@ from typing import Any
 
 from gatepass import Sessions
 from gatepass.stores import open_store
-from gatepass.stores._sql import SESSION_COLUMNS
-from gatepass.stores.records import (
-    Lifetimes,
-    hash_token,
-    new_record,
-    new_token,
-    routing_tag,
-    sha256,
-)
+from gatepass.stores.jsontext import dump_json
+from gatepass.stores.redis.keys import encode, ttl_ms
+from gatepass.stores.sqlrows import SESSION_COLUMNS, session_values
+from gatepass.strategies._session_policy import Lifetimes, new_record
+from gatepass.strategies._session_tokens import hash_token, new_token, routing_tag, token_digest
 
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -111,7 +105,7 @@ def bulk_load(store: Any, items: list[tuple[str, bytes, Any, str]]) -> None:
     kind = store.kind
     if kind == "memory":
         for _, h, r, tag in items:
-            store.session_create(h, r, tag)
+            store.session_create(h, r, tag, keep_until=r.expires_at)
     elif kind == "sqlite":
         rows = [
             (
@@ -132,20 +126,23 @@ def bulk_load(store: Any, items: list[tuple[str, bytes, Any, str]]) -> None:
         with store.transaction() as conn:
             conn.executemany(store._sql_insert, rows)
     elif kind == "redis":
-        script = store._create
-        store.client.script_load(script.source)
+        create = store.scripts["CREATE"]
         for i in range(0, len(items), 2000):
             pipe = store.client.pipeline(transaction=False)
             for _, h, r, tag in items[i : i + 2000]:
-                keys, args = store._create_args(h, r, tag)
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
+                keys = [store.keys.session(tag, h), store.keys.user_index(tag, r.user_id)]
+                ttl, index_ttl = (
+                    ttl_ms(r.expires_at, r.created_at),
+                    ttl_ms(r.absolute_expires_at, r.created_at),
+                )
+                create(keys=keys, args=[encode(r), ttl, index_ttl, r.id, h.hex()], client=pipe)
             pipe.execute()
     elif kind == "postgres":
         with store.connection() as conn, conn.cursor() as cur:
             cols = f"token_hash, {SESSION_COLUMNS}"
             with cur.copy(f"COPY {store.table('sessions')} ({cols}) FROM STDIN") as copy:
                 for _, h, r, _ in items:
-                    copy.write_row(store.insert_args(h, r))
+                    copy.write_row(session_values(h, r, dump_json))
             conn.execute(f"ANALYZE {store.table('sessions')}")
 
 
@@ -161,7 +158,7 @@ def floor_for(
     if kind == "memory":  # the least a store that keeps only SHA-256 hashes can do
         hashed = {h: record}
         hashed.update({secrets.token_bytes(32): record for _ in range(1000)})
-        return (lambda: hashed.get(sha256(token.encode()).digest())), lambda: None  # as gatepass
+        return (lambda: hashed.get(token_digest(token.encode()))), lambda: None  # as gatepass
     if kind == "memory-dict":  # reference only: a store keeping raw tokens (gatepass never does)
         table = {token: record}
         table.update({secrets.token_urlsafe(32): record for _ in range(1000)})
@@ -171,7 +168,7 @@ def floor_for(
         sql = store._sql_get
         if kind == "sqlite+sha256":
             return (
-                lambda: conn.execute(sql, (sha256(token.encode()).digest(),)).fetchone()
+                lambda: conn.execute(sql, (token_digest(token.encode()),)).fetchone()
             ), conn.close
         return (lambda: conn.execute(sql, (h,)).fetchone()), conn.close
     if kind == "redis":
@@ -195,7 +192,7 @@ def floor_for(
 
         conn = psycopg.connect(store.conninfo, autocommit=True)
         if kind == "postgres":  # the store's own statement: jsonb columns come back as text
-            sql = store.sql_get
+            sql = store.sql.session_get
         else:  # the same columns decoded by psycopg's default jsonb loader (json.loads)
             sql = f"SELECT {SESSION_COLUMNS} FROM {store.table('sessions')} WHERE token_hash = %s"
         return (lambda: conn.execute(sql, (h,), prepare=True).fetchone()), conn.close
@@ -232,7 +229,7 @@ def cold_pairs(
     import psycopg
 
     pconn = psycopg.connect(store.conninfo, autocommit=True)
-    psql = store.sql_get
+    psql = store.sql.session_get
     pairs["floor"] = lambda: pconn.execute(psql, (next(hashes),), prepare=True).fetchone()
     return pairs, pconn.close
 
@@ -271,7 +268,6 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
         import psycopg
 
         sessions.get(token)
-        store._unpark()  # the hot path's parked connections go back, so all get traced
         path = Path(tempfile.mkstemp(suffix=".trace")[1])
         with open(path, "w") as sink:
             conns = []
@@ -287,7 +283,6 @@ def round_trips(store: Any, sessions: Sessions, token: str, n: int = 200) -> str
                 store.pool.putconn(c)
             for _ in range(n):
                 sessions.get(token)
-            store._unpark()
             conns = [store.pool.getconn() for _ in range(len(conns))]
             for c in conns:
                 c.pgconn.untrace()
@@ -506,17 +501,10 @@ def main() -> None:
     for r in results:
         if r["cold"] is not None:
             print_rows(r["backend"], r["cold"])
-    hashed = compare(
-        {
-            "hashlib": lambda: hashlib.sha256(b"x" * 48).digest(),
-            "built-in": lambda: sha256(b"x" * 48).digest(),
-        },
-        20000,
-        args.rounds,
-    )
+    hashed = compare({"hashlib": lambda: token_digest(b"x" * 48)}, 20000, args.rounds)
     print(
-        f"sha256 of a token alone: hashlib (OpenSSL) {hashed['hashlib'][0]:.2f} µs, the "
-        f"built-in one gatepass uses {hashed['built-in'][0]:.2f} µs (every floor above uses it)"
+        "sha256 of a token alone (hashlib, as gatepass and every floor): "
+        f"{hashed['hashlib'][0]:.2f} µs"
     )
     print()
     for r in results:

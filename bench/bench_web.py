@@ -82,22 +82,6 @@ def _wsgi_loop(app: Any, environs: list[dict[str, Any]]) -> Callable[[int], floa
     return run
 
 
-async def _floor_redis_get(url: str, n: int) -> Callable[[int], Awaitable[float]]:
-    import redis.asyncio as aredis
-
-    client = aredis.Redis.from_url(url)
-    key = f"gpbenchweb:{secrets.token_hex(4)}"
-    await client.set(key, b"x" * 300, ex=600)
-
-    async def run(count: int) -> float:
-        start = time.perf_counter()
-        for _ in range(count):
-            await client.get(key)
-        return (time.perf_counter() - start) / count * 1e6
-
-    return run
-
-
 def _floor_sqlite(db: Path, n: int) -> Callable[[int], float]:
     """One primary-key SELECT of a session row by its hash, as the store does: the floor of
     any session lookup on SQLite (distinct rows in turn, like the middleware variant)."""
@@ -117,17 +101,44 @@ def _floor_sqlite(db: Path, n: int) -> Callable[[int], float]:
     return run
 
 
-def _floor_es256(n: int) -> Callable[[int], float]:
+def _floor_es256(count_tokens: int) -> Callable[[int], float]:
+    """``jwt.verify`` of ES256 access tokens with the same claim checks, distinct tokens in turn
+    (as the middleware variant sees them: a repeated token would hit the decode caches)."""
     from gatepass import Key, jwt
 
     key = Key.generate("ES256")
     public = key.public()
-    token = jwt.encode({"sub": "u1", "iss": ISS, "aud": AUD}, key, expires_in=900)
+    tokens = [
+        jwt.encode({"sub": f"user-{i}", "iss": ISS, "aud": AUD}, key, expires_in=900)
+        for i in range(count_tokens)
+    ]
 
     def run(count: int) -> float:
+        total = len(tokens)
         start = time.perf_counter()
-        for _ in range(count):
-            jwt.verify(token, public, issuer=ISS, audience=AUD)
+        for i in range(count):
+            jwt.verify(tokens[i % total], public, issuer=ISS, audience=AUD)
+        return (time.perf_counter() - start) / count * 1e6
+
+    return run
+
+
+async def _floor_redis_get(url: str, count_keys: int) -> Callable[[int], Awaitable[float]]:
+    """One ``GET`` round trip per request of a 300-byte value, distinct keys in turn."""
+    import redis.asyncio as aredis
+
+    client = aredis.Redis.from_url(url)
+    prefix = f"gpbenchweb:{secrets.token_hex(4)}:"
+    async with client.pipeline(transaction=False) as pipe:
+        for i in range(count_keys):
+            pipe.set(f"{prefix}{i}", b"x" * 300, ex=600)
+        await pipe.execute()
+    keys = [f"{prefix}{i}" for i in range(count_keys)]
+
+    async def run(count: int) -> float:
+        start = time.perf_counter()
+        for i in range(count):
+            await client.get(keys[i % count_keys])
         return (time.perf_counter() - start) / count * 1e6
 
     return run
@@ -152,9 +163,9 @@ async def _asgi_part(args: argparse.Namespace, tmp: Path) -> None:
     runners = {name: _asgi_loop(app, scopes) for name, (app, scopes) in variants.items()}
     floors: dict[str, Callable[[int], Awaitable[float]]] = {}
     if not args.no_redis:
-        floors["redis GET round trip (floor)"] = await _floor_redis_get(REDIS_URL, args.n)
+        floors["redis GET round trip (floor)"] = await _floor_redis_get(REDIS_URL, args.sessions)
     sync_floors = {
-        "jwt.verify ES256 (floor)": _floor_es256(args.n),
+        "jwt.verify ES256 (floor)": _floor_es256(min(args.sessions, 2000)),
         "SQLite primary-key SELECT (floor)": _floor_sqlite(tmp / "web.db", args.n),
     }
     samples: dict[str, list[float]] = {name: [] for name in [*runners, *floors, *sync_floors]}

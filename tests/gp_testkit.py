@@ -1,4 +1,4 @@
-"""Helpers shared by the test packages (importable: tests/ is on sys.path)."""
+"""Helpers shared by every test package (importable: tests/ is on sys.path)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,28 @@ from collections.abc import Iterator
 from typing import Any
 
 
+class FakeClock:
+    """A settable wall clock (seconds since the epoch): tests move time explicitly."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
 def drop_redis_prefix(url: str) -> None:
     """Delete every key a test wrote under its private prefix (single server or Cluster)."""
     import redis
     from redis.cluster import RedisCluster
 
-    from gatepass.stores.redis import parse_url
+    from gatepass.stores.urls import redis_parts
 
-    driver, prefix, cluster = parse_url(url)
+    driver, prefix, cluster, _, _ = redis_parts(url)
     client: Any = RedisCluster.from_url(driver) if cluster else redis.Redis.from_url(driver)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))

@@ -20,36 +20,42 @@ from typing import Any
 import pytest
 
 import gatepass
-from gatepass.errors import ConfigurationError, MissingDependency
+from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
-from gatepass.stores.base import StoreError, StoreUnavailable, translate_errors
-from gatepass.stores.records import (
+from gatepass.stores.driver_errors import translate_errors
+from gatepass.stores.limits import MAX_TIMEOUT
+from gatepass.stores.records import FrozenDict, SessionRecord
+from gatepass.strategies._session_input import (
     MAX_DATA_BYTES,
     MAX_JSON_DEPTH,
     MAX_METADATA_BYTES,
-    MAX_TIMEOUT,
-    FrozenDict,
-    Lifetimes,
-    SessionRecord,
     check_json,
     check_user_id,
-    hash_token,
-    is_live,
     merge_data,
+)
+from gatepass.strategies._session_policy import (
+    DEAD,
+    DUE,
+    Lifetimes,
+    liveness,
     new_record,
-    new_token,
     next_expiry,
-    parse_token,
-    routing_tag,
-    touch_due,
-    touch_spec,
     touched,
 )
+from gatepass.strategies._session_tokens import hash_token, new_token, parse_token, routing_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 LIFE = Lifetimes(
     idle=100, absolute=1000, idle_remember=500, absolute_remember=5000, touch_interval=10
 )
+
+
+def is_live(record: SessionRecord, now: float, life: Lifetimes = LIFE) -> bool:
+    return liveness(record, now, life) != DEAD
+
+
+def touch_due(record: SessionRecord, now: float, life: Lifetimes = LIFE) -> bool:
+    return liveness(record, now, life) == DUE
 
 
 def record(**changes: float) -> SessionRecord:
@@ -58,32 +64,31 @@ def record(**changes: float) -> SessionRecord:
 
 def test_is_live_boundaries() -> None:
     r = record()
-    assert is_live(r, touch_spec(LIFE, 99.999))
-    assert not is_live(r, touch_spec(LIFE, 100.0))  # now >= expires_at is expired
+    assert is_live(r, 99.999)
+    assert not is_live(r, 100.0)  # now >= expires_at is expired
     late = record(last_seen_at=950.0, expires_at=1000.0)
-    assert not is_live(late, touch_spec(LIFE, 1000.0))  # the absolute lifetime
+    assert not is_live(late, 1000.0)  # the absolute lifetime
     shorter = Lifetimes(
         idle=10, absolute=1000, idle_remember=10, absolute_remember=1000, touch_interval=1
     )
-    assert not is_live(r, touch_spec(shorter, 10.0))  # configuration shortened after creation
+    assert not is_live(r, 10.0, shorter)  # configuration shortened after creation
 
 
 def test_touch_throttle_and_next_expiry() -> None:
     r = record()
-    assert not touch_due(r, touch_spec(LIFE, 9.99))
-    assert touch_due(r, touch_spec(LIFE, 10.0))
-    spec = touch_spec(LIFE, 50.0)
-    assert next_expiry(r, spec) == 150.0
-    assert touched(r, spec).last_seen_at == 50.0
+    assert not touch_due(r, 9.99)
+    assert touch_due(r, 10.0)
+    assert next_expiry(r, 50.0, LIFE) == 150.0
+    assert touched(r, 50.0, LIFE).last_seen_at == 50.0
     near_end = record(last_seen_at=940.0, expires_at=1000.0)
-    assert next_expiry(near_end, touch_spec(LIFE, 950.0)) == 1000.0  # capped by absolute
-    assert not touch_due(r, touch_spec(LIFE, 100.0))  # a dead session is never renewed
+    assert next_expiry(near_end, 950.0, LIFE) == 1000.0  # capped by absolute
+    assert not touch_due(r, 100.0)  # a dead session is never renewed
 
 
 def test_remember_me_uses_its_own_lifetimes() -> None:
     r = new_record("alice", LIFE, 0.0, remember=True, metadata={"ua": "x"})
     assert (r.expires_at, r.absolute_expires_at) == (500.0, 5000.0)
-    assert is_live(r, touch_spec(LIFE, 400.0))
+    assert is_live(r, 400.0)
 
 
 def test_token_format_entropy_and_hashing() -> None:
@@ -100,35 +105,6 @@ def test_token_format_entropy_and_hashing() -> None:
         assert parse_token(bad) is None
     # The secret part is not checked: whatever it holds only hashes to something never stored.
     assert parse_token("AAAA." + "+" * 43) is not None
-
-
-def test_the_token_hash_is_sha256_whichever_implementation_serves_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The hot path hashes with CPython's built-in SHA-256 when it has one (OpenSSL's costs
-    several times more per call there); the digest must be SHA-256's, byte for byte, and an
-    interpreter without the module, or with a wrong one, falls back to hashlib's."""
-    from gatepass.stores import records
-
-    for size in (0, 1, 48, 55, 56, 64, 1000):
-        data = secrets.token_bytes(size)
-        assert records.sha256(data).digest() == hashlib.sha256(data).digest()
-    assert records.sha256(b"abc").hexdigest() == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    )
-
-    class Broken:
-        @staticmethod
-        def sha256(data: bytes) -> Any:
-            return hashlib.md5(data)  # answers, but wrongly: must never be trusted
-
-    def no_builtin(name: str) -> Any:
-        if name == "_sha2":
-            raise ImportError(name)
-        return Broken
-
-    monkeypatch.setattr(records.importlib, "import_module", no_builtin)
-    assert records._fastest_sha256() is hashlib.sha256
 
 
 def test_public_id_is_independent_of_the_token() -> None:
@@ -163,6 +139,20 @@ def test_store_urls() -> None:
         open_store("postgresql://localhost/db?schema=bad-name")
     with pytest.raises(ConfigurationError):
         open_store("redis://localhost/0?prefix={tag}")
+
+
+def test_sqlite_in_a_missing_directory_is_a_configuration_error(tmp_path: Path) -> None:
+    """Not "unable to open database file" as an outage: the caller named a path that cannot
+    exist yet, and the error says which."""
+    missing = tmp_path / "nonexistent-dir"
+    store = open_store(f"sqlite:///{missing}/x.db")
+    with pytest.raises(ConfigurationError, match="nonexistent-dir") as caught:
+        store.setup()
+    assert "does not exist" in str(caught.value)
+    assert not missing.exists()  # nothing was created on the way
+    relative = open_store("sqlite:///nonexistent-dir/x.db")
+    with pytest.raises(ConfigurationError, match=r"nonexistent-dir/x\.db"):
+        gatepass.Sessions(relative).create("alice")
 
 
 def test_sqlite_memory_store_works() -> None:
@@ -249,7 +239,7 @@ def test_memory_store_purges_by_itself() -> None:
         sessions.create("alice")
     now[0] = 100.0  # all 999 are dead now
     tokens = [sessions.create("bob")[0] for _ in range(1000)]  # a purge falls in here
-    assert len(sessions.store.table("sessions")) == 1000
+    assert sessions.store.purge_expired(now[0]) == 0  # the dead ones are gone already
     assert sessions.list("alice") == [] and len(sessions.list("bob")) == 1000
     assert sessions.get(tokens[0]) is not None
 
@@ -298,10 +288,28 @@ def test_lifetimes_refuse_anything_but_finite_seconds(field: str, bad: Any) -> N
 def test_sessions_constructors_refuse_bad_timeouts(field: str, bad: Any) -> None:
     """Both front-ends, before anything else happens: no ValueError/TypeError from float()."""
     argument = TIMEOUT_FIELDS[field]
+    if bad is None and field == "touch_interval":
+        pytest.skip("touch_interval=None asks for the default (see the test below)")
     with pytest.raises(ConfigurationError, match=argument):
         gatepass.Sessions(open_store("memory://"), **{argument: bad})
     with pytest.raises(ConfigurationError, match=argument):
         gatepass.AsyncSessions(open_async_store("memory://"), **{argument: bad})
+
+
+def test_default_touch_interval_follows_the_idle_timeout() -> None:
+    """Short idle timeouts need no touch_interval of their own: the default is a tenth of the
+    shorter idle timeout, at most a minute; an explicit one is still checked against them."""
+    short = gatepass.Sessions(open_store("memory://"), idle_timeout=60, absolute_timeout=600)
+    assert short.lifetimes.touch_interval == 6.0
+    assert gatepass.Sessions(open_store("memory://")).lifetimes.touch_interval == 60.0
+    remember = gatepass.AsyncSessions(
+        open_async_store("memory://"), remember_idle_timeout=30, remember_absolute_timeout=60
+    )
+    assert remember.lifetimes.touch_interval == 3.0
+    with pytest.raises(ConfigurationError, match="touch_interval must be shorter"):
+        gatepass.Sessions(
+            open_store("memory://"), idle_timeout=60, absolute_timeout=600, touch_interval=60
+        )
 
 
 def test_lifetimes_zero_and_limits() -> None:

@@ -17,19 +17,6 @@ from gatepass import Key
 ISS, AUD = "https://auth.example", "api"
 
 
-class FakeClock:
-    """A settable wall clock (seconds since the epoch)."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def b64e(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

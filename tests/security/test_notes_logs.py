@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from secnotes_kit import AUD, ISS, FakeClock, everything_said, secret_parts
+from secnotes_kit import AUD, ISS, everything_said, secret_parts
 
 from gatepass import AccessTokens, Key, KeyRing, RefreshTokens, Sessions, jws, jwt
 from gatepass.errors import GatepassError
 from gatepass.stores import open_store
 from gatepass.strategies._refresh_policy import ReuseEvent
+from gp_testkit import FakeClock
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "gatepass"
 # Layers whose job is to talk to a person on a terminal (or, for compare's probe worker, to the
@@ -92,7 +93,9 @@ def flow() -> dict[str, Any]:
         ring, issuer=ISS, audience=AUD, clock=clock, revocation="denylist", store=store
     )
     sessions = Sessions(store, clock=clock)
-    refresh = RefreshTokens(store, access, secret=b"k" * 32, clock=clock, on_reuse=events.append)
+    refresh = RefreshTokens(
+        store, access, secret=b"k" * 32, clock=clock, on_reuse=events.append, grace=0
+    )
     session_token, record = sessions.create("alice", metadata={"ua": "Firefox"})
     r0, a0 = refresh.start("alice", session=record)
     return {

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from secnotes_kit import AUD, ISS, FakeClock, dump_store, secret_parts
+from secnotes_kit import AUD, ISS, dump_store, secret_parts
 
 from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
 from gatepass.errors import (
@@ -34,7 +34,8 @@ from gatepass.errors import (
     StoreUnavailable,
 )
 from gatepass.stores import open_store
-from gatepass.stores.records import routing_tag
+from gatepass.strategies._session_tokens import routing_tag
+from gp_testkit import FakeClock
 
 SECRET = b"refresh-successor-key-0123456789abcdef"
 
@@ -516,7 +517,7 @@ def test_postgres_expiring_tables_are_indexed_and_purged_by_index(postgres_url: 
                 assert any("(expires_at" in d for d in defs), (table, defs)
             with conn.transaction():
                 conn.execute("SET LOCAL enable_seqscan = off")  # the plan for a large table
-                sql = store.sql_purge.replace("%s", "1e18")
+                sql = store.sql.session_purge.replace("%s", "1e18")
                 plan = " | ".join(r[0] for r in conn.execute("EXPLAIN " + sql))
             assert "Index" in plan and "Seq Scan" not in plan, plan
         assert store.purge_expired(clock() + 10**8) >= 3 + 6 + 3

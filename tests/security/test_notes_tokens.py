@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
-from secnotes_kit import AUD, ISS, FakeClock, b64e, forge, forge_hmac
+from secnotes_kit import AUD, ISS, b64e, forge, forge_hmac
 
 import gatepass
 from gatepass import AccessTokens, Key, KeyRing, KeySet, RefreshTokens, Sessions, jwt
@@ -40,6 +40,7 @@ from gatepass.errors import (
 from gatepass.stores import open_store
 from gatepass.strategies.jwks_client import JWKSClient
 from gatepass.tokens.algorithms import ALGORITHM_SPECS
+from gp_testkit import FakeClock
 
 HMAC_ALGS = ("HS256", "HS384", "HS512")
 _Private = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey

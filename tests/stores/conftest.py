@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_session_harness import DEFAULTS, Clock, Harness
+from gp_session_harness import DEFAULTS, START, Harness
 from gp_store_servers import (
     REDIS_CLI,
     REDIS_SERVER,
@@ -29,6 +29,7 @@ from gp_store_servers import (
 
 import gatepass
 from gatepass.stores import open_async_store, open_store
+from gp_testkit import FakeClock
 
 BACKENDS = ["memory", "sqlite", "redis", "redis_cluster", "postgres"]
 
@@ -110,7 +111,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def harness(store_url: str, mode: str) -> AsyncIterator[Harness]:
-    clock = Clock()
+    clock = FakeClock(START)
     if mode == "sync":
         store = open_store(store_url)
         store.setup()

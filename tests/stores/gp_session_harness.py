@@ -1,4 +1,4 @@
-"""Test helpers shared by the store suites: an injectable clock and the sync/async harness."""
+"""Test helpers shared by the store suites: the sync/async harness."""
 
 from __future__ import annotations
 
@@ -7,26 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import gatepass
-
-
-class Clock:
-    """An injectable clock: tests move time explicitly."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        self.now += seconds
-        return self.now
+from gp_testkit import FakeClock
 
 
 class Harness:
     """``Sessions`` or ``AsyncSessions`` behind awaitable methods, plus the raw store."""
 
-    def __init__(self, sessions: Any, store: Any, clock: Clock, mode: str, url: str) -> None:
+    def __init__(self, sessions: Any, store: Any, clock: FakeClock, mode: str, url: str) -> None:
         self.sessions = sessions
         self.store = store
         self.clock = clock
@@ -50,6 +37,10 @@ class Harness:
         options.setdefault("clock", self.clock)
         return Harness(cls(self.store, **options), self.store, self.clock, self.mode, self.url)
 
+
+#: Where the store suites' clocks start: in the past, so that a purge at the real time (``None``)
+#: sees their expired sessions as expired.
+START = 1_700_000_000.0
 
 DEFAULTS: dict[str, Any] = {
     "idle_timeout": 100.0,

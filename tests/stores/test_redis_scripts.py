@@ -7,10 +7,11 @@ foreign value at a session key is a StoreError on every path.
    notifications or a ``--scan`` diff would only see writes; the scripts this replaced *read*
    undeclared keys too (LIST's GET, PRUNE's EXISTS, the refresh rotation's HMGET and EXISTS).
    The keys of each command come from the server itself (``COMMAND GETKEYS``) and must be a
-   subset of the KEYS of its script; every script of the three Redis modules must have run.
-   The same capture counts the refresh scripts' round trips (the commands clients send): one per
-   rotation and per revoke of a family without a session, two for one bound to a session; and
-   the scripts refuse a family id that the token's stored reference does not name.
+   subset of the KEYS of its script; every script of ``gatepass.stores.redis.keys`` must have
+   run. The same capture counts the refresh rotation's round trips (the commands clients send):
+   a read and a compare-and-set for a family without a session, plus the session's index entry
+   and the session itself for one bound to a session; and the scripts refuse a family id that
+   the token's stored reference does not name.
 2. Migration: on the session-wide test cluster, a user's slot is put in MIGRATING / IMPORTING
    state and part of the user's keys are MIGRATEd; revoke_all, revoke (by id and by token), list
    and a session-bound refresh rotation must then either see every key (after the migration is
@@ -22,18 +23,20 @@ foreign value at a session key is a StoreError on every path.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import re
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_session_harness import DEFAULTS, Clock, Harness
+from gp_session_harness import DEFAULTS, START, Harness
 from gp_store_servers import RedisServer
 
 from gatepass import (
@@ -46,17 +49,12 @@ from gatepass import (
     Sessions,
 )
 from gatepass.errors import InvalidToken, RevokedToken, StoreError, StoreUnavailable
-from gatepass.stores import (
-    _redis_lua,
-    open_async_store,
-    open_store,
-    refresh_state,
-    revocation_state,
-)
-from gatepass.stores.records import hash_token, routing_tag
+from gatepass.stores import open_async_store, open_store
+from gatepass.stores.redis.keys import SCRIPTS
 from gatepass.strategies._refresh_policy import parse as parse_refresh
 from gatepass.strategies._refresh_policy import successor
-from gp_testkit import drop_redis_prefix
+from gatepass.strategies._session_tokens import hash_token, routing_tag
+from gp_testkit import FakeClock, drop_redis_prefix
 
 ISS, AUD = "https://auth.example", "api"
 SECRET = b"s" * 32
@@ -179,6 +177,8 @@ def _script_runs(
 def _command_keys(client: Any, command: list[bytes]) -> list[bytes]:
     import redis
 
+    if len(command) == 1:  # TIME, PING: no argument, so no key (COMMAND GETKEYS needs one)
+        return []
     try:
         keys = client.command_getkeys(*command)
     except redis.ResponseError as exc:
@@ -189,18 +189,13 @@ def _command_keys(client: Any, command: list[bytes]) -> list[bytes]:
 
 
 def _all_script_sources() -> set[str]:
-    """Every Lua script of the Redis modules (module-level strings that call Redis)."""
-    sources = set()
-    for module in (_redis_lua, refresh_state, revocation_state):
-        for value in vars(module).values():
-            if isinstance(value, str) and "redis.call(" in value:
-                sources.add(value)
-    return sources
+    """Every Lua script of the Redis store."""
+    return set(SCRIPTS.values())
 
 
 async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     """Drive every script-backed operation (and the branches that touch different keys)."""
-    clock = Clock()
+    clock = FakeClock(START)
     if mode == "sync":
         sessions: Any = Sessions(store, clock=clock, **DEFAULTS)
         access: Any = AccessTokens(
@@ -226,7 +221,7 @@ async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     tag = routing_tag("alice")
 
     def drop(token: str) -> None:  # what Redis does when a session's TTL runs out
-        assert client.delete(store.key(tag, "s", hash_token(token).hex())) == 1
+        assert client.delete(store.keys.key(tag, "s", hash_token(token).hex())) == 1
 
     t1, _ = await _aw(sessions.create("alice", metadata={"ua": 'a "quoted" \\ value'}))
     t2, _ = await _aw(sessions.create("alice"))
@@ -235,7 +230,7 @@ async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     clock.advance(11)
     assert await _aw(sessions.get(t1)) is not None  # the due touch (CAS)
     await _aw(sessions.update(t1, {"k": "v"}))  # CAS
-    t1 = await _aw(sessions.rotate(t1))  # ROTATE
+    t1 = await _aw(sessions.rotate(t1))  # MOVE
     assert await _aw(sessions.revoke(t2))  # TAKE + UNINDEX
     assert not await _aw(sessions.revoke(t2))
     assert await _aw(sessions.revoke(r3.id, user_id="alice"))  # HGET + REVOKE_ID
@@ -245,42 +240,51 @@ async def _every_script_scenario(store: Any, client: Any, mode: str) -> None:
     assert len(await _aw(sessions.list("alice"))) == 1  # LIST, dropping t4's entry
     t5, _ = await _aw(sessions.create("alice"))
     drop(t5)
-    await _aw(sessions.purge())  # PRUNE (and the revocation purge step)
+    await _aw(sessions.purge())  # PRUNE (and the revocation index purge)
     await _aw(sessions.create("alice"))
     assert await _aw(sessions.revoke_all("alice", except_token=t1)) == 1  # REVOKE_USER, keep
     assert await _aw(sessions.revoke_all("alice")) == 1
     assert await _aw(sessions.revoke_all("alice")) == 0
 
     # Refresh families: without a session, then bound to one.
-    a0, access0 = await _aw(refresh.start("bob"))  # _REDIS_CREATE
-    a1, _ = await _aw(refresh.rotate(a0))  # rotated
-    assert (await _aw(refresh.rotate(a0)))[0] == a1  # grace
-    clock.advance(6)
-    await _raises(InvalidToken, lambda: refresh.rotate(a0))  # reused: the family is revoked
+    a0, access0 = await _aw(refresh.start("bob"))  # CREATE_FAMILY
+    a1, _ = await _aw(refresh.rotate(a0))  # READ_FAMILY + ADVANCE_FAMILY
+    assert (await _aw(refresh.rotate(a0)))[0] == a1  # grace: READ_FAMILY only
+    refresh.grace = 0.05  # the window runs on the server's clock: wait it out
+    await _aw(_pause(0.1, mode))
+    await _raises(InvalidToken, lambda: refresh.rotate(a0))  # reused: REVOKE_FAMILY
     await _raises(InvalidToken, lambda: refresh.rotate(a1))  # revoked
+    refresh.grace = 5
     session_token, record = await _aw(sessions.create("carol"))
-    b0, _ = await _aw(refresh.start("carol", session=record))  # caches the session's hash
-    b1, _ = await _aw(refresh.rotate(b0))  # 'need', then rotated with the session declared
+    b0, _ = await _aw(refresh.start("carol", session=record))
+    b1, _ = await _aw(refresh.rotate(b0))  # the session key declared in ADVANCE_FAMILY
     session_token = await _aw(sessions.rotate(session_token))
-    b2, _ = await _aw(refresh.rotate(b1))  # 'need', 'moved' (the session's new hash), rotated
+    b2, _ = await _aw(refresh.rotate(b1))  # found under the session's new hash
     assert await _aw(sessions.revoke(session_token))
     await _raises(InvalidToken, lambda: refresh.rotate(b2))  # 'session': no index entry left
     session_token, record = await _aw(sessions.create("carol"))
     d0, _ = await _aw(refresh.start("carol", session=record))
     carol = routing_tag("carol")
-    assert client.delete(store.key(carol, "s", hash_token(session_token).hex())) == 1
+    assert client.delete(store.keys.key(carol, "s", hash_token(session_token).hex())) == 1
     await _raises(InvalidToken, lambda: refresh.rotate(d0))  # 'session': its key has expired
     _, record = await _aw(sessions.create("carol"))
     c0, _ = await _aw(refresh.start("carol", session=record))
     clock.advance(10**8)
     await _raises(InvalidToken, lambda: refresh.rotate(c0))  # expired
-    assert await _aw(refresh.revoke(c0))  # _REDIS_REVOKE
+    assert await _aw(refresh.revoke(c0))  # REVOKE_TOKEN
     assert not await _aw(
         refresh.revoke("rt_" + routing_tag("carol") + "." + "A" * 22 + "~" + "A" * 43)
     )
-    await _aw(access.revoke(access0))  # _REDIS_ADD
+    await _aw(access.revoke(access0))  # ADD_REVOCATION
     await _aw(access.revoke_user("bob"))
     await _aw(access.close() if mode == "sync" else access.aclose())
+
+
+async def _pause(seconds: float, mode: str) -> None:
+    if mode == "sync":
+        time.sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -345,10 +349,10 @@ def _client_commands(lines: list[tuple[str, list[bytes]]]) -> list[str]:
 async def test_refresh_round_trips_per_rotation_and_revoke(
     redis_server_bin: str, tmp_path: Path, mode: str
 ) -> None:
-    """One EVALSHA per rotation and per revoke of a family without a session (the token names
-    its family, so the script declares every key in its first call). A family bound to a
-    session: two (the first call reports the session's index and hash, the second declares
-    them), three once after the session's token changed, then two again."""
+    """A rotation of a family without a session: two round trips, a read-only script (the
+    family, the token's reference, the server's clock) and the compare-and-set; a grace repeat
+    or a refusal only the read; a revoke one script. A family bound to a session also reads the
+    user's index entry and the session: four, however often the session's token changed."""
     import redis
 
     server = RedisServer(tmp_path / "redis").start()
@@ -359,7 +363,7 @@ async def test_refresh_round_trips_per_rotation_and_revoke(
         for source in _all_script_sources():  # a fresh server would answer NOSCRIPT once each
             client.script_load(source)
         client.ping()  # the sentinel's connection is open before any capture
-        clock = Clock()
+        clock = FakeClock(START)
         keys = KeyRing.generate("ES256")
         access: Any
         if mode == "sync":
@@ -381,15 +385,15 @@ async def test_refresh_round_trips_per_rotation_and_revoke(
 
         await _aw(refresh.start("warm-up"))  # opens the store's connection
 
-        # A family without a session: 1 round trip for every rotation outcome and for revoke.
+        # A family without a session: a read and a write per rotation, the read alone otherwise.
         (a0, _), sent = await trips(lambda: refresh.start("bob"))
         assert sent == ["EVALSHA"]
         (a1, _), sent = await trips(lambda: refresh.rotate(a0))  # rotated
-        assert sent == ["EVALSHA"]
+        assert sent == ["EVALSHA", "EVALSHA"]
         (again, _), sent = await trips(lambda: refresh.rotate(a0))  # grace: the same successor
         assert again == a1 and sent == ["EVALSHA"]
         (a2, _), sent = await trips(lambda: refresh.rotate(a1))
-        assert sent == ["EVALSHA"]
+        assert sent == ["EVALSHA", "EVALSHA"]
         unknown = a2[:31] + "A" * 43  # a real family id, a made-up secret
         error, sent = await trips(lambda: refresh.rotate(unknown))
         assert type(error) is InvalidToken and sent == ["EVALSHA"]
@@ -398,32 +402,33 @@ async def test_refresh_round_trips_per_rotation_and_revoke(
         error, sent = await trips(lambda: refresh.rotate(a2))
         assert isinstance(error, RevokedToken) and sent == ["EVALSHA"]
 
-        # Bound to a session: 2 round trips; 3 once after the session's token changed.
+        # Bound to a session: the family, the index entry, the session, the compare-and-set.
+        bound = ["EVALSHA", "HGET", "GET", "EVALSHA"]
         session_token, record = await _aw(sessions.create("carol"))
         (b0, _), sent = await trips(lambda: refresh.start("carol", session=record))
         assert sent == ["EVALSHA"]
-        (b1, _), sent = await trips(lambda: refresh.rotate(b0))  # 'need', rotated
-        assert sent == ["EVALSHA", "EVALSHA"]
+        (b1, _), sent = await trips(lambda: refresh.rotate(b0))
+        assert sent == bound
         (b2, _), sent = await trips(lambda: refresh.rotate(b1))
-        assert sent == ["EVALSHA", "EVALSHA"]
+        assert sent == bound
         session_token = await _aw(sessions.rotate(session_token))
-        (b3, _), sent = await trips(lambda: refresh.rotate(b2))  # 'need', 'moved', rotated
-        assert sent == ["EVALSHA", "EVALSHA", "EVALSHA"]
-        (b4, _), sent = await trips(lambda: refresh.rotate(b3))  # the new hash was cached
-        assert sent == ["EVALSHA", "EVALSHA"]
+        (b3, _), sent = await trips(lambda: refresh.rotate(b2))  # the session's new hash
+        assert sent == bound
+        (b4, _), sent = await trips(lambda: refresh.rotate(b3))
+        assert sent == bound
         # Revoke: the family in 1; then the session store ends the session by id (HGET of the
         # index + its compare-and-set script).
         revoked, sent = await trips(lambda: refresh.revoke(b4))
         assert revoked is True and sent == ["EVALSHA", "HGET", "EVALSHA"]
         assert await _aw(sessions.get(session_token)) is None
-        # Revoked or ended: answered by the first call, before the session matters.
+        # Revoked or ended: no write; the read stops at the index entry the session left.
         error, sent = await trips(lambda: refresh.rotate(b4))
-        assert isinstance(error, RevokedToken) and sent == ["EVALSHA"]
+        assert isinstance(error, RevokedToken) and sent == ["EVALSHA", "HGET"]
         _, record = await _aw(sessions.create("carol"))
         c0, _ = await _aw(refresh.start("carol", session=record))
         assert await _aw(sessions.revoke(record.id, user_id="carol"))
-        error, sent = await trips(lambda: refresh.rotate(c0))  # 'need', then 'session'
-        assert isinstance(error, RevokedToken) and sent == ["EVALSHA", "EVALSHA"]
+        error, sent = await trips(lambda: refresh.rotate(c0))  # 'session'
+        assert isinstance(error, RevokedToken) and sent == ["EVALSHA", "HGET"]
     finally:
         await _aw(store.close())
         client.close()
@@ -444,7 +449,7 @@ def test_refresh_scripts_refuse_a_family_id_the_reference_does_not_name(
     store = open_store(server.url)
     try:
         store.setup()
-        clock = Clock()
+        clock = FakeClock(START)
         access = AccessTokens(KeyRing.generate("ES256"), issuer=ISS, audience=AUD, clock=clock)
         refresh = RefreshTokens(store, access, secret=SECRET, clock=clock)
         sessions = Sessions(store, idle_timeout=3600, absolute_timeout=7200, clock=clock)
@@ -461,21 +466,21 @@ def test_refresh_scripts_refuse_a_family_id_the_reference_does_not_name(
             return {key: client.dump(key) for key in client.scan_iter(count=1000)}
 
         before = snapshot()
-        times = {"now": clock(), "idle": 3600.0, "grace": 5.0}
-        unknown = refresh_state.Outcome("unknown")
-        assert refresh_state.rotate(store, a_hash, a_next, tag, b_family, **times) == unknown
-        assert refresh_state.rotate(store, b_hash, b_next, tag, a_family, **times) == unknown
-        assert refresh_state.revoke(store, a_hash, tag, b_family) == unknown
-        assert refresh_state.revoke(store, b_hash, tag, a_family) == unknown
+        assert store.family_read(a_hash, tag, b_family).family is None
+        assert store.family_read(b_hash, tag, a_family).family is None
+        assert store.family_revoke_token(a_hash, tag, b_family) is None
+        assert store.family_revoke_token(b_hash, tag, a_family) is None
         assert snapshot() == before
         # The right family id: the very same calls work.
-        assert refresh_state.rotate(store, a_hash, a_next, tag, a_family, **times).status == (
-            "rotated"
-        )
-        assert refresh_state.rotate(store, b_hash, b_next, tag, b_family, **times).status == (
-            "rotated"
-        )
-        assert refresh_state.revoke(store, a_hash, tag, a_family).status == "revoked"
+        for token_hash, next_hash, family_id in (
+            (a_hash, a_next, a_family),
+            (b_hash, b_next, b_family),
+        ):
+            read = store.family_read(token_hash, tag, family_id)
+            assert read.family is not None and read.family.id == family_id
+            assert store.family_advance(read, next_hash, tag, clock())
+        revoked = store.family_revoke_token(a_hash, tag, a_family)
+        assert revoked is not None and revoked.revoked
     finally:
         store.close()
         client.close()
@@ -601,11 +606,11 @@ def _sessions(url: str, mode: str) -> tuple[Any, Any]:
 
 
 def _session_key(store: Any, user_id: str, token: str) -> str:
-    return str(store.key(routing_tag(user_id), "s", hash_token(token).hex()))
+    return str(store.keys.key(routing_tag(user_id), "s", hash_token(token).hex()))
 
 
 def _index_key(store: Any, user_id: str) -> str:
-    return str(store.key(routing_tag(user_id), "u", user_id))
+    return str(store.keys.key(routing_tag(user_id), "u", user_id))
 
 
 async def _alive(sessions: Any, tokens: list[str]) -> list[str]:
@@ -798,22 +803,18 @@ async def test_damaged_session_values_are_store_errors(harness: Harness, damage:
 async def test_damaged_value_seen_by_a_touch_retry(harness: Harness) -> None:
     """A due touch is a compare-and-set on the value the GET returned; when it fails because the
     value changed meanwhile, the value read again is decoded too. The change between the two is
-    made here by a second writer while the operation is suspended between its steps (a white-box
-    drive of the store's step generator, the one thing a request cannot interleave on demand)."""
-    from gatepass.stores.records import touch_spec
-    from gatepass.stores.redis import decode
-
+    made here by a second writer between the read and the touch (a white-box call of the
+    sessions' touch step, the one thing a request cannot interleave on demand)."""
     h = harness
     raw = _sync_client(h)
     try:
         token, _ = await h.create("alice")
-        key = _session_key(h.store, "alice", token)
+        token_hash, tag = hash_token(token), routing_tag("alice")
         h.clock.advance(DEFAULTS["touch_interval"] + 1)
-        value = raw.client.get(key)
-        spec = touch_spec(h.sessions.lifetimes, h.clock())
-        steps = h.store._touch_steps(key, value, decode(value), spec)
-        raw.client.set(key, b"[1,2]", keepttl=True)  # the second writer
-        exc = await _raises(StoreError, lambda: h.store._run(steps))
+        record = await _aw(h.store.session_get(token_hash, tag))
+        raw.client.set(_session_key(h.store, "alice", token), b"[1,2]", keepttl=True)
+        touch = h.sessions._touch  # the second writer came between the read and this step
+        exc = await _raises(StoreError, lambda: touch(token_hash, tag, record, h.clock()))
         assert "not a gatepass session record" in str(exc)
     finally:
         raw.close()

@@ -12,7 +12,8 @@ from gp_session_harness import DEFAULTS, Harness
 
 from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores import open_store
-from gatepass.stores.records import touch_spec, touched
+from gatepass.strategies._session_policy import touched
+from gatepass.strategies._session_tokens import routing_tag
 
 IDLE = DEFAULTS["idle_timeout"]
 ABSOLUTE = DEFAULTS["absolute_timeout"]
@@ -32,7 +33,7 @@ def raw_dump(h: Harness) -> bytes:
     kind = h.store.kind
     if kind == "memory":
         st = _sync_store(h)
-        return repr((st.table("sessions"), st.table("users"))).encode()
+        return repr(vars(st)).encode()
     if kind == "sqlite":
         path = Path(h.store.path)
         wal = path.with_name(path.name + "-wal")
@@ -59,16 +60,10 @@ def stored_last_seen(h: Harness, user_id: str) -> list[float]:
     """``last_seen_at`` as stored (read without touching) for each session of the user."""
     store = _sync_store(h)
     try:
-        return sorted(r.last_seen_at for r in store.session_list(user_id, _tag(user_id), 0.0))
+        return sorted(r.last_seen_at for r in store.session_list(user_id, routing_tag(user_id)))
     finally:
         if h.store.kind != "memory":
             store.close()
-
-
-def _tag(user_id: str) -> str:
-    from gatepass.stores.records import routing_tag
-
-    return routing_tag(user_id)
 
 
 # --- lifecycle -----------------------------------------------------------------------------------
@@ -198,7 +193,7 @@ async def test_touch_is_throttled(harness: Harness) -> None:
     before = await h.with_options(**DEFAULTS)
     got = await before.get(token)
     assert got is not None
-    expected = touched(record, touch_spec(before.sessions.lifetimes, h.clock.now))
+    expected = touched(record, h.clock.now, before.sessions.lifetimes)
     assert got == expected
     assert stored_last_seen(h, "alice") == [h.clock.now]
     for _ in range(3):

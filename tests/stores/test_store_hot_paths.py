@@ -1,8 +1,8 @@
-"""The shortcuts on the ``get`` hot path keep every guarantee of the slow path.
+"""The ``get`` hot path keeps every guarantee of the slow path.
 
-PostgreSQL: the lock-free deque of parked connections in front of ``psycopg_pool`` (many threads,
-a small pool, errors, close). SQLite: the per-thread reused cursor holds no read snapshot between
-calls. Redis: a blocking connection pool, so the 101st concurrent command waits instead of failing.
+PostgreSQL: many threads on a small pool, a pool of one, errors, close. SQLite: the per-thread
+reused cursor holds no read snapshot between calls. Redis: a blocking connection pool, so the
+101st concurrent command waits instead of failing.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def pg_url(postgres_url: str) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def test_postgres_parked_connections_under_many_threads(pg_url: str) -> None:
+def test_postgres_gets_from_many_threads_on_a_small_pool(pg_url: str) -> None:
     store = open_store(f"{pg_url}&pool_max_size=3&pool_timeout=10")
     store.setup()
     try:
@@ -57,8 +57,6 @@ def test_postgres_parked_connections_under_many_threads(pg_url: str) -> None:
             results = list(pool.map(work, range(16)))
         for n, got in enumerate(results):
             assert got == [f"user{(n + i) % len(tokens)}" for i in range(60)]
-        # Never more than pool_max_size - 1 parked: store.connection() always finds one.
-        assert len(store._parked) <= 2
         stats = store.pool.get_stats()
         assert stats["pool_size"] <= 3
         with store.connection() as conn:
@@ -69,7 +67,7 @@ def test_postgres_parked_connections_under_many_threads(pg_url: str) -> None:
         store.close()
 
 
-def test_postgres_pool_of_one_never_parks(pg_url: str) -> None:
+def test_postgres_pool_of_one_serves_gets_and_other_statements(pg_url: str) -> None:
     store = open_store(f"{pg_url}&pool_max_size=1&pool_timeout=1")
     store.setup()
     try:
@@ -77,26 +75,23 @@ def test_postgres_pool_of_one_never_parks(pg_url: str) -> None:
         token, _ = sessions.create("alice")
         for _ in range(5):
             assert sessions.get(token) is not None
-        assert len(store._parked) == 0
         with store.pool.connection(timeout=1) as conn:  # the only connection is in the pool
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         store.close()
 
 
-def test_postgres_failed_get_does_not_park_and_store_recovers(pg_url: str) -> None:
+def test_postgres_failed_get_is_an_error_and_the_store_recovers(pg_url: str) -> None:
     store = open_store(f"{pg_url}&pool_max_size=4")
     store.setup()
     try:
         sessions = Sessions(store, **OPTIONS)
         token, _ = sessions.create("alice")
         assert sessions.get(token) is not None
-        assert len(store._parked) == 1
         with store.connection() as conn:
             conn.execute(f"DROP TABLE {store.table('sessions')}")
         with pytest.raises(StoreError):  # a missing table: an error, never "no such session"
             sessions.get(token)
-        assert len(store._parked) == 0  # the connection that failed went back to the pool
         store.setup()
         token, _ = sessions.create("alice")
         assert sessions.get(token) is not None
@@ -104,17 +99,14 @@ def test_postgres_failed_get_does_not_park_and_store_recovers(pg_url: str) -> No
         store.close()
 
 
-def test_postgres_close_returns_parked_connections(pg_url: str) -> None:
+def test_postgres_close_ends_the_pool(pg_url: str) -> None:
     store = open_store(f"{pg_url}&pool_max_size=4")
     store.setup()
     sessions = Sessions(store, **OPTIONS)
     token, _ = sessions.create("alice")
     assert sessions.get(token) is not None
-    parked = list(store._parked)
-    assert len(parked) == 1
     store.close()
-    assert len(store._parked) == 0
-    assert all(conn.closed for conn in parked)
+    assert store.pool.closed
     with pytest.raises(StoreUnavailable):
         sessions.get(token)
 

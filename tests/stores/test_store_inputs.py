@@ -19,7 +19,8 @@ from gp_session_harness import DEFAULTS, Harness
 
 from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores import open_store
-from gatepass.stores.records import MAX_DATA_BYTES, MAX_JSON_DEPTH, MAX_TIMEOUT
+from gatepass.stores.limits import MAX_TIMEOUT
+from gatepass.strategies._session_input import MAX_DATA_BYTES, MAX_JSON_DEPTH
 
 
 def stored_sessions(h: Harness) -> int:

@@ -35,6 +35,7 @@ from gp_store_servers import (
 from gatepass import AsyncSessions, Sessions
 from gatepass.errors import StoreUnavailable
 from gatepass.stores import open_async_store, open_store
+from gatepass.strategies._session_tokens import routing_tag
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -149,7 +150,7 @@ def _user_on(store: Any, node: RedisServer) -> str:
     slots = owned_slots(node)
     for i in range(1000):
         user = f"user{i}"
-        key = store.key(store.routing_tag(user), "s", "0" * 64)
+        key = store.keys.key(routing_tag(user), "s", "0" * 64)
         slot = int(node.cli("cluster", "keyslot", key).strip())
         if any(slot in r for r in slots):
             return user
@@ -493,14 +494,13 @@ def _waiting_on_locks(server: PostgresServer, app: str) -> int:
     return int(row[0])
 
 
-def test_postgres_parked_connections_after_crash(postgres_server: PostgresServer) -> None:
-    """The sync ``get`` keeps idle connections out of the pool (``PostgresStore._parked``). After
-    a crash every parked connection is dead: each may fail one ``get`` (StoreUnavailable), none
-    may be used twice, and then ``get`` works again on the same store."""
+def test_postgres_pooled_connections_after_crash(postgres_server: PostgresServer) -> None:
+    """After a crash every pooled connection is dead: each may fail one ``get``
+    (StoreUnavailable), none may be used twice, and then ``get`` works again on the same store."""
     import psycopg
 
-    app = "gptest_parked"
-    size = 4  # pool of 4: at most 3 parked (pool_max_size - 1)
+    app = "gptest_pooled"
+    size = 4
     url = postgres_server.url(
         "gptest", **PG_FAST, pool_min_size=size, pool_max_size=size, application_name=app
     )
@@ -510,8 +510,8 @@ def test_postgres_parked_connections_after_crash(postgres_server: PostgresServer
         store.pool.wait(timeout=30)  # all four connections open: no reader waits for one
         sessions = Sessions(store)
         token, record = sessions.create("alice")
-        # Park three connections deterministically: three concurrent gets, each holding its own
-        # connection, are stopped by a lock on the table until all three are waiting.
+        # Use three connections at once, deterministically: three concurrent gets, each holding
+        # its own connection, are stopped by a lock on the table until all three are waiting.
         results: list[Any] = []
         with psycopg.connect(postgres_server.dsn) as blocker:
             blocker.execute(f"LOCK TABLE {store.table('sessions')} IN ACCESS EXCLUSIVE MODE")
@@ -526,14 +526,13 @@ def test_postgres_parked_connections_after_crash(postgres_server: PostgresServer
                 assert all(r.is_alive() for r in readers), f"a reader failed: {results}"
                 assert time.monotonic() < deadline, "the readers never blocked on the lock"
                 time.sleep(0.02)
-            blocker.rollback()  # releases the lock: the three gets finish and park
+            blocker.rollback()  # releases the lock: the three gets finish
         for reader in readers:
             reader.join(30)
         assert [r.id for r in results] == [record.id] * (size - 1)
-        assert len(store._parked) == size - 1  # precondition: the hot path's front is full
 
         postgres_server.stop()
-        postgres_server.start()  # parked (and pooled) connections now point at a dead server
+        postgres_server.start()  # pooled connections now point at a dead server
         dead = 0
         for _attempt in range(RECOVERY_ATTEMPTS):
             try:

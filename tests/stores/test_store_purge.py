@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_session_harness import DEFAULTS, Clock, Harness
+from gp_session_harness import DEFAULTS, START, Harness
 
 import gatepass
 from gatepass.errors import ConfigurationError
 from gatepass.stores import open_async_store, open_store
-from gatepass.stores._sql import SESSION_COLUMNS
-from gatepass.stores.records import routing_tag
-from gatepass.stores.sqlite import _PURGE_BATCH
+from gatepass.stores.sqlite.connection import _PURGE_BATCH
+from gatepass.stores.sqlrows import SESSION_COLUMNS
+from gatepass.strategies._session_tokens import routing_tag
+from gp_testkit import FakeClock
 
 IDLE = DEFAULTS["idle_timeout"]
 PURGED_BACKENDS = ["memory", "sqlite", "postgres"]
@@ -37,8 +38,8 @@ async def _maybe(value: Any) -> Any:
 
 async def _stored(store: Any, user_id: str) -> int:
     """How many sessions of ``user_id`` the store holds, expired or not (read without touching:
-    ``session_list`` with ``now=0`` filters nothing on SQL and nothing on memory)."""
-    return len(await _maybe(store.session_list(user_id, routing_tag(user_id), 0.0)))
+    the store's ``session_list`` decides nothing, it lists what it holds)."""
+    return len(await _maybe(store.session_list(user_id, routing_tag(user_id))))
 
 
 # --- 1: a purge cut-off that is not a point in time is refused, and nothing is deleted ----------
@@ -199,7 +200,7 @@ def test_sqlite_purge_lets_another_writer_in_between_batches(tmp_path: Path) -> 
 # --- 3: the automatic purge starts at a random point ----------------------------------------------
 
 
-async def _creates_until_purged(url: str, mode: str, clock: Clock) -> int:
+async def _creates_until_purged(url: str, mode: str, clock: FakeClock) -> int:
     """On a fresh store object: one session that then expires, then creations until the
     automatic purge removes it; returns how many creations that took (after the first one)."""
     if mode == "sync":
@@ -241,7 +242,7 @@ def test_stores_creating_fewer_than_1000_sessions_purge_sometimes(
         first = open_store(url)
         first.setup()
         first.close()
-    clock = Clock()
+    clock = FakeClock(START)
     purged = 0
     for i in range(200):
         store: Any = open_store(url)
@@ -252,14 +253,14 @@ def test_stores_creating_fewer_than_1000_sessions_purge_sometimes(
             clock.advance(IDLE + 1)
             for _ in range(99):
                 sessions.create("filler")
-            purged += store.session_list(doomed, routing_tag(doomed), 0.0) == []
+            purged += store.session_list(doomed, routing_tag(doomed)) == []
         finally:
             store.close()
     # Binomial(200, 0.099): 0 has probability 1e-9, 100 or more far less.
     assert 0 < purged < 100, purged
 
 
-# --- 4: the async PostgreSQL purge runs the registered steps too ----------------------------------
+# --- 4: the async PostgreSQL purge removes every kind of state ----------------------------------
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -304,13 +305,13 @@ async def test_async_postgres_purge_removes_expired_refresh_families_and_revocat
         assert all(before.values()), before  # each table holds state that has now expired
         removed = await h.purge()
         assert await expired_rows(later) == dict.fromkeys(tables, 0)
-        assert removed == 1 + sum(before.values())  # the session, then the registered steps
+        assert removed == 1 + sum(before.values())  # the session, then families and revocations
     finally:
         await access.aclose()
 
 
 def test_sqlite_refresh_and_revocation_purges_are_batched_too(tmp_path: Path) -> None:
-    """The registered purge steps (refresh tokens and families, revocations) go through the
+    """The purges of refresh tokens and families and of revocations go through the
     same batched delete: the refresh token table grows by one row per rotation, so it is
     usually the largest backlog of all."""
     store = open_store(f"sqlite:///{tmp_path / 'steps.db'}")

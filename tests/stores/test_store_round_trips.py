@@ -9,11 +9,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gp_session_harness import Clock
+from gp_session_harness import START
 from gp_store_servers import RedisServer
 
 from gatepass import Sessions
 from gatepass.stores import open_store
+from gp_testkit import FakeClock
 
 
 def _commandstats(server: RedisServer) -> dict[str, int]:
@@ -32,7 +33,7 @@ def test_redis_one_command_per_get_and_throttled_writes(
 ) -> None:
     server = RedisServer(tmp_path / "redis").start()
     try:
-        clock = Clock()
+        clock = FakeClock(START)
         store = open_store(server.url)
         sessions = Sessions(
             store, idle_timeout=100, absolute_timeout=1000, touch_interval=10, clock=clock
@@ -64,7 +65,7 @@ def test_postgres_one_statement_per_get_and_throttled_writes(
     store = open_store(f"{postgres_url}?schema={schema}&pool_min_size=1&pool_max_size=1")
     try:
         store.setup()
-        clock = Clock()
+        clock = FakeClock(START)
         sessions = Sessions(
             store, idle_timeout=100, absolute_timeout=1000, touch_interval=10, clock=clock
         )
@@ -104,7 +105,7 @@ def test_postgres_one_statement_per_get_and_throttled_writes(
 def test_sqlite_writes_only_when_due(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/s.db")
     store.setup()
-    clock = Clock()
+    clock = FakeClock(START)
     sessions = Sessions(
         store, idle_timeout=100, absolute_timeout=1000, touch_interval=10, clock=clock
     )
@@ -128,7 +129,7 @@ def test_sqlite_writes_only_when_due(tmp_path: Path) -> None:
 
 def test_memory_writes_only_when_due() -> None:
     store = open_store("memory://")
-    clock = Clock()
+    clock = FakeClock(START)
     sessions = Sessions(
         store, idle_timeout=100, absolute_timeout=1000, touch_interval=10, clock=clock
     )

@@ -29,8 +29,8 @@ import pytest
 from gatepass import AsyncSessions, Sessions
 from gatepass.errors import InvalidToken, StoreError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
-from gatepass.stores.base import _SCHEMA_HINT
-from gatepass.stores.records import new_token
+from gatepass.stores.driver_errors import _SCHEMA_HINT
+from gatepass.strategies._session_tokens import new_token
 
 THREADS = 8
 PROCESSES = 4

@@ -41,9 +41,9 @@ def cleanup(url: str) -> None:
     elif url.startswith("postgresql"):
         import psycopg
 
-        from gatepass.stores.postgres import parse_url as pg_parse
+        from gatepass.stores.urls import postgres_parts
 
-        conninfo, options = pg_parse(url)
+        conninfo, options = postgres_parts(url)
         prefix = options["prefix"]
         with psycopg.connect(conninfo, autocommit=True) as conn:
             rows = conn.execute(

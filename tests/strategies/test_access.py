@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 import pytest
-from stratkit import FakeClock, rejected, wait_until
+from gp_strategy_kit import rejected, wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key, KeyRing, jwt
 from gatepass.errors import (
@@ -22,7 +22,8 @@ from gatepass.errors import (
     MalformedToken,
     RevokedToken,
 )
-from gatepass.stores import revocation_state
+from gatepass.stores import open_store
+from gp_testkit import FakeClock
 
 ISS, AUD = "https://auth.example", "api"
 
@@ -221,10 +222,10 @@ def test_entries_expire_with_the_tokens(store: Any) -> None:
         token = tokens.issue("u1")
         tokens.revoke(token)
         tokens.revoke_user("u9")
-        entries, _ = revocation_state.load_all(store, clock())
+        entries = store.revocation_snapshot(clock())
         assert {(e.kind, e.key) for e in entries} >= {("user", "u9")}
         clock.advance(62)
-        assert revocation_state.load_all(store, clock())[0] == []
+        assert store.revocation_snapshot(clock()) == []
         if store.kind != "redis":  # redis: native TTLs (real time); the index purge is by score
             assert store.purge_expired(clock()) >= 2
         else:
@@ -281,3 +282,63 @@ async def test_async_stateless() -> None:
     with pytest.raises(ConfigurationError):
         await tokens.revoke(token)
     await tokens.aclose()
+
+
+NOW = 1_800_000_000.0
+
+
+# --- a revocable token must not outlive the revocation entries that cover it ------------------
+
+
+@pytest.mark.parametrize("revocation", ["denylist", "replicated"])
+def test_token_longer_than_ttl_cannot_resurrect_after_revoke_user(revocation: str) -> None:
+    now = [NOW]
+    store = open_store("memory://")
+    key = Key.generate("ES256")
+    # Minted before ttl was lowered from 3600 to 900 (or by an issuer with longer tokens).
+    old = AccessTokens(key, issuer="i", audience="a", ttl=3600, clock=lambda: now[0])
+    token = old.issue("u1", session="s1")
+    with AccessTokens(
+        key, issuer="i", audience="a", ttl=900, revocation=revocation, store=store,
+        clock=lambda: now[0],
+    ) as verifier:  # fmt: skip
+        verifier.revoke_user("u1")
+        verifier.revoke_session("s1")
+        now[0] += 1000  # the cut-off and sid entries (kept ttl + leeway + 1) are gone
+        store.purge_expired()
+        with pytest.raises(InvalidToken) as caught:
+            verifier.verify(token)
+        assert "lifetime exceeds ttl" in str(caught.value)
+        # Tokens within ttl are unaffected, and revocation still applies to them.
+        fresh = verifier.issue("u2")
+        assert verifier.verify(fresh)["sub"] == "u2"
+        verifier.revoke_user("u2")
+        with pytest.raises(RevokedToken):
+            verifier.verify(fresh)
+
+
+# --- a token from an issuer whose clock runs fast can be revoked before it becomes valid --------
+
+
+def test_token_not_yet_valid_here_can_still_be_revoked() -> None:
+    now = [NOW]
+    key = Key.generate("ES256")
+    access = AccessTokens(
+        key,
+        issuer="https://i",
+        audience="api",
+        revocation="denylist",
+        store=open_store("memory://"),
+        clock=lambda: now[0],
+    )
+    fast_issuer = AccessTokens(key, issuer="https://i", audience="api", clock=lambda: NOW + 120)
+    token = fast_issuer.issue("u1")
+    with pytest.raises(InvalidToken):
+        access.verify(token)  # issued two minutes in our future: not valid yet
+    access.revoke(token)  # ... but revocable now
+    now[0] = NOW + 180
+    with pytest.raises(RevokedToken):
+        access.verify(token)
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(InvalidToken):
+        access.revoke(forged)  # still no junk in the denylist: the signature is checked first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from stratkit import FakeClock
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key, KeySet, jwt
 from gatepass.errors import ConfigurationError, JWKSFetchError, KeyNotFound
 from gatepass.strategies.jwks_client import AsyncJWKSClient, JWKSClient
+from gp_testkit import FakeClock
 
 
 @dataclass
@@ -290,3 +291,36 @@ async def test_async_redirect_and_timeout(server: tuple[str, Behaviour]) -> None
     b.status, b.location, b.delay = 200, None, 1.0
     with pytest.raises(JWKSFetchError):
         await AsyncJWKSClient(url, timeout=0.2).keyset()
+
+
+# --- a JWKS URL is public: secret key material served there must never verify tokens ---------
+
+NOW = 1_800_000_000.0
+
+
+@pytest.mark.parametrize("kind", ["hmac", "private-ec"])
+def test_jwks_with_secret_material_is_refused(server: tuple[str, Behaviour], kind: str) -> None:
+    url, behaviour = server
+    key = Key.from_secret(secrets.token_bytes(32), "HS256") if kind == "hmac" else None
+    key = key or Key.generate("ES256")
+    behaviour.body = json.dumps({"keys": [key.to_jwk(private=True)]}).encode()
+    # The attacker reads the public document and signs with what it publishes.
+    published = Key.from_jwk(json.loads(behaviour.body)["keys"][0])
+    forged = jwt.encode(
+        {"sub": "admin", "iss": "i", "aud": "a", "jti": "j", "exp": int(NOW) + 60},
+        published,
+        typ="at+jwt",
+        now=NOW,
+    )
+    tokens = AccessTokens(JWKSClient(url), issuer="i", audience="a", clock=lambda: NOW)
+    with pytest.raises(JWKSFetchError, match="secret key material"):
+        tokens.verify(forged)
+
+
+def test_jwks_with_public_keys_still_works(server: tuple[str, Behaviour]) -> None:
+    url, behaviour = server
+    key = Key.generate("ES256")
+    behaviour.body = json.dumps({"keys": [key.to_jwk(private=False)]}).encode()
+    tokens = AccessTokens(key, issuer="i", audience="a", clock=lambda: NOW)
+    verifier = AccessTokens(JWKSClient(url), issuer="i", audience="a", clock=lambda: NOW)
+    assert verifier.verify(tokens.issue("u"))["sub"] == "u"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from stratkit import FakeClock
 
 from gatepass import AccessTokens, Key, KeyRing, jwt
 from gatepass.errors import ConfigurationError, KeyNotFound, KeyUsageError
+from gp_testkit import FakeClock
 
 
 def test_rotation_keeps_old_tokens_valid_until_they_expire() -> None:

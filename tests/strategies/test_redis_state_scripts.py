@@ -1,6 +1,5 @@
-"""Purging refresh-family and revocation state through the store: the asyncio Redis and
-PostgreSQL stores run the async twins of the purge steps that ``refresh_state`` and
-``revocation_state`` register, and the Redis purge checks its cut-off before deleting anything.
+"""Purging refresh-family and revocation state through the store, blocking and asyncio, on Redis
+and PostgreSQL; the Redis purge checks its cut-off before deleting anything.
 
 Redis keeps refresh families and tokens under native TTLs (nothing to purge) and the revocation
 change index (a sorted set scored by expiry) without one: ``purge_expired`` trims it.
@@ -14,7 +13,6 @@ import time
 from typing import Any
 
 import pytest
-from stratkit import FakeClock
 
 from gatepass import (
     AccessTokens,
@@ -26,8 +24,9 @@ from gatepass import (
     Sessions,
 )
 from gatepass.errors import ConfigurationError
-from gatepass.stores import open_async_store, open_store, revocation_state
-from gatepass.stores.records import hash_token, routing_tag
+from gatepass.stores import open_async_store, open_store
+from gatepass.strategies._session_tokens import hash_token, routing_tag
+from gp_testkit import FakeClock
 
 ISS, AUD = "https://auth.example", "api"
 SECRET = b"p" * 32
@@ -53,7 +52,7 @@ def _expired_rows(store_url: str, now: float) -> dict[str, int]:
 def _revocation_index(store_url: str) -> int:
     store = open_store(store_url)
     try:
-        return int(store.client.zcard(revocation_state.redis_index(store)))
+        return int(store.client.zcard(store.keys.revocation_index))
     finally:
         store.close()
 
@@ -112,10 +111,10 @@ def _redis_state(store: Any, clock: FakeClock) -> tuple[str, str]:
     sessions.create("alice")
     gone, record = sessions.create("alice")
     refresh.start("alice", session=record)
-    store.client.delete(store.key(routing_tag("alice"), "s", hash_token(gone).hex()))
+    store.client.delete(store.keys.key(routing_tag("alice"), "s", hash_token(gone).hex()))
     access.revoke(access.issue("alice"))
     access.revoke_user("alice")
-    return store.key(routing_tag("alice"), "u", "alice"), revocation_state.redis_index(store)
+    return store.keys.key(routing_tag("alice"), "u", "alice"), store.keys.revocation_index
 
 
 @pytest.mark.parametrize("store_url", ["redis"], indirect=True)
@@ -138,7 +137,7 @@ async def test_redis_purge_rejects_a_bad_cut_off_and_deletes_nothing(
                 else:
                     await target.purge_expired(bad)
             assert (store.client.hlen(index), store.client.zcard(revocations)) == (2, 2)
-            # No cut-off means now (real time) for every step, the registered ones too.
+            # No cut-off means now (real time) for every kind of state.
             if mode == "sync":
                 removed = target.purge_expired()
             else:

@@ -4,6 +4,7 @@ then the listener resynchronises (full reload) before the cache is trusted again
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -11,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stratkit import wait_until
+from gp_strategy_kit import wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key
 from gatepass.errors import RevokedToken, StoreUnavailable
 from gatepass.stores import open_store
+from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_policy import RevocationCache
 from gatepass.strategies.revocation import ReplicatedRevocations
 
@@ -52,15 +54,13 @@ def kill_listener(store: Any, tokens: AccessTokens) -> None:
     """Cut exactly our listener's connection (never other clients of the shared servers)."""
     rev = tokens.revocations
     assert isinstance(rev, ReplicatedRevocations)
+    assert rev.listener is not None
     if store.kind == "redis":
-        assert rev.listener_address is not None
-        host, port = rev.listener_address
-        killed = store.client.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")
+        killed = store.client.execute_command("CLIENT", "KILL", "ADDR", rev.listener)
         assert killed in (True, b"OK", "OK")
     else:
-        assert rev.listener_pid is not None
         with store.connection() as conn:
-            row = conn.execute("SELECT pg_terminate_backend(%s)", (rev.listener_pid,)).fetchone()
+            row = conn.execute("SELECT pg_terminate_backend(%s)", (int(rev.listener),)).fetchone()
         assert row[0] is True
 
 
@@ -104,12 +104,12 @@ async def test_async_lost_connection_resyncs(async_store: Any, store_url: str) -
             token = await tokens.issue("u1")
             await tokens.verify(token)
             before = rev.reloads  # type: ignore[attr-defined]
+            listener = rev.listener  # type: ignore[attr-defined]
             if async_store.kind == "redis":
-                host, port = rev.listener_address  # type: ignore[attr-defined]
-                other.client.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")
+                other.client.execute_command("CLIENT", "KILL", "ADDR", listener)
             else:
                 with other.connection() as conn:
-                    conn.execute("SELECT pg_terminate_backend(%s)", (rev.listener_pid,))  # type: ignore[attr-defined]
+                    conn.execute("SELECT pg_terminate_backend(%s)", (int(listener),))
             tokens_sync = tokens_for(other)
             try:
                 tokens_sync.revoke_user("u1")
@@ -140,7 +140,6 @@ CHILD = textwrap.dedent(
     from gatepass import AccessTokens, Key
     from gatepass.errors import RevokedToken, StoreUnavailable
     from gatepass.stores import open_store
-    import gatepass.stores.revocation_state
 
     store = open_store(os.environ["GP_URL"])
     key = Key.from_secret(os.environ["GP_SECRET"].encode(), "HS256")
@@ -208,10 +207,9 @@ def test_silent_stream_fails_closed(store: Any) -> None:
     assert isinstance(rev, ReplicatedRevocations)
     token = tokens.issue("u1")
     assert state_of(tokens, token) == "ok"
-    thread = rev._thread
-    assert thread is not None and thread.is_alive()
+    assert rev.listening
     rev.close()  # the listener is gone; nothing proves the stream alive any more
-    assert not thread.is_alive()  # clean shutdown: the thread has ended
+    assert not rev.listening  # clean shutdown: the thread has ended
     rev.replica.beat -= rev.replica.max_silence + 0.1  # ...for longer than max_silence
     assert state_of(tokens, token) == "unavailable"
 
@@ -221,4 +219,29 @@ def test_memory_replicated_is_always_current() -> None:
     with tokens_for(store) as a, tokens_for(store) as b:
         token = a.issue("u1")
         b.revoke(token)
-        assert state_of(a, token) == "revoked"  # in-process callbacks: immediate
+        assert state_of(b, token) == "revoked"  # the revoking process: at once
+        assert wait_until(lambda: state_of(a, token) == "revoked")  # the other: its feed
+
+
+NOW = 1_800_000_000.0
+
+
+# --- Redis: re-adding an entry must not shorten its life in the reload index -------------------
+
+
+def test_redis_index_keeps_the_longest_expiry(redis_url: str) -> None:
+    prefix = f"gprr{secrets.token_hex(4)}:"
+    store = open_store(f"{redis_url}?prefix={prefix}")
+    try:
+        # A process with leeway 60 revokes a jti, then one with leeway 0 revokes it again.
+        store.revocation_add(RevocationEntry("jti", "J", 0, NOW + 100), NOW)
+        store.revocation_add(RevocationEntry("jti", "J", 0, NOW + 40), NOW)
+        assert store.revocation_lookup("J", None, "u", NOW + 50).jti  # the denylist has it
+        entries = store.revocation_snapshot(NOW + 50)
+        # ... so must a replicated process that reloads (after a reconnect) at that moment.
+        assert [e for e in entries if e.key == "J"] == [RevocationEntry("jti", "J", 0, NOW + 100)]
+    finally:
+        keys = list(store.client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            store.client.delete(*keys)
+        store.close()

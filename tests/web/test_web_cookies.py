@@ -71,3 +71,56 @@ async def test_cross_site_mode_demands_an_allowed_origin_and_a_token(
     }
     async with serving(app, "session", sqlite_url, **options) as target:
         await run(target, steps, "cross-site mode")
+
+
+@pytest.mark.parametrize("app", APPS)
+async def test_cross_site_mode_answers_cors_for_the_endpoints_from_the_allow_list(
+    app: str, sqlite_url: str
+) -> None:
+    """The SPA's site may call the endpoints with credentials (a preflight, then the answer
+    names its origin); any other site gets no CORS header, so its page can read nothing."""
+    preflight = {"access-control-request-method": "POST"}
+    allowed = {
+        "access-control-allow-origin": "https://trusted.example",
+        "access-control-allow-credentials": "true",
+        "vary": "+Origin",
+    }
+    refused = {"access-control-allow-origin": None, "access-control-allow-credentials": None}
+    steps = (
+        Step("OPTIONS /auth/login", Expect(204, headers={
+             **allowed, "access-control-allow-methods": "POST",
+             "access-control-allow-headers": "~x-csrf-token"}), site="trusted",
+             headers=preflight),
+        Step("OPTIONS /auth/sessions", Expect(204, headers={
+             "access-control-allow-methods": "GET, HEAD"}), site="trusted",
+             headers={"access-control-request-method": "GET"}),
+        Step("OPTIONS /auth/login", Expect(405, headers=refused), site="cross-site",
+             headers=preflight),
+        Step("GET /auth/csrf", Expect(200, headers=allowed), site="trusted",
+             headers={"origin": "https://trusted.example"}),  # a CORS fetch sends Origin on GET
+        Step("GET /auth/csrf", Expect(200, headers=refused), site="cross-site",
+             headers={"origin": "https://evil.example"}),
+        Step("POST /auth/login", Expect(200, headers=allowed),
+             json={**ALICE, "design": "session"}, site="trusted",
+             headers={"x-csrf-token": "{csrf}"}),
+    )  # fmt: skip
+    options = {
+        "cookies": CookiePolicy(cross_site=True),
+        "trusted_origins": ["https://trusted.example"],
+    }
+    async with serving(app, "session", sqlite_url, **options) as target:
+        await run(target, steps, "cross-site CORS")
+
+
+@pytest.mark.parametrize("app", APPS)
+async def test_same_site_mode_sends_no_cors_headers(app: str, sqlite_url: str) -> None:
+    steps = (
+        Step("OPTIONS /auth/login", Expect(405, headers={"access-control-allow-origin": None}),
+             site="trusted", headers={"access-control-request-method": "POST"}),
+        Step("GET /auth/csrf", Expect(200, headers={"access-control-allow-origin": None}),
+             site="trusted", headers={"origin": "https://trusted.example"}),
+    )  # fmt: skip
+    async with serving(
+        app, "session", sqlite_url, trusted_origins=["https://trusted.example"]
+    ) as target:
+        await run(target, steps, "no CORS outside cross-site mode")

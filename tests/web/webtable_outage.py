@@ -23,8 +23,8 @@ from webtable import (
     me,
 )
 
-from gatepass.stores.records import new_token
 from gatepass.strategies._refresh_policy import first_token, new_family_id
+from gatepass.strategies._session_tokens import new_token
 
 # fmt: off
 OUTAGE: tuple[Case, ...] = (

@@ -272,7 +272,12 @@ def test_a_503_from_refresh_means_try_later_not_logged_out(
             lambda: page.evaluate("() => t.refresh().then((u) => u.user_id, () => null)"),
             "the store to be back",
         )
-        assert page.evaluate("async () => (await t.fetch('/me')).status") == 200
+        # Replicated verification stays closed until its listener has reconnected and reloaded
+        # the revocations: the API comes back a moment after the store, never before.
+        wait_until(
+            lambda: page.evaluate("async () => (await t.fetch('/me')).status") == 200,
+            "the API to be back",
+        )
 
 
 def test_login_and_logout_reach_every_tab(app: AppServer, contexts: Contexts) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 from gatepass.demo.accounts import Accounts
 from gatepass.demo.settings import Settings
 from gatepass.stores import open_async_store, open_store
+from gatepass.stores.protocols import AsyncStore, Store
 from gatepass.strategies.access import AccessTokens, AsyncAccessTokens
 from gatepass.strategies.keyring import KeyRing
 from gatepass.strategies.refresh import AsyncRefreshTokens, RefreshTokens
@@ -91,34 +92,47 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
     secret = secrets.token_bytes(32)
     mode = settings.revocation
     # One flavour throughout: blocking strategies on a blocking store, asyncio on an asyncio one.
-    kinds: tuple[Any, ...]
+    token_options: dict[str, Any] = {
+        "issuer": ISSUER,
+        "audience": API_AUDIENCE,
+        "ttl": settings.access_ttl,
+        "revocation": mode,
+    }
+    session_options: dict[str, Any] = {
+        "idle_timeout": SESSION_IDLE,
+        "absolute_timeout": SESSION_ABSOLUTE,
+    }
+    web_options: dict[str, Any] = {
+        "check_password": accounts.check_password,
+        "secret": secret,
+        "login_design": "session",
+    }
+    store: Store | AsyncStore
     if asynchronous:
-        store = open_async_store(url)
-        kinds = (AsyncAccessTokens, AsyncSessions, AsyncRefreshTokens)
+        async_store = open_async_store(url)
+        async_access = AsyncAccessTokens(
+            ring, store=async_store if mode != "stateless" else None, **token_options
+        )
+        gatepass = Gatepass(
+            sessions=AsyncSessions(async_store, **session_options),
+            refresh_tokens=AsyncRefreshTokens(async_store, async_access, secret=secret),
+            **web_options,
+        )
+        store = async_store
     else:
-        store = open_store(url)
+        sync_store = open_store(url)
         # Tables first: replicated revocation starts listening as soon as it is built, and
         # verification fails closed until its first load.
-        store.setup()
-        kinds = (AccessTokens, Sessions, RefreshTokens)
-    access_kind, sessions_kind, refresh_kind = kinds
-    access: Any = access_kind(
-        ring,
-        issuer=ISSUER,
-        audience=API_AUDIENCE,
-        ttl=settings.access_ttl,
-        revocation=mode,
-        store=store if mode != "stateless" else None,
-    )
-    sessions = sessions_kind(store, idle_timeout=SESSION_IDLE, absolute_timeout=SESSION_ABSOLUTE)
-    refresh = refresh_kind(store, access, secret=secret)
-    gatepass = Gatepass(
-        sessions=sessions,
-        refresh_tokens=refresh,
-        check_password=accounts.check_password,
-        secret=secret,
-        login_design="session",
-    )
+        sync_store.setup()
+        sync_access = AccessTokens(
+            ring, store=sync_store if mode != "stateless" else None, **token_options
+        )
+        gatepass = Gatepass(
+            sessions=Sessions(sync_store, **session_options),
+            refresh_tokens=RefreshTokens(sync_store, sync_access, secret=secret),
+            **web_options,
+        )
+        store = sync_store
     partner = AccessTokens(
         ring, issuer=ISSUER, audience=PARTNER_AUDIENCE, ttl=settings.stateless_ttl
     )

@@ -1,4 +1,4 @@
-"""Where login state lives: one store protocol, four backends, chosen by URL.
+"""Where login state lives: one store per backend, chosen by URL, typed by concern.
 
 ==================================  ===========================================================
 ``memory://``                       dicts behind a lock; one process only
@@ -9,213 +9,29 @@
 ``postgresql://...``                psycopg 3 with a connection pool (``postgres://`` too)
 ==================================  ===========================================================
 
-Options every backend understands: ``?prefix=`` (key or table prefix). The contract other
-modules may rely on is documented in :mod:`gatepass.stores.base`; user documentation in
-``docs/stores.md``. Redis and PostgreSQL drivers are optional extras imported on first use.
+Options every backend understands: ``?prefix=`` (key or table prefix). What a store offers is
+:mod:`gatepass.stores.protocols` (sessions, refresh families, revocations, each sync and async);
+user documentation in ``docs/stores.md``. Redis and PostgreSQL drivers are optional extras
+imported on first use.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from typing import TypeVar
 
-from gatepass.errors import ConfigurationError, GatepassError, quote_prefix
-
-# Refresh-token families and revocation state register their schema and purge steps with the
-# store layer on import; importing them here means ``store.setup()`` always creates every table,
-# whatever the application imported first.
-from gatepass.stores import refresh_state, revocation_state  # noqa: F401
-from gatepass.stores.base import AsyncStore, Store, translate_errors
-from gatepass.stores.records import MAX_WAIT_SECONDS, check_seconds
+from gatepass.errors import ConfigurationError, GatepassError
+from gatepass.stores.driver_errors import translate_errors
+from gatepass.stores.protocols import AsyncStore, Store
+from gatepass.stores.urls import check_postgres_url, check_redis_url, memory_prefix, sqlite_args
 
 __all__ = ["AsyncStore", "Store", "open_async_store", "open_store", "translate_errors"]
 
 T = TypeVar("T")
 
-_MEMORY_OPTIONS = ("prefix",)
-_SQLITE_OPTIONS = ("prefix", "synchronous", "busy_timeout")
-_REDIS_CHECKED = (
-    "prefix",
-    "cluster",
-    "pool_timeout",
-    "socket_timeout",
-    "socket_connect_timeout",
-    "max_connections",
-    "db",
-)
-_POSTGRES_CHECKED = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
-#: What a ``redis://`` / ``rediss://`` URL path may be: empty, ``/`` or ``/<database number>``
-#: (redis-py silently uses database 0 for any other path, e.g. a typo).
-_REDIS_DB_PATH = re.compile(r"/?(?:[0-9]+/?)?")
 #: ``user:password@`` in a URL a driver quotes back in its message.
 _CREDENTIALS = re.compile(r"//[^/@\s]*@")
-
-
-# --- URL and option checks: every malformed URL is a ConfigurationError naming what is wrong -----
-
-
-def _split(url: str, backend: str, *, port: bool = False) -> SplitResult:
-    """``urlsplit``, and with ``port`` its port parsed (a non-numeric or out-of-range port
-    raises on access). Only for Redis: ``sqlite://:memory:`` has no port, and a libpq URL may
-    list several hosts (``h1:5432,h2:5433``), so PostgreSQL ports are checked as libpq reads
-    them."""
-    try:
-        parts = urlsplit(url)
-        if port:
-            parts.port  # noqa: B018
-    except ValueError as exc:
-        raise ConfigurationError(f"malformed {backend} URL: {exc}") from None
-    return parts
-
-
-def _options(parts: SplitResult, checked: tuple[str, ...]) -> dict[str, str]:
-    """The query options (the last of a repeated one, as the backends read them). An option
-    that gatepass checks may appear once only: redis-py reads the first of a repeated option,
-    gatepass the last, so the value checked would not be the value used."""
-    options: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key in options and key in checked:
-            raise ConfigurationError(f"store URL option {quote_prefix(key)} is given twice")
-        options[key] = value
-    return options
-
-
-def _only(options: dict[str, str], known: tuple[str, ...], backend: str) -> None:
-    """Refuse an option the backend does not read: a typo (``?synchronus=full``) must not
-    silently leave the default in place. Redis and PostgreSQL pass unknown options on to their
-    driver instead, which checks them."""
-    for key in options:
-        if key not in known:
-            raise ConfigurationError(
-                f"unknown {backend} URL option {quote_prefix(key)}: use {', '.join(known)}"
-            )
-
-
-def _seconds(options: dict[str, str], name: str, backend: str, *, allow_zero: bool) -> None:
-    """The option ``name``, if present, is a finite number of seconds within the limits."""
-    value = options.get(name)
-    if value is None:
-        return
-    try:
-        check_seconds(float(value), name, allow_zero=allow_zero, maximum=MAX_WAIT_SECONDS)
-    except (ValueError, ConfigurationError):
-        top = f"{MAX_WAIT_SECONDS:.0f}"
-        span = f"from 0 to {top}" if allow_zero else f"above 0 and at most {top}"
-        raise ConfigurationError(
-            f"{backend} URL option {name} must be a number of seconds {span}, "
-            f"not {quote_prefix(value)}"
-        ) from None
-
-
-def _integer(options: dict[str, str], name: str, backend: str, *, minimum: int) -> int | None:
-    """The option ``name``, if present, as an integer of at least ``minimum`` (ASCII digits)."""
-    value = options.get(name)
-    if value is None:
-        return None
-    # At most 18 digits: int() refuses very long digit strings (ValueError), and no pool size,
-    # connection count or database number needs more.
-    if not (value.isascii() and value.isdigit() and len(value) <= 18) or int(value) < minimum:
-        raise ConfigurationError(
-            f"{backend} URL option {name} must be an integer of at least {minimum}, "
-            f"not {quote_prefix(value)}"
-        )
-    return int(value)
-
-
-def _memory_prefix(url: str) -> str:
-    options = _options(_split(url, "memory"), _MEMORY_OPTIONS)
-    _only(options, _MEMORY_OPTIONS, "memory")
-    return options.get("prefix") or "gatepass:"  # as before: an empty ?prefix= keeps the default
-
-
-def _sqlite_args(url: str) -> tuple[str, dict[str, Any]]:
-    parts = _split(url, "sqlite")
-    options = _options(parts, _SQLITE_OPTIONS)
-    _only(options, _SQLITE_OPTIONS, "sqlite")
-    if parts.netloc == ":memory:" or parts.path in {"/:memory:", ":memory:"}:
-        path = ":memory:"
-    elif parts.netloc:
-        raise ConfigurationError(
-            "sqlite URLs have three slashes: sqlite:///relative.db or sqlite:////absolute.db"
-        )
-    else:
-        path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
-        if not path:
-            raise ConfigurationError("sqlite URL without a path: use sqlite:///path/to.db")
-        if "\x00" in path:
-            raise ConfigurationError("a sqlite path must not contain NUL (%00)")
-    kwargs: dict[str, Any] = {}
-    if options.get("prefix"):  # as before: an empty ?prefix= keeps the default
-        kwargs["prefix"] = options["prefix"]
-    if "synchronous" in options:
-        kwargs["synchronous"] = options["synchronous"]  # checked by SQLiteStore
-    if "busy_timeout" in options:
-        _seconds(options, "busy_timeout", "sqlite", allow_zero=True)
-        kwargs["busy_timeout"] = float(options["busy_timeout"])
-    return path, kwargs
-
-
-def _check_redis_url(url: str) -> None:
-    """What redis-py would refuse with a bare ``ValueError`` (or accept, then fail on with one
-    on first use, or silently misread), refused here first."""
-    parts = _split(url, "redis", port=True)
-    scheme = parts.scheme.lower().removesuffix("+cluster")
-    if scheme in {"redis", "rediss"} and not _REDIS_DB_PATH.fullmatch(parts.path):
-        raise ConfigurationError(
-            "the path of a redis URL is the database number (redis://host:6379/0), "
-            f"not {quote_prefix(parts.path)}"
-        )
-    options = _options(parts, _REDIS_CHECKED)
-    if options.get("cluster", "0").lower() not in {"1", "true", "yes", "0", "false", "no"}:
-        # Anything but 1/true/yes used to mean "not a cluster", silently (e.g. ?cluster=on).
-        raise ConfigurationError(
-            "redis URL option cluster must be 1, true, yes, 0, false or no, "
-            f"not {quote_prefix(options['cluster'])}"
-        )
-    _seconds(options, "pool_timeout", "redis", allow_zero=True)
-    _seconds(options, "socket_timeout", "redis", allow_zero=False)
-    _seconds(options, "socket_connect_timeout", "redis", allow_zero=False)
-    _integer(options, "max_connections", "redis", minimum=1)
-    _integer(options, "db", "redis", minimum=0)
-
-
-def _check_postgres_url(url: str) -> None:
-    """gatepass's pool options, then the libpq URL itself (parsed offline by libpq when psycopg
-    is installed; without it, opening the store raises ``MissingDependency``)."""
-    options = _options(_split(url, "postgresql"), _POSTGRES_CHECKED)
-    low = _integer(options, "pool_min_size", "postgresql", minimum=0)
-    high = _integer(options, "pool_max_size", "postgresql", minimum=1)
-    if (1 if low is None else low) > (10 if high is None else high):
-        raise ConfigurationError("postgresql URL option pool_min_size exceeds pool_max_size")
-    _seconds(options, "pool_timeout", "postgresql", allow_zero=True)
-    try:
-        import psycopg  # noqa: PLC0415 - optional dependency
-        from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
-    except ImportError:
-        return
-    from gatepass.stores.postgres import parse_url  # noqa: PLC0415
-
-    conninfo = parse_url(url)[0]
-    try:
-        params = conninfo_to_dict(conninfo)
-    except psycopg.Error as exc:
-        # libpq quotes the whole URI after " in URI:" and the offending part in double quotes
-        # (a malformed password is one): never echo either.
-        reason = str(exc).splitlines()[0].split(" in URI:")[0].replace(conninfo, "<url>")
-        netloc = url.split("://", 1)[-1].split("/", 1)[0]
-        userinfo = netloc.rpartition("@")[0]
-        if ":" in userinfo:
-            password = userinfo.split(":", 1)[1]
-            for text in {password, unquote(password)} - {""}:
-                reason = reason.replace(text, "***")
-        raise ConfigurationError(f"malformed postgresql URL: {reason}") from None
-    for port in str(params.get("port") or "").split(","):
-        if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
-            raise ConfigurationError(
-                f"postgresql URL port must be a number from 1 to 65535, not {quote_prefix(port)}"
-            )
 
 
 def _build(backend: str, make: Callable[[], T]) -> T:
@@ -240,7 +56,7 @@ def _scheme(url: str) -> str:
     return url.split("://", 1)[0].lower()
 
 
-def open_store(url: str) -> Any:
+def open_store(url: str) -> Store:
     """Open a blocking store from its URL (see the table above). Does not create tables:
     call ``store.setup()`` once (it is idempotent).
 
@@ -251,26 +67,26 @@ def open_store(url: str) -> Any:
     if scheme == "memory":
         from gatepass.stores.memory import MemoryStore  # noqa: PLC0415
 
-        return MemoryStore(prefix=_memory_prefix(url))
+        return MemoryStore(prefix=memory_prefix(url))
     if scheme == "sqlite":
         from gatepass.stores.sqlite import SQLiteStore  # noqa: PLC0415
 
-        path, kwargs = _sqlite_args(url)
+        path, kwargs = sqlite_args(url)
         return _build("sqlite", lambda: SQLiteStore(path, **kwargs))
     if scheme.startswith(("redis", "rediss", "unix")):
         from gatepass.stores.redis import RedisStore  # noqa: PLC0415
 
-        _check_redis_url(url)
+        check_redis_url(url)
         return _build("redis", lambda: RedisStore(url))
     if scheme in {"postgresql", "postgres"}:
         from gatepass.stores.postgres import PostgresStore  # noqa: PLC0415
 
-        _check_postgres_url(url)
+        check_postgres_url(url)
         return _build("postgresql", lambda: PostgresStore(url))
     raise ConfigurationError(f"unknown store URL scheme {scheme!r}")
 
 
-def open_async_store(url: str) -> Any:
+def open_async_store(url: str) -> AsyncStore:
     """The asyncio twin of :func:`open_store`: same URLs, same checks, awaitable methods.
 
     Opening is not itself awaited; connections are made on first use.
@@ -279,20 +95,20 @@ def open_async_store(url: str) -> Any:
     if scheme == "memory":
         from gatepass.stores.memory import AsyncMemoryStore  # noqa: PLC0415
 
-        return AsyncMemoryStore(prefix=_memory_prefix(url))
+        return AsyncMemoryStore(prefix=memory_prefix(url))
     if scheme == "sqlite":
         from gatepass.stores.sqlite import AsyncSQLiteStore, SQLiteStore  # noqa: PLC0415
 
-        path, kwargs = _sqlite_args(url)
+        path, kwargs = sqlite_args(url)
         return _build("sqlite", lambda: AsyncSQLiteStore(SQLiteStore(path, **kwargs)))
     if scheme.startswith(("redis", "rediss", "unix")):
         from gatepass.stores.redis import AsyncRedisStore  # noqa: PLC0415
 
-        _check_redis_url(url)
+        check_redis_url(url)
         return _build("redis", lambda: AsyncRedisStore(url))
     if scheme in {"postgresql", "postgres"}:
         from gatepass.stores.postgres import AsyncPostgresStore  # noqa: PLC0415
 
-        _check_postgres_url(url)
+        check_postgres_url(url)
         return _build("postgresql", lambda: AsyncPostgresStore(url))
     raise ConfigurationError(f"unknown store URL scheme {scheme!r}")

@@ -1,63 +1,62 @@
 """``memory://``: dicts behind one lock, for tests, demos and single-process apps.
 
-Atomicity is the lock: every read-modify-write holds ``store.lock``, so concurrent threads (and
-asyncio tasks, which never await while holding it) cannot resurrect a revoked session or lose an
-update. Nothing survives the process; nothing is shared with another process.
+Atomicity is the lock: every compare-and-set holds ``self.lock``, so concurrent threads (and
+asyncio tasks, which never await while holding it) cannot resurrect a revoked session or apply a
+stale decision. Reads of one key take no lock (a dict lookup is atomic; records are immutable).
+Nothing survives the process; nothing is shared with another process.
 """
 
 from __future__ import annotations
 
-import contextlib
-import secrets
+import queue
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+import time
+from dataclasses import replace
+from typing import Any
 
-from gatepass.stores.base import purge_time, registered_purges
+from gatepass.stores.limits import point_in_time
 from gatepass.stores.records import (
-    DUE,
-    LIVE,
-    MAX_DATA_BYTES,
-    MAX_METADATA_BYTES,
-    FrozenDict,
+    Family,
+    FamilyRead,
+    RevocationEntry,
+    RevocationLookup,
     SessionRecord,
-    TouchSpec,
-    check_json,
-    is_live,
-    liveness,
-    merge_data,
-    rotated,
-    touched,
 )
+from gatepass.stores.threaded import ThreadedAsyncStore
 
-#: Purge automatically after at least this many session creations (and at least as many as there
-#: are sessions, so that the full scan stays amortised O(1) per creation). The first purge comes
-#: after a random 1 to 1000 creations: a process that creates fewer than 1000 sessions (a CLI
-#: tool, a serverless function, a test) still purges with probability n/1000, so across many
-#: processes a purge still runs on average once per 1000 creations.
-_PURGE_EVERY = 1000
+#: A token's reference: (family id, generation, expires_at).
+_TokenRef = tuple[str, int, float]
 
 
 class MemoryStore:
-    """Process-local store. See :mod:`gatepass.stores.base` for the stable attributes."""
+    """Process-local store implementing every protocol of :mod:`gatepass.stores.protocols`."""
 
-    kind: Literal["memory"] = "memory"
+    kind = "memory"
+    purges_itself = False
 
     def __init__(self, prefix: str = "gatepass:") -> None:
         self.prefix = prefix
         self.lock = threading.RLock()
-        self._tables: dict[str, dict[Any, Any]] = {}
-        self._sessions: dict[bytes, SessionRecord] = self.table("sessions")
-        self._users: dict[str, dict[str, bytes]] = self.table("users")
-        self._creates = 0
-        self._next_purge = 1 + secrets.randbelow(_PURGE_EVERY)
+        self._sessions: dict[bytes, SessionRecord] = {}
+        self._users: dict[str, dict[str, bytes]] = {}
+        self._families: dict[str, Family] = {}
+        self._tokens: dict[bytes, _TokenRef] = {}
+        self._revocations: dict[tuple[str, str], tuple[int, float]] = {}
+        self._feeds: set[MemoryFeed] = set()
 
     def table(self, name: str) -> dict[Any, Any]:
+        """A copy of one of the store's dicts, for tests and tooling: ``sessions`` (token hash
+        -> record), ``users`` (user id -> public id -> token hash), ``refresh_families``,
+        ``refresh_tokens`` or ``revocations``."""
+        tables: dict[str, dict[Any, Any]] = {
+            "sessions": self._sessions,
+            "users": self._users,
+            "refresh_families": self._families,
+            "refresh_tokens": self._tokens,
+            "revocations": self._revocations,
+        }
         with self.lock:
-            return self._tables.setdefault(name, {})
-
-    def errors(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+            return dict(tables[name])
 
     def setup(self) -> None:
         """Nothing to create."""
@@ -65,174 +64,256 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release (the data stays until the store is garbage-collected)."""
 
-    def purge_expired(self, now: float | None = None) -> int:
-        when = purge_time(now)
-        removed = 0
+    def purge_expired(
+        self, now: float | None = None, *, sessions_before: float | None = None
+    ) -> int:
+        when = time.time() if now is None else point_in_time(now, "purge time")
+        cut = when if sessions_before is None else point_in_time(sessions_before, "purge time")
         with self.lock:
-            for token_hash, record in list(self._sessions.items()):
-                if when >= record.expires_at or when >= record.absolute_expires_at:
-                    self._drop(token_hash, record)
-                    removed += 1
-        for step in registered_purges(self.kind):
-            removed += step(self, when)
-        return removed
+            dead = [(h, r) for h, r in self._sessions.items() if r.expires_at <= cut]
+            for token_hash, record in dead:
+                self._drop(token_hash, record)
+            families = [k for k, f in self._families.items() if f.expires_at <= when]
+            for key in families:
+                del self._families[key]
+            tokens = [k for k, ref in self._tokens.items() if ref[2] <= when]
+            for token_hash in tokens:
+                del self._tokens[token_hash]
+            entries = [k for k, (_, expires) in self._revocations.items() if expires <= when]
+            for pair in entries:
+                del self._revocations[pair]
+        return len(dead) + len(families) + len(tokens) + len(entries)
 
     # --- sessions ------------------------------------------------------------------------------
 
     def _drop(self, token_hash: bytes, record: SessionRecord) -> None:
         del self._sessions[token_hash]
         index = self._users.get(record.user_id)
-        if index is not None:
-            index.pop(record.id, None)
+        if index is not None and index.get(record.id) == token_hash:
+            del index[record.id]
             if not index:
                 del self._users[record.user_id]
 
-    def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
-        # Stored records are handed out as they are, so they must be deeply immutable; Sessions
-        # builds them so, a direct caller of the store might not.
-        if type(record.metadata) is not FrozenDict or type(record.data) is not FrozenDict:
-            record = record._replace(
-                metadata=check_json(record.metadata, MAX_METADATA_BYTES, "metadata"),
-                data=check_json(record.data, MAX_DATA_BYTES, "data"),
-            )
+    def session_create(
+        self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
+    ) -> None:
         with self.lock:
             self._sessions[token_hash] = record
             self._users.setdefault(record.user_id, {})[record.id] = token_hash
-            self._creates += 1
-            due = self._creates >= self._next_purge
-            if due:
-                self._next_purge = self._creates + max(_PURGE_EVERY, len(self._sessions))
-        if due:
-            self.purge_expired(record.created_at)
 
-    def session_get(self, token_hash: bytes, tag: str, touch: TouchSpec) -> SessionRecord | None:
-        # Lock-free read (one dict lookup is atomic); records are immutable, so the stored one
-        # is returned as is. Only a due renewal takes the lock, and re-decides under it.
-        record = self._sessions.get(token_hash)
-        if record is None:
-            return None
-        state = liveness(record, touch)
-        if state == LIVE:
-            return record
-        if state != DUE:
-            return None
-        with self.lock:
-            record = self._sessions.get(token_hash)
-            if record is None:
-                return None
-            state = liveness(record, touch)
-            if state == DUE:
-                record = self._sessions[token_hash] = touched(record, touch)
-            return record if state else None
+    def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
+        return self._sessions.get(token_hash)
 
-    def session_rotate(
-        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
-    ) -> SessionRecord | None:
+    def session_touch(
+        self,
+        token_hash: bytes,
+        tag: str,
+        current: SessionRecord,
+        renewed: SessionRecord,
+        *,
+        keep_until: float,
+    ) -> bool:
         with self.lock:
-            record = self._sessions.get(old_hash)
-            if record is None or not is_live(record, touch):
-                return None
-            record = rotated(record, touch, auth_time)
-            del self._sessions[old_hash]
-            self._sessions[new_hash] = record
-            self._users.setdefault(record.user_id, {})[record.id] = new_hash
-            return record
-
-    def session_update(
-        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
-    ) -> SessionRecord | None:
-        with self.lock:
-            record = self._sessions.get(token_hash)
-            if record is None or not is_live(record, touch):
-                return None
-            data = check_json(merge_data(record.data, patch), MAX_DATA_BYTES, "data")
-            record = self._sessions[token_hash] = record._replace(data=data)
-            return record
-
-    def session_revoke(self, token_hash: bytes, tag: str) -> bool:
-        with self.lock:
-            record = self._sessions.get(token_hash)
-            if record is None:
+            if self._sessions.get(token_hash) is not current:
                 return False
-            self._drop(token_hash, record)
+            self._sessions[token_hash] = renewed
             return True
+
+    def session_move(
+        self,
+        old_hash: bytes,
+        new_hash: bytes,
+        tag: str,
+        current: SessionRecord,
+        moved: SessionRecord,
+        *,
+        keep_until: float,
+    ) -> bool:
+        with self.lock:
+            if self._sessions.get(old_hash) is not current:
+                return False
+            del self._sessions[old_hash]
+            self._sessions[new_hash] = moved
+            self._users.setdefault(moved.user_id, {})[moved.id] = new_hash
+            return True
+
+    def session_set_data(
+        self, token_hash: bytes, tag: str, current: SessionRecord, updated: SessionRecord
+    ) -> bool:
+        with self.lock:
+            stored = self._sessions.get(token_hash)
+            if stored is None or stored.data is not current.data:
+                return False
+            self._sessions[token_hash] = stored._replace(data=updated.data)
+            return True
+
+    def session_revoke(self, token_hash: bytes, tag: str) -> str | None:
+        with self.lock:
+            record = self._sessions.get(token_hash)
+            if record is None:
+                return None
+            self._drop(token_hash, record)
+            return record.id
 
     def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
         with self.lock:
             token_hash = self._users.get(user_id, {}).get(public_id)
-            if token_hash is None:
+            return token_hash is not None and self.session_revoke(token_hash, tag) is not None
+
+    def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> list[str]:
+        with self.lock:
+            doomed = [
+                (h, self._sessions[h])
+                for h in self._users.get(user_id, {}).values()
+                if h != keep_hash
+            ]
+            for token_hash, record in doomed:
+                self._drop(token_hash, record)
+            return [record.id for _, record in doomed]
+
+    def session_list(self, user_id: str, tag: str) -> list[SessionRecord]:
+        with self.lock:
+            found = [self._sessions[h] for h in self._users.get(user_id, {}).values()]
+        return sorted(found, key=lambda r: r.created_at)
+
+    # --- refresh-token families ----------------------------------------------------------------
+
+    def family_create(self, family: Family, token_hash: bytes, tag: str) -> None:
+        with self.lock:
+            self._families[family.id] = family
+            self._tokens[token_hash] = (family.id, 0, family.expires_at)
+
+    def family_read(self, token_hash: bytes, tag: str, family_id: str) -> FamilyRead:
+        with self.lock:
+            ref = self._tokens.get(token_hash)
+            family = self._families.get(ref[0]) if ref is not None else None
+            if ref is None or family is None:
+                return FamilyRead(None, 0, None, time.time())
+            session = None
+            if family.sid is not None:
+                session_hash = self._users.get(family.user_id, {}).get(family.sid)
+                if session_hash is not None:
+                    session = self._sessions.get(session_hash)
+            return FamilyRead(family, ref[1], session, time.time(), version=family)
+
+    def family_advance(self, read: FamilyRead, new_hash: bytes, tag: str, now: float) -> bool:
+        family = read.family
+        if family is None:
+            return False
+        with self.lock:
+            if self._families.get(family.id) is not read.version:
                 return False
-            return self.session_revoke(token_hash, tag)
+            if read.session is not None and self._session_of(family) is not read.session:
+                return False
+            generation = family.generation + 1
+            self._families[family.id] = replace(
+                family, generation=generation, last_used_at=now, rotated_at=time.time()
+            )
+            self._tokens.setdefault(new_hash, (family.id, generation, family.expires_at))
+            return True
 
-    def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
+    def _session_of(self, family: Family) -> SessionRecord | None:
+        session_hash = self._users.get(family.user_id, {}).get(family.sid or "")
+        return None if session_hash is None else self._sessions.get(session_hash)
+
+    def family_revoke(self, family: Family, tag: str) -> bool:
         with self.lock:
-            index = self._users.get(user_id, {})
-            doomed = [h for h in index.values() if h != keep_hash]
-            for token_hash in doomed:
-                self._drop(token_hash, self._sessions[token_hash])
-            return len(doomed)
+            stored = self._families.get(family.id)
+            if stored is None or stored.revoked:
+                return False
+            self._families[family.id] = replace(stored, revoked=True)
+            return True
 
-    def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
+    def family_revoke_token(self, token_hash: bytes, tag: str, family_id: str) -> Family | None:
         with self.lock:
-            return [self._sessions[h] for h in self._users.get(user_id, {}).values()]
+            family = self.family_of(token_hash, tag, family_id)
+            if family is not None:
+                self._families[family.id] = replace(family, revoked=True)
+            return family
 
-    def iter_sessions(self) -> Iterator[SessionRecord]:
-        """Every stored record (tests and tools)."""
+    def family_of(self, token_hash: bytes, tag: str, family_id: str) -> Family | None:
+        ref = self._tokens.get(token_hash)
+        return None if ref is None else self._families.get(ref[0])
+
+    # --- revocations ---------------------------------------------------------------------------
+
+    def revocation_add(self, entry: RevocationEntry, now: float) -> None:
         with self.lock:
-            return iter(list(self._sessions.values()))
+            pair = (entry.kind, entry.key)
+            old = self._revocations.get(pair)
+            if old is not None:
+                entry = replace(
+                    entry, value=max(old[0], entry.value), expires_at=max(old[1], entry.expires_at)
+                )
+            self._revocations[pair] = (entry.value, entry.expires_at)
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed.queue.put(entry)
+
+    def revocation_lookup(
+        self, jti: str, sid: str | None, user: str, now: float
+    ) -> RevocationLookup:
+        table = self._revocations
+        j = table.get(("jti", jti))
+        s = table.get(("sid", sid)) if sid is not None else None
+        u = table.get(("user", user))
+        return RevocationLookup(
+            j is not None and j[1] > now,
+            s is not None and s[1] > now,
+            u[0] if u is not None and u[1] > now else None,
+        )
+
+    def revocation_snapshot(self, now: float) -> list[RevocationEntry]:
+        with self.lock:
+            items = list(self._revocations.items())
+        return [
+            RevocationEntry(kind, key, value, expires)  # type: ignore[arg-type]
+            for (kind, key), (value, expires) in items
+            if expires > now
+        ]
+
+    def revocation_feed(self) -> MemoryFeed:
+        return MemoryFeed(self)
 
 
-class AsyncMemoryStore:
-    """The asyncio face of a :class:`MemoryStore` (``self.sync``); calls never block on I/O."""
+class MemoryFeed:
+    """The change feed of a :class:`MemoryStore`: every ``revocation_add`` is queued for each
+    started feed; nothing can be lost, so the stream never breaks."""
 
-    kind: Literal["memory"] = "memory"
+    listener: str | None = None
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.queue: queue.SimpleQueue[RevocationEntry] = queue.SimpleQueue()
+
+    def start(self, now: float) -> list[RevocationEntry]:
+        with self.store.lock:
+            self.store._feeds.add(self)
+            return self.store.revocation_snapshot(now)
+
+    def changes(self, timeout: float) -> list[RevocationEntry]:
+        try:
+            found = [self.queue.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                found.append(self.queue.get_nowait())
+            except queue.Empty:
+                return found
+
+    def close(self) -> None:
+        with self.store.lock:
+            self.store._feeds.discard(self)
+
+
+class AsyncMemoryStore(ThreadedAsyncStore[MemoryStore]):
+    """The asyncio face of a :class:`MemoryStore` (``self.sync``): calls run inline (they never
+    wait on I/O), except the change feed's wait, which runs in a worker thread."""
+
+    inline = True
 
     def __init__(self, prefix: str = "gatepass:", sync: MemoryStore | None = None) -> None:
-        self.sync = sync if sync is not None else MemoryStore(prefix)
-        self.prefix = self.sync.prefix
+        super().__init__(sync if sync is not None else MemoryStore(prefix))
         self.lock = self.sync.lock
-
-    def table(self, name: str) -> dict[Any, Any]:
-        return self.sync.table(name)
-
-    def errors(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    async def setup(self) -> None:
-        self.sync.setup()
-
-    async def close(self) -> None:
-        self.sync.close()
-
-    async def purge_expired(self, now: float | None = None) -> int:
-        return self.sync.purge_expired(purge_time(now))
-
-    async def session_create(self, token_hash: bytes, record: SessionRecord, tag: str) -> None:
-        self.sync.session_create(token_hash, record, tag)
-
-    async def session_get(
-        self, token_hash: bytes, tag: str, touch: TouchSpec
-    ) -> SessionRecord | None:
-        return self.sync.session_get(token_hash, tag, touch)
-
-    async def session_rotate(
-        self, old_hash: bytes, new_hash: bytes, tag: str, touch: TouchSpec, auth_time: float | None
-    ) -> SessionRecord | None:
-        return self.sync.session_rotate(old_hash, new_hash, tag, touch, auth_time)
-
-    async def session_update(
-        self, token_hash: bytes, tag: str, patch: Mapping[str, Any], touch: TouchSpec
-    ) -> SessionRecord | None:
-        return self.sync.session_update(token_hash, tag, patch, touch)
-
-    async def session_revoke(self, token_hash: bytes, tag: str) -> bool:
-        return self.sync.session_revoke(token_hash, tag)
-
-    async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
-        return self.sync.session_revoke_id(user_id, public_id, tag)
-
-    async def session_revoke_user(self, user_id: str, tag: str, keep_hash: bytes | None) -> int:
-        return self.sync.session_revoke_user(user_id, tag, keep_hash)
-
-    async def session_list(self, user_id: str, tag: str, now: float) -> list[SessionRecord]:
-        return self.sync.session_list(user_id, tag, now)
+        self.table = self.sync.table

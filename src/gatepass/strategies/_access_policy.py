@@ -2,7 +2,8 @@
 
 Shared by :class:`~gatepass.strategies.access.AccessTokens`, its async twin and every revocation
 backend, so that what "revoked" means is decided in one module (:func:`decide` for the denylist,
-:meth:`RevocationCache.check` inlines the same three rules for the lookup-free hot path).
+:meth:`RevocationCache.check` inlines the same three rules for the lookup-free hot path), and
+when a replicated cache may be trusted (:class:`Replica`).
 
 Same-second issue and the per-user cut-off
 ------------------------------------------
@@ -23,11 +24,12 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken
-from gatepass.stores.revocation_state import Entry
+from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken, StoreUnavailable
+from gatepass.stores.records import RevocationEntry, RevocationLookup
 
 RevocationMode = Literal["stateless", "denylist", "replicated"]
 MODES: tuple[RevocationMode, ...] = ("stateless", "denylist", "replicated")
@@ -120,14 +122,13 @@ def cutoff_now(now: float) -> int:
     return int(now * 1_000_000)
 
 
-def decide(
-    claims: Mapping[str, Any], *, jti_revoked: bool, sid_revoked: bool, cutoff_us: int | None
-) -> None:
+def decide(claims: Mapping[str, Any], found: RevocationLookup) -> None:
     """Raise :class:`RevokedToken` if any of the three revocations applies to ``claims``."""
-    if jti_revoked:
+    if found.jti:
         raise RevokedToken("access token has been revoked")
-    if sid_revoked:
+    if found.sid:
         raise RevokedToken("the session of this access token has been revoked")
+    cutoff_us = found.cutoff_us
     if cutoff_us is not None and issued_us(claims) <= cutoff_us:
         raise RevokedToken("every access token of this user issued before the cut-off is revoked")
 
@@ -149,11 +150,11 @@ class RevocationCache:
         self.fresh = False
         self.generation = 0  # bumped by each full load (monitoring, tests)
 
-    def apply(self, entry: Entry) -> None:
+    def apply(self, entry: RevocationEntry) -> None:
         with self._lock:
             self._apply_locked(entry)
 
-    def _apply_locked(self, entry: Entry) -> None:
+    def _apply_locked(self, entry: RevocationEntry) -> None:
         if entry.kind == "jti":
             self.jti[entry.key] = max(entry.expires_at, self.jti.get(entry.key, 0.0))
         elif entry.kind == "sid":
@@ -165,7 +166,7 @@ class RevocationCache:
             else:
                 self.cutoff[entry.key] = (max(old[0], entry.value), max(old[1], entry.expires_at))
 
-    def replace(self, entries: Iterable[Entry]) -> None:
+    def replace(self, entries: Iterable[RevocationEntry]) -> None:
         """A full reload: the snapshot plus whatever arrived meanwhile (idempotent merge)."""
         with self._lock:
             for entry in entries:
@@ -201,3 +202,55 @@ class RevocationCache:
                 "every access token of this user issued before the cut-off is revoked"
             )
         return True
+
+
+#: Seconds between the feeds' heartbeats; ``max_silence`` must exceed it.
+HEARTBEAT = 1.0
+
+
+class Replica:
+    """A :class:`RevocationCache` plus the bookkeeping that says whether it may be trusted.
+
+    Trusted only while the change stream is known to be intact: not before the first full load,
+    not from a known failure until the next full load, and not after ``max_silence`` seconds
+    without a sign of life from the stream (a silently dropped connection, a dead listener).
+    """
+
+    def __init__(self, max_silence: float, clock: Callable[[], float]) -> None:
+        if max_silence <= HEARTBEAT:
+            raise ConfigurationError(f"max_silence must exceed the {HEARTBEAT} s heartbeat")
+        self.cache = RevocationCache()
+        self.max_silence = max_silence
+        self.clock = clock  # wall clock for expiry of entries (the tokens' clock)
+        self.beat = time.monotonic()
+        self.error: str | None = "not loaded yet"
+
+    def alive(self) -> None:
+        self.beat = time.monotonic()
+
+    def silent(self) -> bool:
+        return time.monotonic() - self.beat > self.max_silence
+
+    def lost(self, reason: str) -> None:
+        self.cache.mark_stale()
+        self.error = reason
+
+    def loaded(self, entries: list[RevocationEntry]) -> None:
+        self.cache.replace(entries)
+        self.error = None
+        self.alive()
+
+    def check(self, claims: Mapping[str, Any]) -> None:
+        # A known failure explains more than the silence it causes, so it is reported first.
+        if self.error is not None and not self.cache.fresh:
+            raise StoreUnavailable(
+                f"revocation cache not synchronised ({self.error}); failing closed"
+            )
+        if self.silent():
+            raise StoreUnavailable(
+                f"revocation stream silent for more than {self.max_silence} s; failing closed"
+            )
+        if not self.cache.check(claims):
+            raise StoreUnavailable(
+                f"revocation cache not synchronised ({self.error}); failing closed"
+            )

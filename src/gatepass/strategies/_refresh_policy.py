@@ -38,35 +38,49 @@ Safety:
   (random per instance) only a single process can serve the grace path correctly. Rotating the key
   only affects rotations in flight within the grace window.
 
-The rotation rule (:func:`gatepass.stores.refresh_state.decide`, mirrored in Lua and PL/pgSQL)
----------------------------------------------------------------------------------------------
+The rotation rule (:func:`decide`: the one place it is written)
+----------------------------------------------------------------
 For the presented token (its family and generation ``g``), in this order:
 
 1. unknown hash -> ``unknown``; family revoked -> ``revoked``;
 2. ``now >= expires_at`` (absolute) or ``now >= last_used + idle`` -> ``expired``;
 3. family bound to a session that is no longer live -> ``session``;
 4. ``g`` is the family's current generation -> ``rotated`` (generation + 1, last_used = now);
-5. ``g`` is the previous generation and ``now < rotated_at + grace`` -> ``grace`` (no write; the
-   caller returns the same successor);
+5. ``g`` is the previous generation and the store's clock is within ``grace`` seconds of the
+   moment that rotation was applied -> ``grace`` (no write; the caller returns the same
+   successor);
 6. anything else -> ``reused``: the family is revoked (RFC 9700 reuse detection).
+
+``now`` is the refresh strategy's clock (lifetimes), read after the store was read. The grace
+window is measured on one clock, the store's: the rotation records the store's time when it is
+applied, and the check compares it with the store's time at the read. A caller that waited for
+a lock, or whose clock lags the server that rotated, cannot stretch the window; with ``grace=0``
+every repeat is a reuse (strict single use). A ``rotated`` decision is written with a
+compare-and-set that applies only if the family is still as read, so of concurrent rotations of
+one token exactly one applies; the others read again and decide again (``grace`` or ``reused``).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 
-from gatepass.errors import ConfigurationError
-from gatepass.stores.records import routing_tag, sha256
-from gatepass.stores.refresh_state import Family, Outcome, Status, decide
+from gatepass.errors import (
+    ConfigurationError,
+    ExpiredToken,
+    InvalidToken,
+    ReusedToken,
+    RevokedToken,
+)
+from gatepass.stores.records import Family, FamilyRead, SessionRecord
+from gatepass.strategies._session_tokens import routing_tag, token_digest
+from gatepass.tokens._b64 import b64encode
 
 __all__ = [
-    "Family",
-    "Outcome",
     "ReuseEvent",
     "Status",
     "check_secret",
@@ -75,7 +89,10 @@ __all__ = [
     "new_family_id",
     "parse",
     "successor",
+    "verdict",
 ]
+
+Status = Literal["rotated", "grace", "reused", "revoked", "expired", "session", "unknown"]
 
 PREFIX = "rt_"
 _TAG = 4
@@ -89,35 +106,31 @@ _HEAD = len(PREFIX) + _TAG + 1 + _FAMILY + 1  # "rt_<tag>.<family>~": kept by su
 _SUCCESSOR_LABEL = b"gatepass refresh successor\x00"
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def first_token(user_id: str, family_id: str) -> str:
     """The first token of a new family: its routing tag and id, and 256 random bits."""
-    return f"{PREFIX}{routing_tag(user_id)}.{family_id}~{_b64(secrets.token_bytes(32))}"
+    return f"{PREFIX}{routing_tag(user_id)}.{family_id}~{b64encode(secrets.token_bytes(32))}"
 
 
 def successor(key: bytes, token: str) -> str:
     """The one token that replaces ``token`` (same tag and family); see the module docstring."""
     mac = hmac.new(key, _SUCCESSOR_LABEL + token.encode("ascii"), hashlib.sha256).digest()
-    return token[:_HEAD] + _b64(mac)
+    return token[:_HEAD] + b64encode(mac)
 
 
 def parse(token: object) -> tuple[bytes, str, str] | None:
-    """``(sha256, tag, family id)`` of a well-formed refresh token, or None (junk, including the
-    old ``rt_<tag>.<secret>`` format, never reaches a store)."""
+    """``(sha256, tag, family id)`` of a well-formed refresh token, or None (junk, including
+    tokens without a family id, ``rt_<tag>.<secret>``, never reaches a store)."""
     if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
         return None
     match = _FORMAT.fullmatch(token)
     if match is None:
         return None
-    return sha256(token.encode("ascii")).digest(), match[1], match[2]
+    return token_digest(token.encode("ascii")), match[1], match[2]
 
 
 def new_family_id() -> str:
     """128 random bits in base64url (22 characters): the family's id, also carried in its tokens."""
-    return _b64(secrets.token_bytes(16))
+    return b64encode(secrets.token_bytes(16))
 
 
 def check_secret(secret: bytes | None) -> bytes:
@@ -140,3 +153,51 @@ class ReuseEvent:
     family_id: str
     session_id: str | None
     at: float
+
+
+def session_live(session: SessionRecord | None, now: float) -> bool:
+    """Whether a family's session still counts: stored, and within both of its deadlines."""
+    return session is not None and now < session.expires_at and now < session.absolute_expires_at
+
+
+def decide(read: FamilyRead, *, now: float, idle: float, grace: float) -> Status:
+    """The rotation rule (see the module docstring), on one read of the store."""
+    family = read.family
+    if family is None:
+        return "unknown"
+    if family.revoked:
+        return "revoked"
+    if now >= family.expires_at or now >= family.last_used_at + idle:
+        return "expired"
+    if family.sid is not None and not session_live(read.session, now):
+        return "session"
+    if read.generation == family.generation:
+        return "rotated"
+    if read.generation == family.generation - 1 and read.store_now < family.rotated_at + grace:
+        return "grace"
+    return "reused"
+
+
+def verdict(status: Status) -> None:
+    """Raise for every outcome except a rotation or a grace-window repeat."""
+    if status in ("rotated", "grace"):
+        return
+    if status == "unknown":
+        raise InvalidToken("unknown refresh token")
+    if status == "expired":
+        raise ExpiredToken("refresh token family expired; sign in again", "exp")
+    if status == "session":
+        raise RevokedToken("the session of this refresh token has ended")
+    if status == "reused":
+        raise ReusedToken("refresh token reused: the whole family is now revoked")
+    raise RevokedToken("refresh token family has been revoked")
+
+
+def access_sid(family: Family) -> str:
+    """The ``sid`` of a family's access tokens: its session's public id, or else the family id.
+
+    A family started without a session is still one login, so its access tokens carry the family
+    id as ``sid``: when reuse is detected (or the family is revoked) they are revoked with it,
+    and a thief's access token does not outlive the family by up to ``ttl``.
+    """
+    return family.sid or family.id

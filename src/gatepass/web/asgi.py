@@ -46,6 +46,7 @@ _READ = {
         "x-csrf-token",
         "content-type",
         "user-agent",
+        "access-control-request-method",
     )
 }
 

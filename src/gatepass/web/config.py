@@ -92,14 +92,26 @@ def _anchor_sessions(refresh: AnyRefresh, access: AnyAccess) -> AnySessions:
     """
     lifetime = refresh.absolute
     linked = access if access.mode != "stateless" else None
-    kind = AsyncSessions if isinstance(refresh, AsyncRefreshTokens) else Sessions
-    return kind(
+    # The refresh tokens' flavour decides the store's and the access tokens' (their constructor
+    # checked both), so each branch builds the same flavour.
+    if isinstance(refresh, AsyncRefreshTokens):
+        assert linked is None or isinstance(linked, AsyncAccessTokens)
+        return AsyncSessions(
+            refresh.store,
+            idle_timeout=lifetime,
+            absolute_timeout=lifetime,
+            remember_idle_timeout=lifetime,
+            remember_absolute_timeout=lifetime,
+            access_tokens=linked,
+        )
+    assert linked is None or isinstance(linked, AccessTokens)
+    return Sessions(
         refresh.store,
         idle_timeout=lifetime,
         absolute_timeout=lifetime,
         remember_idle_timeout=lifetime,
         remember_absolute_timeout=lifetime,
-        access_tokens=linked,  # type: ignore[arg-type]  # the flavour matches refresh's
+        access_tokens=linked,
     )
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from gatepass.errors import StoreUnavailable
 from gatepass.web.config import Gatepass
+from gatepass.web.cors import allow, allowed_origin, preflight
 from gatepass.web.drive import Plan
 from gatepass.web.endpoints.devices import list_devices, revoke_device
 from gatepass.web.endpoints.login import login
@@ -59,13 +60,21 @@ def _route(gp: Gatepass, request: Request) -> Plan[Response]:
     else:
         rest = path[len(gp.prefix) :]
         if rest.startswith("/sessions/") and rest.count("/") == 2:
-            if method != "DELETE":
-                raise Problem.method_not_allowed("DELETE")
-            return (yield from revoke_device(gp, request, rest[len("/sessions/") :]))
-        found = _ROUTES.get(rest)
-        if found is None:
-            raise Problem.not_found(f"no endpoint at {path[:80]}")
-        wanted, handler = found
+            wanted = "DELETE"
+            session_id = rest[len("/sessions/") :]
+
+            def handler(gp: Gatepass, request: Request) -> Plan[Response]:
+                return revoke_device(gp, request, session_id)
+
+        else:
+            found = _ROUTES.get(rest)
+            if found is None:
+                raise Problem.not_found(f"no endpoint at {path[:80]}")
+            wanted, handler = found
+    if method == "OPTIONS":
+        origin = allowed_origin(gp, request)
+        if origin is not None and request.headers.get("access-control-request-method"):
+            return preflight(origin, "GET, HEAD" if wanted == "GET" else wanted)
     if method != wanted and not (method == "HEAD" and wanted == "GET"):
         raise Problem.method_not_allowed(wanted)
     return (yield from handler(gp, request))
@@ -83,4 +92,7 @@ def endpoint(gp: Gatepass, request: Request) -> Plan[Response]:
     if request.method == "HEAD":
         response.headers.append(("content-length", str(len(response.body))))
         response.body = b""
+    origin = allowed_origin(gp, request)
+    if origin is not None and request.method != "OPTIONS":
+        allow(response, origin)
     return response

@@ -1,4 +1,4 @@
-"""Helpers shared by the strategy tests (imported as a plain module, like tests/tokens/tokhelp)."""
+"""Helpers shared by the strategy tests (imported as a plain module, like the other gp_* kits)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from gatepass.errors import RevokedToken
-
-
-class FakeClock:
-    """A settable wall clock (seconds since the epoch)."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:

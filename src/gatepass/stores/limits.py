@@ -1,0 +1,60 @@
+"""Numbers of seconds: the one check behind every timeout, lifetime, clock reading, URL option."""
+
+from __future__ import annotations
+
+import decimal
+import math
+import numbers
+
+from gatepass.errors import ConfigurationError
+
+#: No timeout may exceed 100 years: every backend stores such a deadline exactly (Redis keeps
+#: the TTL in integer milliseconds, which overflows long before a float does) and it stays a
+#: plain number of seconds everywhere. "Never expires" is not a session lifetime.
+MAX_TIMEOUT = 100 * 365.25 * 86400
+#: The longest wait a store option may ask for (a lock, a pooled connection, a socket): longer
+#: than a day is a hang, and larger values overflow the drivers (SQLite keeps the busy timeout
+#: in int32 milliseconds, ``socket`` rejects an infinite timeout).
+MAX_WAIT_SECONDS = 86400.0
+
+
+def finite_real(value: object) -> float | None:
+    """``value`` as a finite ``float`` if it is a real number (``int``, ``float``, ``Fraction``,
+    ``Decimal``; not a ``bool``), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None  # e.g. an int too large for a float
+    return seconds if math.isfinite(seconds) else None
+
+
+def check_seconds(
+    value: object, name: str, *, allow_zero: bool = False, maximum: float = MAX_TIMEOUT
+) -> float:
+    """``value`` as a duration in seconds: a finite real number (see :func:`finite_real`),
+    positive (or zero if ``allow_zero``), at most ``maximum``; ``ConfigurationError`` otherwise.
+
+    Checked, not coerced: ``float("30")`` would accept a string, ``float(True)`` a flag, and a
+    NaN compares false with everything, so it would silently disable every comparison it is in.
+    """
+    seconds = finite_real(value)
+    if seconds is None or seconds > maximum:
+        raise ConfigurationError(
+            f"{name} must be a finite number of seconds of at most {maximum:.0f}, not {value!r:.40}"
+        )
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        limit = "must not be negative" if allow_zero else "must be positive"
+        raise ConfigurationError(f"{name} {limit}")
+    return seconds
+
+
+def point_in_time(value: object, what: str) -> float:
+    """A clock reading or cut-off: a finite real number of seconds, ``ConfigurationError``
+    otherwise. Checked because stores compare it with stored times: SQLite orders every number
+    below every string, so ``DELETE ... WHERE expires_at <= 'x'`` would delete live rows too."""
+    when = finite_real(value)
+    if when is None:
+        raise ConfigurationError(f"{what} must be a finite number of seconds, not {value!r:.40}")
+    return when

@@ -1,0 +1,183 @@
+"""Sessions in Redis: a ``GET`` per read, one compare-and-set script per write.
+
+Round trips: ``get`` 1 ``GET``; ``create``, ``touch``, ``move``, ``set_data`` 1 script each;
+``revoke`` 2 (take the session, then drop its index entry: the index is named by the user id
+inside the value); ``revoke`` by id ``HGET`` + script; ``revoke_user`` and ``list`` ``HGETALL`` +
+script, again if the index changed in between (the script checks it did not).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from gatepass.errors import StoreError
+from gatepass.stores.records import SessionRecord
+from gatepass.stores.redis._async.client import AsyncRedisClient
+from gatepass.stores.redis.keys import decode, encode, is_tag, snapshot, ttl_ms
+
+#: Bound on re-reading an index that keeps changing under a multi-key operation.
+_ATTEMPTS = 100
+
+
+class AsyncRedisSessions(AsyncRedisClient):
+    """:class:`~gatepass.stores.protocols.AsyncSessionStore` on Redis."""
+
+    async def session_create(
+        self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
+    ) -> None:
+        now = record.created_at
+        # The index outlives every session it lists, each kept until its own keep_until.
+        index_until = record.absolute_expires_at + max(0.0, keep_until - record.expires_at)
+        await self.run_script(
+            "CREATE",
+            [self.keys.session(tag, token_hash), self.keys.user_index(tag, record.user_id)],
+            [
+                encode(record),
+                ttl_ms(keep_until, now),
+                ttl_ms(index_until, now),
+                record.id,
+                token_hash.hex(),
+            ],
+        )
+
+    async def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
+        if not is_tag(tag):  # unchecked on the get path: it becomes part of a key
+            return None
+        key = f"{self.prefix}{{{tag}}}:s:{token_hash.hex()}"  # Keys.session, inlined: hot path
+        with self.errors:
+            value = await self.client.get(key)
+        return None if value is None else decode(value)
+
+    async def session_touch(
+        self,
+        token_hash: bytes,
+        tag: str,
+        current: SessionRecord,
+        renewed: SessionRecord,
+        *,
+        keep_until: float,
+    ) -> bool:
+        args = [encode(current), encode(renewed), ttl_ms(keep_until, renewed.last_seen_at)]
+        return bool(await self.run_script("CAS", [self.keys.session(tag, token_hash)], args))
+
+    async def session_move(
+        self,
+        old_hash: bytes,
+        new_hash: bytes,
+        tag: str,
+        current: SessionRecord,
+        moved: SessionRecord,
+        *,
+        keep_until: float,
+    ) -> bool:
+        keys = [
+            self.keys.session(tag, old_hash),
+            self.keys.session(tag, new_hash),
+            self.keys.user_index(tag, current.user_id),
+        ]
+        args = [
+            encode(current),
+            encode(moved),
+            ttl_ms(keep_until, moved.last_seen_at),
+            moved.id,
+            new_hash.hex(),
+        ]
+        return bool(await self.run_script("MOVE", keys, args))
+
+    async def session_set_data(
+        self, token_hash: bytes, tag: str, current: SessionRecord, updated: SessionRecord
+    ) -> bool:
+        args = [encode(current), encode(updated), ""]
+        return bool(await self.run_script("CAS", [self.keys.session(tag, token_hash)], args))
+
+    async def session_revoke(self, token_hash: bytes, tag: str) -> str | None:
+        """Take the session (one atomic script on its key), then drop its index entry if it
+        still points at this hash. Should the second step fail, the session is revoked all the
+        same and the dangling entry is harmless (``list``, ``revoke_user`` and the purge prune
+        it), as is one left by a damaged value, which is deleted like any other."""
+        value = await self.run_script("TAKE", [self.keys.session(tag, token_hash)], [])
+        if value is None:
+            return None
+        try:
+            record = decode(value)
+        except StoreError:
+            return ""  # not a session record: deleted, and it names no session
+        with contextlib.suppress(StoreError):
+            await self.run_script(
+                "UNINDEX",
+                [self.keys.user_index(tag, record.user_id)],
+                [record.id, token_hash.hex()],
+            )
+        return record.id
+
+    async def session_revoke_id(self, user_id: str, public_id: str, tag: str) -> bool:
+        index = self.keys.user_index(tag, user_id)
+        prefix = self.keys.session_prefix(tag)
+        for _attempt in range(_ATTEMPTS):
+            with self.errors:
+                hexh = await self.client.hget(index, public_id)
+            if hexh is None:
+                return False
+            done = await self.run_script("REVOKE_ID", [index, prefix + hexh], [public_id, hexh])
+            if done >= 0:
+                return bool(done)
+        raise StoreError("redis: the session kept changing during revocation")
+
+    async def session_revoke_user(
+        self, user_id: str, tag: str, keep_hash: bytes | None
+    ) -> list[str]:
+        index = self.keys.user_index(tag, user_id)
+        prefix = self.keys.session_prefix(tag)
+        keep = b"" if keep_hash is None else keep_hash.hex().encode()
+        removed: list[str] = []
+        for _attempt in range(_ATTEMPTS):
+            with self.errors:
+                entries: dict[bytes, bytes] = await self.client.hgetall(index)
+            keep_id = b""
+            doomed: list[tuple[bytes, bytes]] = []
+            for public_id, hexh in entries.items():
+                if keep and hexh == keep:
+                    keep_id = public_id
+                else:
+                    doomed.append((public_id, hexh))
+            if not doomed:
+                return removed  # the index held nothing else at the moment it was read
+            keys, args = snapshot(index, prefix, doomed, (keep, keep_id))
+            *deleted, left = await self.run_script("REVOKE_USER", keys, args)
+            removed.extend(public_id.decode() for public_id in deleted)
+            if not left:  # at that moment the index held nothing but the kept session
+                return removed
+        raise StoreError("redis: the user's sessions kept changing during revoke_all")
+
+    async def session_list(self, user_id: str, tag: str) -> list[SessionRecord]:
+        index = self.keys.user_index(tag, user_id)
+        prefix = self.keys.session_prefix(tag)
+        for _attempt in range(_ATTEMPTS):
+            with self.errors:
+                entries: dict[bytes, bytes] = await self.client.hgetall(index)
+            if not entries:
+                return []
+            values = await self.run_script("LIST", *snapshot(index, prefix, entries.items()))
+            if values is not None:
+                return sorted((decode(v) for v in values), key=lambda r: r.created_at)
+        raise StoreError("redis: the user's sessions kept changing during list")
+
+    async def prune_indexes(self) -> int:
+        """Drop index entries whose session Redis has already expired (every user)."""
+        with self.errors:
+            found = [
+                k async for k in self.client.scan_iter(match=self.keys.index_pattern, count=1000)
+            ]
+        removed = 0
+        for index in found:
+            tag = self.keys.index_tag(index)
+            if tag is None:
+                continue
+            with self.errors:
+                entries: dict[bytes, bytes] = await self.client.hgetall(index)
+            if entries:
+                prefix = self.keys.session_prefix(tag)
+                removed += int(
+                    await self.run_script("PRUNE", *snapshot(index, prefix, entries.items()))
+                )
+        return removed

@@ -1,0 +1,156 @@
+# GENERATED from gatepass/stores/redis/_async/revocations.py by scripts/unasync.py: do not edit.
+# Change the asyncio source, then run `python scripts/unasync.py`.
+"""Access-token revocations in Redis, and their change feed over pub/sub.
+
+Every entry key shares the hash tag ``{rv}`` (one Cluster slot: the set holds only revoked,
+unexpired tokens, which is small); the denylist check is one ``MGET``. A write merges the entry,
+updates the snapshot index and publishes the change in one script.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from gatepass.errors import StoreUnavailable
+from gatepass.stores.records import RevocationEntry, RevocationLookup, entry
+from gatepass.stores.redis._sync.client import RedisClient
+from gatepass.stores.redis.keys import ttl_ms
+
+#: The feed pings its subscription at least this often (seconds): the pong proves it alive.
+HEARTBEAT = 1.0
+
+
+class RedisRevocations(RedisClient):
+    """:class:`~gatepass.stores.protocols.RevocationStore` on Redis."""
+
+    def revocation_add(self, entry: RevocationEntry, now: float) -> None:
+        keys = [self.keys.revocation(entry.kind, entry.key), self.keys.revocation_index]
+        args = [
+            entry.kind,
+            entry.key,
+            str(entry.value),
+            repr(entry.expires_at),
+            str(ttl_ms(entry.expires_at, now)),
+            repr(now),
+            self.keys.channel,
+        ]
+        self.run_script("ADD_REVOCATION", keys, args)
+
+    def revocation_lookup(
+        self, jti: str, sid: str | None, user: str, now: float
+    ) -> RevocationLookup:
+        keys = [
+            self.keys.revocation("jti", jti),
+            self.keys.revocation("sid", sid or ""),
+            self.keys.revocation("user", user),
+        ]
+        with self.errors:
+            values = self.client.mget(keys)
+        cut = values[2]
+        return RevocationLookup(
+            values[0] is not None,
+            sid is not None and values[1] is not None,
+            None if cut is None else int(cut),
+        )
+
+    def revocation_snapshot(self, now: float) -> list[RevocationEntry]:
+        with self.errors:
+            rows = self.client.zrangebyscore(
+                self.keys.revocation_index, f"({now!r}", "+inf", withscores=True
+            )
+        found = []
+        for member, score in rows:
+            kind, value, key = member.decode("utf-8").split("|", 2)
+            found.append(entry(kind, key, int(value), float(score)))
+        return found
+
+    def revocation_feed(self) -> RedisFeed:
+        return RedisFeed(self)
+
+    def purge_revocations(self, before: float) -> int:
+        with self.errors:
+            count: int = self.client.zremrangebyscore(
+                self.keys.revocation_index, "-inf", repr(before)
+            )
+        return count
+
+
+def _sockname(pubsub: Any) -> str | None:
+    """``host:port`` of the subscription's socket (find it in ``CLIENT LIST``; diagnostics)."""
+    connection = getattr(pubsub, "connection", None)
+    sock: Any = getattr(connection, "_sock", None)
+    if sock is None:
+        writer = getattr(connection, "_writer", None)
+        sock = writer.get_extra_info("socket") if writer is not None else None
+    try:
+        host, port = sock.getsockname()[:2]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return f"{host}:{port}"
+
+
+class RedisFeed:
+    """A pub/sub subscription to the revocation channel.
+
+    redis-py reconnects a dropped subscription by itself and messages published meanwhile are
+    lost, so the feed registers for connection events: any reconnect ends the feed with
+    ``StoreUnavailable`` (the caller reloads a snapshot on a new feed).
+    """
+
+    def __init__(self, store: RedisRevocations) -> None:
+        self.store = store
+        self.listener: str | None = None
+        self._pubsub: Any = None
+        self._connected = 0
+        self._next_ping = 0.0
+
+    def start(self, now: float) -> list[RevocationEntry]:
+        store = self.store
+        with store.errors:
+            self._pubsub = store.client.pubsub()
+            self._pubsub.subscribe(store.keys.channel)
+            deadline = time.monotonic() + 5.0
+            while True:
+                message = self._pubsub.get_message(timeout=0.2)
+                if message is not None and message.get("type") == "subscribe":
+                    break
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable("redis: no subscribe confirmation")
+        self._pubsub.connection.register_connect_callback(self._on_connect)
+        self.listener = _sockname(self._pubsub)
+        self._next_ping = time.monotonic() + HEARTBEAT
+        return store.revocation_snapshot(now)
+
+    def _on_connect(self, connection: Any) -> None:
+        self._connected += 1
+
+    def changes(self, timeout: float) -> list[RevocationEntry] | None:
+        deadline = time.monotonic() + timeout
+        found: list[RevocationEntry] = []
+        alive = False
+        while True:
+            with self.store.errors:
+                message = self._pubsub.get_message(timeout=max(0.0, deadline - time.monotonic()))
+            if self._connected:
+                raise StoreUnavailable("redis pub/sub connection was re-established")
+            if message is not None:
+                alive = True  # a message or a pong: the subscription is there
+                if message.get("type") == "message":
+                    # Not ours when it does not decode: ignored (a reload would not help either).
+                    with contextlib.suppress(ValueError, UnicodeDecodeError):
+                        found.append(RevocationEntry.decode(message["data"].decode("utf-8")))
+            current = time.monotonic()
+            if current >= self._next_ping:
+                with self.store.errors:
+                    self._pubsub.ping()
+                self._next_ping = current + HEARTBEAT
+            if found or current >= deadline:
+                return found if alive else None
+
+    def close(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):  # closing a broken subscription may fail too
+                pubsub.close()

@@ -1,0 +1,97 @@
+"""What both refresh-token front-ends share before any I/O: configuration and planning."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from gatepass.errors import ConfigurationError, MalformedToken
+from gatepass.stores.records import Family
+from gatepass.strategies._access_core import session_id
+from gatepass.strategies._access_policy import check_id
+from gatepass.strategies._refresh_policy import (
+    ReuseEvent,
+    check_secret,
+    first_token,
+    new_family_id,
+    parse,
+    successor,
+)
+from gatepass.strategies._session_tokens import hash_token, routing_tag
+
+DAY = 86400.0
+#: Bound on reading a family again after a compare-and-set found it changed.
+ATTEMPTS = 100
+
+StoreT = TypeVar("StoreT")
+AccessT = TypeVar("AccessT")
+
+
+class RefreshConfig(Generic[StoreT, AccessT]):
+    """The constructor of :class:`~gatepass.RefreshTokens` and its asyncio twin; ``on_reuse``
+    may return an awaitable in the asyncio one (it is awaited)."""
+
+    def __init__(
+        self,
+        store: StoreT,
+        access_tokens: AccessT,
+        *,
+        idle_timeout: float = 14 * DAY,
+        absolute_timeout: float = 30 * DAY,
+        grace: float = 5.0,
+        secret: bytes | None = None,
+        on_reuse: Callable[[ReuseEvent], object] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.access: AccessT = access_tokens
+        self.on_reuse = on_reuse
+        if not idle_timeout > 0 or not absolute_timeout > 0:
+            raise ConfigurationError("refresh idle and absolute timeouts must be positive")
+        if idle_timeout > absolute_timeout:
+            raise ConfigurationError(
+                "an idle timeout longer than the absolute lifetime is unusable"
+            )
+        if not 0 <= grace <= 60:
+            raise ConfigurationError("grace must be between 0 and 60 seconds")
+        self.idle = float(idle_timeout)
+        self.absolute = float(absolute_timeout)
+        self.grace = float(grace)
+        self._secret = check_secret(secret)
+        self.clock = clock
+
+    def plan_start(self, user_id: str, session: object) -> tuple[str, Family, bytes, str]:
+        """``(first token, family, its hash, tag)`` of a new family."""
+        check_id(user_id, "user_id")
+        now = self.clock()
+        family_id = new_family_id()
+        token = first_token(user_id, family_id)
+        family = Family(
+            id=family_id,
+            user_id=user_id,
+            sid=session_id(session),
+            created_at=now,
+            last_used_at=now,
+            generation=0,
+            rotated_at=now,
+            revoked=False,
+            expires_at=now + self.absolute,
+        )
+        return token, family, hash_token(token), routing_tag(user_id)
+
+    def plan_rotate(self, token: object) -> tuple[str, bytes, bytes, str, str]:
+        """``(successor, old hash, new hash, tag, family id)``; malformed input never reaches
+        the store."""
+        parsed = parse(token)
+        if parsed is None:
+            raise MalformedToken("not a gatepass refresh token")
+        old_hash, tag, family_id = parsed
+        assert isinstance(token, str)
+        nxt = successor(self._secret, token)
+        return nxt, old_hash, hash_token(nxt), tag, family_id
+
+    def event(self, family: Family) -> ReuseEvent:
+        return ReuseEvent(
+            user_id=family.user_id, family_id=family.id, session_id=family.sid, at=self.clock()
+        )

@@ -1,0 +1,72 @@
+# GENERATED from gatepass/strategies/_async/refresh.py by scripts/unasync.py: do not edit.
+# Change the asyncio source, then run `python scripts/unasync.py`.
+"""The asyncio refresh-token front-end (the blocking one is generated from this file)."""
+
+from __future__ import annotations
+
+from gatepass.errors import StoreError
+from gatepass.stores.protocols import Store
+from gatepass.stores.records import Family
+from gatepass.strategies._refresh_config import ATTEMPTS, RefreshConfig
+from gatepass.strategies._refresh_policy import access_sid, decide, parse, verdict
+from gatepass.strategies._sync.access import AccessTokens
+
+
+class RefreshTokens(RefreshConfig[Store, AccessTokens]):
+    """Rotating refresh tokens with reuse detection; ``access_tokens`` mints the access token
+    of each pair. ``on_reuse`` may be a plain function or (asyncio) a coroutine function."""
+
+    def start(self, user_id: str, *, session: object = None) -> tuple[str, str]:
+        """A new family for ``user_id``: ``(refresh_token, access_token)``."""
+        token, family, token_hash, tag = self.plan_start(user_id, session)
+        self.store.family_create(family, token_hash, tag)
+        return token, self.access.issue(user_id, session=access_sid(family))
+
+    def rotate(self, refresh_token: str) -> tuple[str, str]:
+        """The next ``(refresh_token, access_token)``, or ``InvalidToken`` (``ReusedToken``...).
+
+        Read the family, decide (:func:`~gatepass.strategies._refresh_policy.decide`), write the
+        decision with a compare-and-set; when the family changed in between, read again.
+        """
+        nxt, old_hash, new_hash, tag, family_id = self.plan_rotate(refresh_token)
+        for _attempt in range(ATTEMPTS):
+            read = self.store.family_read(old_hash, tag, family_id)
+            now = self.clock()
+            status = decide(read, now=now, idle=self.idle, grace=self.grace)
+            family = read.family
+            if family is not None and status == "rotated":
+                if not self.store.family_advance(read, new_hash, tag, now):
+                    continue  # the family changed since the read: decide again
+            elif family is not None and status == "reused":
+                if not self.store.family_revoke(family, tag):
+                    continue  # another reuse revoked it first and reported it: read again
+                self._contain(family, tag)
+            verdict(status)
+            assert family is not None  # verdict raised for every other outcome
+            return nxt, self.access.issue(family.user_id, session=access_sid(family))
+        raise StoreError("the refresh family kept changing during rotation")
+
+    def revoke(self, refresh_token: str) -> bool:
+        """Revoke the token's family (logout) and its session; False if the token is unknown."""
+        parsed = parse(refresh_token)
+        if parsed is None:
+            return False
+        family = self.store.family_revoke_token(*parsed)
+        if family is None:
+            return False
+        self._end_session(family, parsed[1])
+        return True
+
+    def _contain(self, family: Family, tag: str) -> None:
+        """Reuse: the family is revoked; end its session, then tell the application."""
+        try:
+            self._end_session(family, tag)
+        finally:
+            if self.on_reuse is not None:
+                self.on_reuse(self.event(family))
+
+    def _end_session(self, family: Family, tag: str) -> None:
+        if family.sid is not None:
+            self.store.session_revoke_id(family.user_id, family.sid, tag)
+        if self.access.mode != "stateless":
+            self.access.revoke_session(access_sid(family))

@@ -1,0 +1,58 @@
+"""CORS for the endpoints in cross-site mode: the SPA's own site may call them with credentials.
+
+In cross-site mode (``CookiePolicy(cross_site=True)``) the page lives on another site than the
+endpoints, so the browser asks first (a preflight ``OPTIONS``) and shows the answer to the page
+only if it names the page's origin. gatepass answers that for its own endpoints, from the same
+allow-list the CSRF check uses (``trusted_origins``): one list, so the two cannot disagree. No
+wildcard is ever sent (credentials forbid it, and it would let every site read the answers), and
+outside cross-site mode no CORS header is sent at all: a same-site app needs none.
+
+The app's own routes keep their framework's CORS middleware (Starlette's ``CORSMiddleware``,
+flask-cors), configured with the same origins and placed outside gatepass's middleware.
+"""
+
+from __future__ import annotations
+
+from gatepass.web.config import Gatepass
+from gatepass.web.http import Request, Response
+
+__all__ = ["allow", "allowed_origin", "preflight"]
+
+#: Request headers a cross-site page may send to the endpoints.
+ALLOWED_HEADERS = "authorization, content-type, x-csrf-token"
+#: How long a browser may reuse a preflight answer (seconds).
+MAX_AGE = 600
+
+
+def allowed_origin(gp: Gatepass, request: Request) -> str | None:
+    """The request's ``Origin`` if cross-site mode allows it to read the answer, else None."""
+    if not gp.cookies.cross_site:
+        return None
+    origin = request.headers.get("origin")
+    return origin if origin is not None and origin in gp.trusted_origins else None
+
+
+def allow(response: Response, origin: str) -> None:
+    """Let the page of ``origin`` read ``response``, with credentials."""
+    response.headers.extend(
+        [
+            ("access-control-allow-origin", origin),
+            ("access-control-allow-credentials", "true"),
+            ("vary", "Origin"),
+        ]
+    )
+
+
+def preflight(origin: str, methods: str) -> Response:
+    """The answer to a preflight from an allowed origin for an endpoint taking ``methods``."""
+    response = Response(
+        204,
+        [
+            ("access-control-allow-methods", methods),
+            ("access-control-allow-headers", ALLOWED_HEADERS),
+            ("access-control-max-age", str(MAX_AGE)),
+            ("cache-control", "no-store"),
+        ],
+    )
+    allow(response, origin)
+    return response
