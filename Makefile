@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint generated typecheck pytest demo bench screenshots clean
+.PHONY: test lint generated typecheck pytest demo bench screenshots audit-rules clean
 
 # `make demo` installs only what the app needs (gatepass[demo]: the core, the web layer's FastAPI
 # adapter, uvicorn, argon2-cffi), plus the driver of the store GATEPASS_STORE names, under a
@@ -50,6 +50,10 @@ demo: $(DEMO_STAMP)
 # Retake the README's screenshots (docs/images/demo-*.png) with the reference app's browser tests.
 screenshots: $(STAMP)
 	GATEPASS_SCREENSHOTS=update $(BIN)/python -m pytest tests/demo -q
+
+# The tools page's copy of the audit rules (it may not fetch the JSON); a test fails while stale.
+audit-rules: $(STAMP)
+	$(BIN)/python -m gatepass.tools.rules_module
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

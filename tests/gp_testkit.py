@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -45,3 +49,40 @@ def drop_postgres_schema(url: str) -> None:
     schema = dict(part.split("=", 1) for part in query.split("&"))["schema"]
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+class DocumentServer:
+    """A real loopback HTTP server that answers every GET with ``body`` (a JWKS document, say);
+    a test changes ``body`` as it goes. Use :func:`document_server`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.body = b"{}"
+
+
+@contextlib.contextmanager
+def document_server(path: str = "/jwks.json") -> Iterator[DocumentServer]:
+    served: DocumentServer | None = None
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            assert served is not None
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(served.body)))
+            self.end_headers()
+            self.wfile.write(served.body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    served = DocumentServer(f"http://127.0.0.1:{server.server_address[1]}{path}")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatepass.errors import (
     AlgorithmMismatch,
+    AmbiguousKey,
     BadSignature,
     ClaimError,
     ConfigurationError,
@@ -92,6 +93,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AccessTokens",
     "AlgorithmMismatch",
+    "AmbiguousKey",
     "AsyncAccessTokens",
     "AsyncJWKSClient",
     "AsyncRefreshTokens",

@@ -97,9 +97,20 @@ class UnknownCriticalHeader(InvalidToken):
 
 
 class KeyNotFound(InvalidToken):
-    """No key (or more than one key) in the key set matches the token's ``kid`` and ``alg``."""
+    """No key in the key set matches the token's ``kid`` and ``alg`` (or, as the subclass
+    :class:`AmbiguousKey`, several do): either way there is not exactly one key to verify with."""
 
     code = "ERR_JWKS_NO_MATCHING_KEY"
+
+
+class AmbiguousKey(KeyNotFound):
+    """Several keys in the key set match the token's ``kid`` and ``alg``; exactly one must.
+
+    A set is ambiguous when it was built wrongly (the same key published twice, or two keys under
+    one ``kid``), so the fix lies with whoever made the set, not with the token.
+    """
+
+    code = "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
 
 
 class BadSignature(InvalidToken):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
-from gatepass.cli import rules
+from gatepass.cli import keyless, weak_secrets
+from gatepass.cli.audit_rules import rules
 
 NOW = int(time.time())
 GOOD_CLAIMS = {
@@ -92,7 +94,7 @@ def _pick_secret(path, builtin):
 @pytest.mark.parametrize("name", ["wallarm_jwt.secrets.list", "flask_unsign_wordlist_all.txt"])
 def test_weak_secret_from_shared_wordlist(gatepass, make_token, vectors_dir, name):
     wordlist = vectors_dir / "wordlists" / name
-    secret = _pick_secret(wordlist, set(rules.builtin_wordlist()))
+    secret = _pick_secret(wordlist, set(weak_secrets.builtin_wordlist()))
     token = make_token({"alg": "HS384", "typ": "JWT"}, GOOD_CLAIMS, secret=secret)
     code, found, _ = _audit(gatepass, token)
     assert "weak-secret" not in found  # not in gatepass's own small list
@@ -206,7 +208,27 @@ def test_human_output(gatepass, make_token):
     assert result.code == 1
     assert "[CRITICAL] weak-secret" in result.out
     assert "why:" in result.out and "fix:" in result.out
-    assert "known secrets tried" in result.out
+    assert result.out.startswith("Audit of an HS256 token (")
+    # 'secret' is one of the first entries of the built-in list: found after very few tries.
+    assert re.search(r"^\(\d+ known secrets? tried in [\d.]+ s\)$", result.out, re.MULTILINE)
+    assert "(1 known secrets" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("header", "described"),
+    [
+        ({"alg": "HS256"}, "Audit of an HS256 token"),
+        ({"alg": "RS256"}, "Audit of an RS256 token"),
+        ({"alg": "ES256"}, "Audit of an ES256 token"),
+        ({"alg": "EdDSA"}, "Audit of an EdDSA token"),
+        ({"alg": "PS256"}, "Audit of a PS256 token"),
+        ({"alg": "XY9"}, 'Audit of a token with alg "XY9"'),
+        ({"typ": "JWT"}, "Audit of a token without alg"),
+    ],
+)
+def test_the_title_reads_as_english(gatepass, make_token, header, described):
+    result = gatepass("audit", make_token(header, GOOD_CLAIMS, signature=b"s" * 64), "--no-crack")
+    assert result.out.startswith(described + " ("), result.out.splitlines()[0]
 
 
 @pytest.mark.parametrize(
@@ -239,11 +261,11 @@ def test_fail_on_and_wordlist_errors(gatepass, make_token):
 def test_thumbprint_kids_are_not_flagged():
     # RFC 7638 thumbprints are base64url: '-' and '_' (also "--") must not look like injection
     for kid in ("YR-m8ug1Es4S--opNDHppu3xK0ihXrxK5O6LJvCt0Ouk", "a_b-c", "2026-01", "key--"):
-        assert rules.kid_findings(kid) == [], kid
+        assert keyless.kid_findings(rules(), kid) == [], kid
 
 
 def test_builtin_list_size_and_hygiene():
-    words = rules.builtin_wordlist()
+    words = weak_secrets.builtin_wordlist()
     assert 100 <= len(words) <= 400
     assert len(set(words)) == len(words)
     assert b"your-256-bit-secret" in words and b"changeme" in words
@@ -253,11 +275,11 @@ def test_builtin_list_size_and_hygiene():
 def test_fast_hmac_matches_the_standard_library(alg):
     import hmac as std_hmac
 
-    digest = rules.HMAC_DIGESTS[alg]
+    digest = weak_secrets.HMAC_DIGESTS[alg]
     message = b"header.payload"
     # short, block-sized, and longer-than-block keys (hashed first, RFC 2104)
     for key in (b"k", b"x" * 64, b"y" * 128, b"z" * 129, bytes(range(256))):
         signature = std_hmac.digest(key, message, digest)
         words = [b"nope", b"x" * 63, key]
-        assert rules.crack_hmac(alg, message, signature, words) == (key, 3)
-        assert rules.crack_hmac(alg, message, signature, words[:2]) == (None, 2)
+        assert weak_secrets.crack_hmac(alg, message, signature, words) == (key, 3)
+        assert weak_secrets.crack_hmac(alg, message, signature, words[:2]) == (None, 2)

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,27 @@ def test_jwks_refuses_hmac_and_needs_alg_for_rsa_pem(gatepass, keys):
     ok = gatepass("jwks", keys.path("rsa.pub.pem"), keys.path("es.pub.pem"), "--alg", "PS256")
     assert ok.code == 0
     assert [k["alg"] for k in ok.json()["keys"]] == ["PS256", "ES256"]
+
+
+def test_jwks_refuses_a_kid_twice_and_verify_names_two_matches(gatepass, keys, tmp_path):
+    es = keys.path("es.pub.pem")
+    twice = gatepass("jwks", es, es)
+    assert twice.code == 2 and twice.out == ""
+    assert "the same key twice" in twice.err and "one key per kid" in twice.err
+    # A set someone else wrote with a kid twice: verification names the real problem.
+    jwk = json.loads(gatepass("jwks", es).out)["keys"][0]
+    (tmp_path / "dup.json").write_text(json.dumps({"keys": [jwk, jwk]}))
+    token = gatepass("encode", "sub=1", "--key", keys.path("es.key.pem")).out.strip()
+    result = gatepass("verify", token, "--key", str(tmp_path / "dup.json"))
+    assert result.code == 1
+    assert "ERR_JWKS_MULTIPLE_MATCHING_KEYS" in result.err
+    assert "2 keys match" in result.err
+
+
+def test_jwk_files_are_parsed_strictly(gatepass, keys, tmp_path):
+    text = (Path(keys.path("es.pub.jwk.json"))).read_text().rstrip().rstrip("}")
+    (tmp_path / "dup.jwk.json").write_text(text + ', "kid": "evil"}')
+    token = gatepass("encode", "sub=1", "--key", keys.path("es.key.pem")).out.strip()
+    result = gatepass("verify", token, "--key", str(tmp_path / "dup.jwk.json"))
+    assert result.code == 2
+    assert "duplicate member name 'kid'" in result.err

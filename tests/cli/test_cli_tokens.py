@@ -375,3 +375,16 @@ def test_huge_stdin_is_refused_without_reading_it_all(gatepass):
     result = gatepass("decode", "-", stdin="a" * 5_000_000)
     assert result.code == 2
     assert "larger than" in result.err
+
+
+def test_long_values_are_shortened_in_the_human_view(gatepass, keys, tmp_path):
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps({"sub": "1", "blob": "x" * 133_000, "list": ["y" * 50] * 40}))
+    token = gatepass("encode", "--claims", str(claims), "--key", keys.path("es.key.pem")).out
+    (tmp_path / "token.txt").write_text(token)
+    human = gatepass("decode", "-", stdin=token)
+    assert human.code == 0
+    assert len(human.out) < 3000
+    assert "(133002 characters; --json shows all)" in human.out
+    whole = gatepass("decode", "-", "--json", stdin=token).json()
+    assert whole["claims"]["blob"] == "x" * 133_000

@@ -409,6 +409,25 @@ def test_header_and_payload_must_be_json_objects(keys: dict[str, Key], value: by
 
 
 @pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"\xff\xfe", "claims is not valid UTF-8 (a bad byte at 0)"),
+        (b'{"sub": }', "claims is not valid JSON (Expecting value: line 1 column 9 (char 8))"),
+        (b"", "claims is not valid JSON"),
+        (b'{"a":1} x', "claims is not valid JSON (extra data after the JSON object)"),
+    ],
+)
+def test_json_failures_say_which_problem(
+    keys: dict[str, Key], payload: bytes, message: str
+) -> None:
+    """UTF-8 and JSON problems are told apart, with a position, never with an exception name."""
+    with pytest.raises(MalformedToken) as failure:
+        jwt.inspect(forge(keys["HS256"], {"alg": "HS256"}, payload))
+    assert str(failure.value).startswith(message)
+    assert "Error)" not in str(failure.value)
+
+
+@pytest.mark.parametrize(
     "header",
     [
         b'{"alg":"HS256","alg":"HS256"}',
@@ -571,6 +590,20 @@ def test_exp_boundaries_and_leeway(hs: Key) -> None:
     assert jwt.verify(fractional, hs, now=NOW)["exp"] == NOW + 0.5
     with pytest.raises(ExpiredToken):
         jwt.verify(fractional, hs, now=NOW + 0.5)
+
+
+def test_time_is_injected_with_now_and_clock_still_works(hs: Key) -> None:
+    """``now=`` judges a token at another moment; the deprecated ``clock=`` keeps working."""
+    from gatepass.errors import ExpiredToken
+
+    token = _token(hs, {"exp": NOW})
+    assert jwt.verify(token, hs, now=NOW - 1)["exp"] == NOW
+    assert jwt.verify(token, hs, clock=lambda: NOW - 1)["exp"] == NOW
+    with pytest.raises(ExpiredToken):
+        jwt.verify(token, hs, clock=lambda: NOW)
+    assert jwt.verify(token, hs, now=NOW - 1, clock=lambda: NOW)["exp"] == NOW  # now wins
+    with pytest.raises(ExpiredToken):  # no now: the real time, long after NOW + 1
+        jwt.verify(token, hs)
 
 
 def test_nbf_and_future_iat(hs: Key) -> None:

@@ -11,6 +11,7 @@ from tokhelp import b64e
 
 from gatepass import InvalidToken, Key, KeySet, jws, jwt
 from gatepass.errors import (
+    AmbiguousKey,
     BadSignature,
     GatepassError,
     InvalidKey,
@@ -229,10 +230,17 @@ def test_keyset_needs_exactly_one_match() -> None:
     two = Key.from_secret(b"2" * 32, kid="same")
     keys = KeySet([one, two])
     token = jws.sign(b"x", one)
-    with pytest.raises(KeyNotFound):
+    # Two matches have their own error (and code); it is still a KeyNotFound for old callers.
+    with pytest.raises(AmbiguousKey, match="2 keys match kid 'same'") as two_match:
         keys.find("same", "HS256")
-    with pytest.raises(KeyNotFound):
+    assert two_match.value.code == "ERR_JWKS_MULTIPLE_MATCHING_KEYS"
+    assert isinstance(two_match.value, KeyNotFound)
+    with pytest.raises(AmbiguousKey):
         jws.verify(token, keys)
+    with pytest.raises(KeyNotFound, match="the set has kids 'same'") as none_match:
+        keys.find("other", "HS256")
+    assert not isinstance(none_match.value, AmbiguousKey)
+    assert none_match.value.code == "ERR_JWKS_NO_MATCHING_KEY"
     # The same for a JWKS with a duplicate kid (Wycheproof jws_duplicate_kid).
     dup = {
         "keys": [
@@ -240,8 +248,20 @@ def test_keyset_needs_exactly_one_match() -> None:
             {"kty": "oct", "alg": "HS256", "kid": "k", "k": b64e(b"2" * 32)},
         ]
     }
-    with pytest.raises((KeyNotFound, InvalidKey)):
+    with pytest.raises(AmbiguousKey):
         jws.verify(jws.sign(b"x", Key.from_secret(b"1" * 32, kid="k")), KeySet.from_jwks(dup))
+
+
+def test_bad_signature_names_the_tokens_kid_beside_the_keys() -> None:
+    signer = Key.generate("ES256", kid="signing-2025")
+    verifier = Key.generate("ES256", kid="signing-2026").public()
+    token = jws.sign(b"x", signer)
+    with pytest.raises(BadSignature, match=r"'signing-2026'.*the token names kid 'signing-2025'"):
+        jws.verify(token, verifier)
+    same_kid = Key.generate("ES256", kid="signing-2025").public()
+    with pytest.raises(BadSignature) as failure:
+        jws.verify(token, same_kid)
+    assert "the token names" not in str(failure.value)
 
 
 def test_keyset_refuses_mixed_key_types_for_one_kid(generated: dict[str, Key]) -> None:

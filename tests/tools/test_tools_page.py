@@ -75,7 +75,9 @@ def test_decode_shows_segments_claims_and_not_verified(tools: Any, alg: str) -> 
     assert json.loads(result["header"])["alg"] == alg
     assert "expires in 12 min" in result["claims"]["exp"]
     assert "ago" in result["claims"]["iat"]
-    assert "Personal data in claims: email" in warning_text(result)
+    assert "personal-data: personal data in claims: email (an e-mail address)" in warning_text(
+        result
+    )
 
 
 def test_decode_warnings_without_a_key(tools: Any) -> None:
@@ -87,11 +89,12 @@ def test_decode_warnings_without_a_key(tools: Any) -> None:
     tools.decode(token + "x" * 0)
     result = decoded(tools.page)
     text = warning_text(result)
-    assert "No expiry (exp)" in text
-    assert '"jku" header' in text
-    assert "Suspicious kid: path traversal" in text
-    assert "Secret-like claims: password" in text
-    assert "Personal data in claims: phone_number" in text
+    assert "exp-missing: no exp claim: the token never expires" in text
+    assert 'header-jku: the header names a key URL: jku = "https://evil.example/jwks.json"' in text
+    assert 'kid-injection: kid "../../../../dev/null" contains a file path' in text
+    assert "credential-in-claims: claims that look like credentials: password" in text
+    assert "personal-data: personal data in claims: phone_number (a phone number)" in text
+    assert "Fix: Select keys only by exact match in a fixed key set" in text
     severities = [sev for sev, _ in result["warnings"]]
     assert severities == sorted(
         severities, key=["critical", "high", "medium", "low", "info"].index
@@ -104,8 +107,17 @@ def test_decode_warnings_without_a_key(tools: Any) -> None:
     )
     tools.decode(sql + "." * 0)
     text = warning_text(decoded(tools.page))
-    assert "Suspicious kid: SQL syntax" in text
-    assert "Long lifetime: 3 h" in text
+    assert "SQL syntax (SQL injection)" in text
+    assert "long-lifetime: lifetime (exp - iat) of 3 h, over 15 min for an access token" in text
+
+
+def test_decode_warnings_are_ordered_by_severity_even_for_a_broken_payload(tools: Any) -> None:
+    """A payload that is not a JSON object used to end the review early, before the sort."""
+    head = b64url(b'{"alg":"HS256","kid":"../x"}')
+    tools.decode(f"{head}.{b64url(b'[1, 2]')}.{b64url(b'x' * 32)}")
+    severities = [sev for sev, _ in decoded(tools.page)["warnings"]]
+    assert set(severities) >= {"high", "low"}
+    assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
 
 
 def test_decode_alg_none_and_large_token(tools: Any) -> None:
@@ -114,8 +126,8 @@ def test_decode_alg_none_and_large_token(tools: Any) -> None:
     tools.decode(f"{head}.{body}.")
     result = decoded(tools.page)
     assert result["warnings"][0][0] == "critical"
-    assert 'alg: "none" (unsigned token)' in result["warnings"][0][1]
-    assert "Large token" in warning_text(result)
+    assert 'alg-none: alg is "none": the token is unsigned' in result["warnings"][0][1]
+    assert "size: the token is" in warning_text(result)
 
 
 def test_decode_rejects_non_strict_input_with_a_clear_message(tools: Any) -> None:
@@ -177,11 +189,60 @@ def test_verify_asymmetric_with_pem_and_jwk(tools: Any, alg: str) -> None:
     assert any("only its public part" in note for note in result["notes"])
 
 
-def test_verify_rsa_key_needs_an_algorithm(tools: Any) -> None:
-    token = pyjwt_token("RS256", claims())
+def test_verify_rsa_key_needs_an_algorithm_and_offers_the_tokens(tools: Any) -> None:
+    token = pyjwt_token("PS256", claims())
     result = tools.verify(token, rsa_pair().public_pem)
     assert result["verdict"] == "error"
     assert "choose one in the Algorithm list" in result["summary"]
+    page = tools.page
+    # The token's alg fits an RSA key: one click makes it the user's choice.
+    assert page.get_attribute("#verify-offer-alg", "data-alg") == "PS256"
+    page.eval_on_selector("#verify-verdict", "n => n.removeAttribute('data-verdict')")
+    page.click("#verify-offer-alg")
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+    assert read_verify(page)["verdict"] == "valid"
+    assert page.input_value("#verify-alg") == "PS256"
+    # Not offered when the token's alg does not fit the key (an HS256 token, an RSA key).
+    result = tools.verify(pyjwt_token("HS256", claims()), rsa_pair().public_pem)
+    assert result["verdict"] == "error"
+    assert page.locator("#verify-offer-alg").count() == 0
+
+
+def test_an_hmac_secret_is_offered_the_tokens_alg(tools: Any) -> None:
+    token = pyjwt_token("HS384", claims(), secret=HMAC_SECRET * 2)
+    result = tools.verify(token, HMAC_SECRET * 2, key_format="secret-text")
+    assert result["verdict"] == "error"
+    tools.page.click("#verify-offer-alg")
+    tools.page.wait_for_function(
+        "() => document.getElementById('verify-verdict').dataset.verdict === 'valid'"
+    )
+
+
+def test_verify_runs_as_you_type(tools: Any) -> None:
+    page = tools.page
+    tools.tab("verify")
+    page.eval_on_selector("#verify-verdict", "n => n.removeAttribute('data-verdict')")
+    page.fill("#verify-token", pyjwt_token("ES256", claims()))
+    page.fill("#verify-key", ec_pair().public_pem)  # no click on Verify
+    page.wait_for_selector("#verify-verdict[data-verdict]")
+    assert read_verify(page)["verdict"] == "valid"
+    page.fill("#verify-aud", "someone-else")
+    page.wait_for_function(
+        "() => document.getElementById('verify-verdict').dataset.verdict === 'invalid'"
+    )
+
+
+def test_a_weak_secret_is_red_as_the_command_line_refuses_it(tools: Any) -> None:
+    """Same policy as `gatepass verify`: a secret shorter than the hash is refused, even when the
+    signature matches (it used to be a green Valid with a soft note)."""
+    token = pyjwt_token("HS256", claims(), secret="secret")
+    result = tools.verify(token, "secret", key_format="secret-text", alg="HS256")
+    assert result["verdict"] == "invalid"
+    assert "Weak secret: this HMAC secret is 6 bytes" in result["summary"]
+    assert "gatepass keygen HS256 --out new" in result["summary"]
+    assert result["checks"]["key"][0] == "fail"
+    assert result["checks"]["signature"][0] == "pass"
+    assert result["claims"] is None
 
 
 def test_verify_hs256_text_and_base64url_secret(tools: Any) -> None:
@@ -360,6 +421,31 @@ def test_encode_with_pasted_pkcs8_key_verifies_with_pyjwt(tools: Any) -> None:
         assert decoded_claims["exp"] - decoded_claims["iat"] == 15 * 60
 
 
+def test_switching_algorithm_takes_a_generated_key_off_the_screen(tools: Any) -> None:
+    page = tools.page
+    tools.sign("ES256", None)
+    assert page.is_visible("#gen-output")
+    page.select_option("#encode-alg", "HS256")
+    assert not page.is_visible("#gen-output")
+    assert page.input_value("#encode-key") == ""  # the ES256 key would not sign HS256 anyway
+    page.select_option("#encode-alg", "ES256")
+    tools.sign("ES256", None)
+    page.select_option("#encode-alg", "ES256")  # the same algorithm: the key stays
+    assert page.is_visible("#gen-output")
+
+
+def test_encode_wording_and_claims_table(tools: Any) -> None:
+    page = tools.page
+    tools.tab("encode")
+    page.fill("#encode-claims", "{not json")
+    page.click("#encode-sign")
+    page.wait_for_selector("#encode-error:not(.hidden)")
+    assert page.inner_text("#encode-error").startswith("The claims are not valid JSON")
+    tools.decode(pyjwt_token("ES256", claims(lifetime=3600)))
+    exp = decoded(page)["claims"]["exp"]
+    assert exp.startswith("expires in 60 min"), exp
+
+
 def test_encode_hs256_secret_and_short_secret_refused(tools: Any) -> None:
     token = tools.sign("HS256", HMAC_SECRET, key_format="secret-text")
     assert pyjwt.decode(token, HMAC_SECRET, algorithms=["HS256"])["sub"] == "user-42"
@@ -476,12 +562,26 @@ def test_csp_blocks_requests_the_page_might_attempt(
 def test_served_with_csp_header_and_meta(tools: Any, tools_url: str) -> None:
     response = tools.page.request.get(tools_url)
     headers = response.headers
-    from gatepass.tools.server import CONTENT_SECURITY_POLICY
+    from gatepass.tools.server import CONTENT_SECURITY_POLICY, META_POLICY
 
     assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     meta = tools.page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
-    assert meta == CONTENT_SECURITY_POLICY
+    assert meta == META_POLICY
     assert "connect-src 'none'" in meta
+
+
+def test_loading_the_page_logs_nothing(browser: Any, tools_url: str) -> None:
+    """frame-ancestors in a meta tag made every load log a console error (the footer sends users
+    to the developer tools, where they saw it first); over http and from file:// alike."""
+    for url in (tools_url, STATIC.as_uri() + "/index.html"):
+        context, page, recorder = open_page(browser, url)
+        try:
+            page.reload()
+            page.wait_for_selector("body[data-ready=true]")
+            page.wait_for_timeout(300)
+            assert recorder.console == [], (url, recorder.console)
+        finally:
+            context.close()
 
 
 def test_works_from_file_url(browser: Any) -> None:
@@ -604,7 +704,9 @@ def test_duplicate_members_are_ambiguous_and_refused(tools: Any) -> None:
     mac = hmac.new(HMAC_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     token = f"{head}.{body}.{b64url(mac)}"
     tools.decode(token)
-    assert 'the member "alg" twice' in warning_text(decoded(tools.page))
+    assert "not-canonical: gatepass's strict parser refuses the token" in warning_text(
+        decoded(tools.page)
+    )
     result = tools.verify(token, HMAC_SECRET, key_format="secret-text", alg="HS256")
     assert result["verdict"] == "invalid"
     assert result["checks"]["format"][0] == "fail"

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).resolve().parents[2] / "src" / "gatepass" / "tools" / "static"
-OWN_FILES = {"", "index.html", "style.css", "jose.js", "audit.js", "app.js", "favicon.svg"}
+OWN_FILES = {
+    "",
+    "index.html",
+    "style.css",
+    "jose.js",
+    "audit-rules.js",
+    "audit.js",
+    "app.js",
+    "favicon.svg",
+}
 
 
 @dataclass
@@ -17,11 +26,13 @@ class Recorder:
     playwright: list[str] = field(default_factory=list)
     cdp: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)  # errors and warnings the page logged
 
     def clear(self) -> None:
         self.playwright.clear()
         self.cdp.clear()
         self.page_errors.clear()
+        self.console.clear()
 
     def all(self) -> list[str]:
         return self.playwright + self.cdp
@@ -133,6 +144,14 @@ def open_page(browser: Any, url: str) -> tuple[Any, Any, Recorder]:
     cdp.on("Network.requestWillBeSent", lambda event: recorder.cdp.append(event["request"]["url"]))
     cdp.send("Network.enable")
     page.on("pageerror", lambda exc: recorder.page_errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: (
+            recorder.console.append(f"{msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None
+        ),
+    )
     page.goto(url)
     page.wait_for_selector("body[data-ready=true]")
     assert recorder.page_errors == [], recorder.page_errors

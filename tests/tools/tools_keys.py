@@ -71,10 +71,16 @@ def claims(lifetime: int = 600, **extra: Any) -> dict[str, Any]:
     return {"sub": "user-42", "iat": now, "exp": now + lifetime, **extra}
 
 
-def pyjwt_token(alg: str, payload: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
-    """A token from PyJWT with the test key for ``alg``."""
+def pyjwt_token(
+    alg: str,
+    payload: dict[str, Any],
+    headers: dict[str, Any] | None = None,
+    *,
+    secret: str | None = None,
+) -> str:
+    """A token from PyJWT with the test key for ``alg`` (or ``secret`` for HMAC)."""
     if alg.startswith("HS"):
-        key: Any = HMAC_SECRET
+        key: Any = secret or HMAC_SECRET
     elif alg[:2] in {"RS", "PS"}:
         key = rsa_pair().private_key
     elif alg.startswith("ES"):

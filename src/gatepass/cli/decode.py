@@ -5,16 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gatepass.cli import rules
+from gatepass.cli import keyless
 from gatepass.cli.args import add_at, add_json, add_token, new_command
+from gatepass.cli.findings import print_finding
 from gatepass.cli.inputs import MAX_INPUT, parse_time, read_token
-from gatepass.cli.output import Printer, emit_json, now_or, render_object, time_info
+from gatepass.cli.output import (
+    Printer,
+    emit_json,
+    now_or,
+    render_object,
+    shortened,
+    time_info,
+)
 from gatepass.errors import MalformedToken
 from gatepass.tokens import jws, jwt
+from gatepass.tokens._b64 import b64encode
 
 NOT_VERIFIED = (
     "NOT VERIFIED: decoded only; the signature and claims were not checked. "
-    "Run `gatepass verify` before trusting anything shown here."
+    "Check them with gatepass verify and your key before trusting anything shown here."
 )
 
 _EPILOG = """\
@@ -62,7 +71,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         payload_text = jview.payload.decode("utf-8", "replace")
         signature = jview.signature
     times = time_info(claims or {}, now)
-    warnings = [f for f in rules.static_findings(token, header, claims, now) if f.serious]
+    warnings = [f for f in keyless.findings(token, now) if f.serious]
 
     if args.json:
         emit_json(
@@ -72,7 +81,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                 "header": header,
                 "claims": claims,
                 "payload": payload_text,
-                "signature": rules.b64url_encode(signature),
+                "signature": b64encode(signature),
                 "signature_bytes": len(signature),
                 "size": len(token),
                 "times": times,
@@ -88,12 +97,12 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         render_object(printer, "Claims", claims, times)
     else:
         printer.line(printer.paint("Payload (not a JSON object, shown as text)", "bold"))
-        printer.line(f"  {payload_text!r}")
+        printer.line(f"  {shortened(repr(payload_text))}")
     printer.line(printer.paint("Signature", "bold"))
     printer.line(f"  {len(signature)} bytes, token {len(token)} bytes")
     if warnings:
         printer.line()
-        printer.line(printer.paint("Warnings (run `gatepass audit` for the full review)", "bold"))
+        printer.line(printer.paint("Warnings (gatepass audit gives the full review)", "bold"))
         for finding in warnings:
-            rules.print_finding(printer, finding, brief=True)
+            print_finding(printer, finding, brief=True)
     return 0

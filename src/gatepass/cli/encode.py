@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from gatepass.cli.args import add_at, add_json, add_key_options, new_command, secret_from
@@ -102,11 +103,19 @@ def signing_key(args: argparse.Namespace) -> Key:
         if args.kid is not None and key.kid != args.kid:
             key = _with_kid(key, args.kid)
     if not key.is_private:
-        raise CliError(
-            f"{args.key} holds a public key; signing needs the private key "
-            "(e.g. PREFIX.key.pem or PREFIX.jwk.json from `gatepass keygen`)"
-        )
+        twin = _private_twin(args.key)
+        raise CliError(f"{args.key} holds a public key; signing needs the private key: {twin}")
     return key
+
+
+def _private_twin(path: str) -> str:
+    """Where `gatepass keygen` put the private half of a public key file, if it is there."""
+    for public, private in ((".pub.pem", ".key.pem"), (".pub.jwk.json", ".jwk.json")):
+        if path.endswith(public):
+            twin = path[: -len(public)] + private
+            if Path(twin).is_file():
+                return f"use --key {twin}"
+    return "pass --key with the private file (PREFIX.key.pem or PREFIX.jwk.json from keygen)"
 
 
 def build_claims(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,7 +162,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     except InvalidKey as exc:
         raise CliError(f"cannot sign with this key: {exc} [{exc.code}]") from None
     if args.json:
-        view = jwt.inspect(token)
+        view = jwt.inspect(token, max_size=len(token))
         emit_json({"token": token, "header": dict(view.header), "claims": dict(view.claims)})
     else:
         printer.line(token)

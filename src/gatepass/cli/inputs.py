@@ -18,6 +18,7 @@ from typing import Any
 
 from gatepass.errors import InvalidKey
 from gatepass.tokens.algorithms import ALGORITHM_SPECS
+from gatepass.tokens.jwk import load_key_document
 from gatepass.tokens.keys import Key, KeySet
 
 # Read at most this much from stdin or a key file: far above any real token or key.
@@ -195,17 +196,26 @@ def _file_format(data: bytes) -> str:
     return "unknown"
 
 
-def key_from_pem(data: bytes, path: str, alg: str | None, kid: str | None = None) -> Key:
+def key_from_pem(
+    data: bytes, path: str, alg: str | None, kid: str | None = None, token_alg: str | None = None
+) -> Key:
     if b"ENCRYPTED" in data[:200]:
         raise CliError(
             f"{path}: the PEM key is encrypted; decrypt it first "
             "(openssl pkey -in FILE -out plain.pem) or use an unencrypted key"
         )
     if alg is None and pem_kind(data) == "RSA":
-        raise CliError(
-            f"{path}: an RSA key can be used with {', '.join(RSA_ALGS)}; "
-            "say which with --alg (e.g. --alg RS256)"
-        )
+        served = f"{', '.join(RSA_ALGS[:-1])} and {RSA_ALGS[-1]}"
+        if token_alg in RSA_ALGS:
+            fix = f"the token says {token_alg}: add --alg {token_alg}"
+        elif token_alg is not None:
+            fix = (
+                f"the token says {token_alg[:16]!r}, which no RSA key verifies; say which "
+                "algorithm you expect with --alg (e.g. --alg RS256)"
+            )
+        else:
+            fix = "say which with --alg (e.g. --alg RS256)"
+        raise CliError(f"{path}: an RSA key serves {served}; {fix}")
     try:
         return Key.from_pem(data, alg, kid=kid)
     except InvalidKey as exc:
@@ -213,17 +223,15 @@ def key_from_pem(data: bytes, path: str, alg: str | None, kid: str | None = None
 
 
 def parse_jwk_document(data: bytes, path: str) -> dict[str, Any]:
+    """A JWK or JWKS file, parsed as strictly as a token (duplicate members are refused)."""
     try:
-        doc = json.loads(data)
-    except ValueError as exc:
-        raise CliError(f"{path}: not valid JSON ({exc}); expected a JWK or a JWKS") from None
-    if not isinstance(doc, dict):
-        raise CliError(f"{path}: expected a JWK or a JWKS JSON object")
-    return doc
+        return load_key_document(data, "the JWK or JWKS")
+    except InvalidKey as exc:
+        raise CliError(f"{path}: {exc}; expected a JWK or a JWKS") from None
 
 
 def keys_from_file(
-    path: str, alg: str | None, *, fill_only: bool = False
+    path: str, alg: str | None, *, fill_only: bool = False, token_alg: str | None = None
 ) -> tuple[list[Key], bool]:
     """Every key in a PEM, JWK or JWKS file (detected from the content), and "was it a JWKS".
 
@@ -235,7 +243,7 @@ def keys_from_file(
     if fmt == "pem":
         if fill_only and pem_kind(data) != "RSA":
             alg = None
-        return [key_from_pem(data, path, alg)], False
+        return [key_from_pem(data, path, alg, token_alg=token_alg)], False
     if fmt != "json":
         raise CliError(
             f"{path}: neither PEM nor a JSON JWK/JWKS; for an HMAC secret use "
@@ -276,9 +284,12 @@ def keys_from_file(
     return keys, is_set
 
 
-def verification_key(path: str, alg: str | None) -> Key | KeySet:
-    """One key for PEM or JWK; a key set (selected by the token's kid and alg) for a JWKS."""
-    keys, is_set = keys_from_file(path, alg)
+def verification_key(path: str, alg: str | None, *, token_alg: str | None = None) -> Key | KeySet:
+    """One key for PEM or JWK; a key set (selected by the token's kid and alg) for a JWKS.
+
+    ``token_alg`` (what the token's header claims) only makes a hint more precise.
+    """
+    keys, is_set = keys_from_file(path, alg, token_alg=token_alg)
     if is_set:
         try:
             return KeySet(keys)
@@ -329,7 +340,7 @@ def read_secret(
         if not insecure_arg:
             raise CliError(
                 "--secret puts the secret in shell history and the process list; use "
-                "--secret-env VAR or --secret-file FILE (or add --insecure-secret-arg to insist)"
+                "--secret-env VAR or --secret-file FILE (or, to insist, add --insecure-secret-arg)"
             )
         print(
             "warning: a secret on the command line is visible in shell history and to other "
@@ -351,8 +362,9 @@ def hmac_key(secret: Secret, alg: str | None, kid: str | None = None) -> Key:
     if len(secret.value) < need:
         raise CliError(
             f"the secret from {secret.source} is {len(secret.value)} bytes; {alg} needs at least "
-            f"{need} (RFC 7518 3.2). A shorter secret can be brute-forced: check tokens signed "
-            f"with it using `gatepass audit`, and make a new one with `gatepass keygen {alg}`"
+            f"{need} (RFC 7518 3.2): a shorter one can be brute-forced offline from any token it "
+            f"signed. Make a new one with `gatepass keygen {alg} --out new` (gatepass audit "
+            "checks tokens signed with the old one)"
         )
     try:
         return Key.from_secret(secret.value, alg, kid=kid)

@@ -44,14 +44,25 @@ def register(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 def public_jwks(paths: list[str], alg: str | None) -> dict[str, Any]:
     public: list[Key] = []
+    origin: dict[str, str] = {}
     for path in paths:
         keys, _ = keys_from_file(path, alg, fill_only=True)
         for key in keys:
             if key.kty == "oct":
                 raise CliError(
-                    f"{path}: an HMAC secret; it must never be published in a JWKS. "
-                    "Use an asymmetric key (gatepass keygen ES256) for keys others verify"
+                    f"{path}: an HMAC secret; it must never be published in a JWKS. Use an "
+                    "asymmetric key (`gatepass keygen ES256 --out signing`) for keys others verify"
                 )
+            if key.kid in origin:
+                # A verifier would then find two keys for one token and refuse it
+                # (ERR_JWKS_MULTIPLE_MATCHING_KEYS): refuse to write such a set at all.
+                same = "the same key" if key.thumbprint() in thumbprints(public) else "two keys"
+                raise CliError(
+                    f"{path}: kid {key.kid[:48]!r} is already in {origin[key.kid]} ({same} "
+                    "twice); a set needs one key per kid: drop one file, or give a key "
+                    "another kid (gatepass keygen --kid)"
+                )
+            origin[key.kid] = path
             public.append(key.public() if key.is_private else key)
     try:
         document = KeySet(public).to_jwks()
@@ -62,6 +73,10 @@ def public_jwks(paths: list[str], alg: str | None) -> dict[str, Any]:
         if leaked:  # defence in depth: never print private material, whatever happened above
             raise CliError(f"internal check failed: private members {sorted(leaked)} in output")
     return dict(document)
+
+
+def thumbprints(keys: list[Key]) -> set[str]:
+    return {key.thumbprint() for key in keys}
 
 
 def run(args: argparse.Namespace, printer: Printer) -> int:

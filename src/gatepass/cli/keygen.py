@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import secrets
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ examples:
   gatepass keygen ES256 --json            # to stdout (warns: the private key is shown)
 
 Private files (*.key.pem, *.jwk.json, *.secret) get mode 0600; public ones 0644. Existing files
-are never overwritten unless --force. Publish public keys with `gatepass jwks PREFIX.pub.pem`.
+are never overwritten unless --force. Publish public keys with `gatepass jwks PREFIX.pub.pem`
+(an RSA key also needs --alg, which the command prints after writing the files).
 Exit codes: 0 written, 2 usage error or a file already exists.
 """
 
@@ -84,6 +86,12 @@ def _generate(args: argparse.Namespace) -> tuple[Key, str | None]:
     if is_rsa and args.size is not None:
         return Key.generate(args.alg, size=args.size, kid=args.kid), None
     return Key.generate(args.alg, kid=args.kid), None
+
+
+def publish_command(key: Key, public_pem: Path) -> str:
+    """The `gatepass jwks` command for this key: an RSA PEM does not say its algorithm."""
+    command = f"gatepass jwks {shlex.quote(str(public_pem))}"
+    return command + (f" --alg {key.alg}" if key.kty == "RSA" else "")
 
 
 def _outputs(prefix: str, key: Key, secret: str | None) -> list[Output]:
@@ -177,7 +185,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
             mode = "0600, keep secret" if o.private else "0644"
             printer.line(f"  wrote {o.path} ({o.label}, {mode})")
         if secret is None:
-            printer.line(f"publish the public key: gatepass jwks {outputs[1].path}")
+            printer.line(f"publish the public key: `{publish_command(key, outputs[1].path)}`")
         return 0
 
     printer.warn(

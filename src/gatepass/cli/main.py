@@ -18,10 +18,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from gatepass.cli import advise, audit, compare, decode, encode, jwks, keygen, serve, verify
 from gatepass.cli.inputs import CliError
-from gatepass.cli.output import Printer, colour_enabled
+from gatepass.cli.output import Printer, colour_enabled, emit_json
 from gatepass.errors import GatepassError, InvalidToken
 
 Runner = Callable[[argparse.Namespace, Printer], int]
@@ -48,8 +49,25 @@ Run `gatepass COMMAND --help` for each command's options and examples.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that with ``--json`` a usage error is a JSON document too."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            emit_json(_error_document("ERR_USAGE", f"{self.prog}: {message}", "UsageError"))
+            self.exit(2)
+        super().error(message)
+
+
+def _error_document(code: str, message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "type": kind}}
+
+
+def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
+    parser_class = type("GatepassParser", (_Parser,), {"json_errors": json_errors})
+    common: argparse.ArgumentParser = parser_class(add_help=False)
     common.add_argument(
         "--color",
         "--colour",
@@ -58,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="colour output: auto (default: a terminal and NO_COLOR unset), always or never",
     )
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = parser_class(
         prog="gatepass",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -80,29 +98,39 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # With --json every outcome is one JSON document on stdout, usage errors included: a
+    # script that asked for JSON never has to parse a sentence.
+    wants_json = "--json" in words
+    parser = build_parser(json_errors=wants_json)
+    args = parser.parse_args(words)
     printer = Printer(colour_enabled(getattr(args, "color", "auto")))
     run: Runner = args.run
+    as_json = wants_json and bool(getattr(args, "json", False))
+
+    def fail(exc: BaseException, code: str, kind: str, human: str, exit_code: int) -> int:
+        if as_json:
+            emit_json(_error_document(code, str(exc), kind))
+        else:
+            printer.note(f"gatepass {args.command}: {human}")
+        return exit_code
+
     try:
         return run(args, printer)
     except CliError as exc:
-        printer.note(f"gatepass {args.command}: error: {exc}")
-        return exc.exit_code
+        return fail(exc, "ERR_USAGE", "UsageError", f"error: {exc}", exc.exit_code)
     except InvalidToken as exc:
-        printer.note(f"gatepass {args.command}: invalid token: {exc} [{exc.code}]")
-        return 1
+        kind = type(exc).__name__
+        return fail(exc, exc.code, kind, f"invalid token: {exc} [{exc.code}]", 1)
     except GatepassError as exc:
-        printer.note(f"gatepass {args.command}: error: {exc} [{exc.code}]")
-        return 2
+        return fail(exc, exc.code, type(exc).__name__, f"error: {exc} [{exc.code}]", 2)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             _silence_stdout()
             return 0
-        where = f": {exc.filename}" if exc.filename else ""
-        reason = exc.strerror or str(exc)
-        printer.note(f"gatepass {args.command}: error{where}: {reason}; check the path")
-        return 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        unreadable = OSError(f"{where}{exc.strerror or exc}; check the path")
+        return fail(unreadable, "ERR_FILE", "OSError", f"error: {unreadable}", 2)
     except KeyboardInterrupt:
         printer.note("interrupted")
         return 130
@@ -110,11 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("GATEPASS_DEBUG"):
             raise
         name = type(exc).__name__
-        printer.note(
-            f"gatepass {args.command}: internal error ({name}: {exc}); please report it "
+        internal = RuntimeError(
+            f"internal error ({name}: {exc}); please report it "
             "(GATEPASS_DEBUG=1 shows the traceback)"
         )
-        return 2
+        return fail(internal, "ERR_INTERNAL", name, str(internal), 2)
 
 
 def _silence_stdout() -> None:

@@ -8,6 +8,7 @@ keys never depend on the terminal.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -87,18 +88,32 @@ def iso(ts: float) -> str:
     return text.replace("+00:00", "Z")
 
 
+def _half_up(value: float) -> int:
+    # JavaScript's Math.round, not Python's round-half-to-even: the tools page writes the same
+    # durations (audit findings quote them, and both must read alike).
+    return math.floor(value + 0.5)
+
+
 def span(seconds: float) -> str:
-    """A rounded, human duration: ``45 s``, ``12 min``, ``3 h``, ``9 d``, ``6 years``."""
+    """A rounded, human duration: ``45 s``, ``12 min``, ``3 h``, ``9 d``, ``6 years``.
+
+    The tools page has the same function (``humanDuration`` in ``jose.js``).
+    """
     seconds = abs(seconds)
     if seconds < 90:
-        return f"{round(seconds)} s"
+        return f"{_half_up(seconds)} s"
     if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
+        return f"{_half_up(seconds / 60)} min"
     if seconds < 2 * 86400:
-        return f"{round(seconds / 3600)} h"
+        return f"{_half_up(seconds / 3600)} h"
     if seconds < 2 * 365 * 86400:
-        return f"{round(seconds / 86400)} d"
-    return f"{round(seconds / (365.25 * 86400))} years"
+        return f"{_half_up(seconds / 86400)} d"
+    return f"{_half_up(seconds / (365.25 * 86400))} years"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 known secret``, ``2 known secrets``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def relative(claim: str, ts: float, now: float) -> str:
@@ -135,8 +150,19 @@ def now_or(at: float | None) -> float:
 # --- the pretty, annotated object layout ----------------------------------------------------------
 
 
+#: Characters of one value the human view shows: a 133 KB claim must not fill the terminal.
+LONG_VALUE = 200
+
+
+def shortened(text: str) -> str:
+    """``text``, or its start and how long it is (``--json`` prints every value whole)."""
+    if len(text) <= LONG_VALUE:
+        return text
+    return f"{text[:LONG_VALUE]}... ({len(text)} characters; --json shows all)"
+
+
 def _value(printer: Printer, value: Any, indent: str) -> str:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    text = shortened(json.dumps(value, indent=2, ensure_ascii=False))
     if isinstance(value, str):
         return printer.paint(text, "green")
     if isinstance(value, bool) or value is None:

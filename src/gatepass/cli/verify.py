@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 from typing import Any
 
 from gatepass.cli.args import add_at, add_json, add_key_options, add_token, new_command, secret_from
 from gatepass.cli.inputs import (
+    MAX_INPUT,
     CliError,
     describe_key,
     hmac_key,
@@ -16,7 +19,16 @@ from gatepass.cli.inputs import (
     verification_key,
 )
 from gatepass.cli.output import Printer, emit_json, iso, now_or, relative, render_object, time_info
-from gatepass.errors import ClaimError, ExpiredToken, InvalidToken, NotYetValid
+from gatepass.errors import (
+    ClaimError,
+    ExpiredToken,
+    InvalidAudience,
+    InvalidIssuer,
+    InvalidToken,
+    MissingClaim,
+    NotYetValid,
+    TokenTooLarge,
+)
 from gatepass.tokens import jwt
 from gatepass.tokens.keys import Key, KeySet
 
@@ -74,7 +86,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPars
     return parser
 
 
-def load_key(args: argparse.Namespace) -> Key | KeySet:
+def load_key(args: argparse.Namespace, token: str) -> Key | KeySet:
     secret = secret_from(args)
     if secret is not None:
         return hmac_key(secret, args.alg)
@@ -83,7 +95,41 @@ def load_key(args: argparse.Namespace) -> Key | KeySet:
             "no key: pass --key FILE (PEM, JWK or JWKS) or --secret-env VAR / --secret-file FILE "
             "for an HMAC secret"
         )
-    return verification_key(args.key, args.alg)
+    return verification_key(args.key, args.alg, token_alg=header_alg(token))
+
+
+def header_alg(token: str) -> str | None:
+    """What the token's header claims, for hints only: the key decides, never the token."""
+    try:
+        alg = jwt.inspect(token, max_size=MAX_INPUT).header.get("alg")
+    except InvalidToken:
+        return None
+    return alg if isinstance(alg, str) else None
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:80]
+
+
+def fix_for(token: str, exc: InvalidToken, args: argparse.Namespace) -> str | None:
+    """The option that resolves the failure, when it is the caller's setting and not the token."""
+    if isinstance(exc, TokenTooLarge):
+        return f"if the token is legitimate, add --max-size {len(token)}"
+    try:
+        claims = jwt.inspect(token, max_size=MAX_INPUT).claims
+    except InvalidToken:
+        return None
+    if isinstance(exc, InvalidAudience):
+        aud = claims.get("aud")
+        first = aud[0] if isinstance(aud, list) and aud else aud
+        if args.aud is None and isinstance(first, str):
+            return f"the token is for {_shown(aud)}; if that is you, add --aud {shlex.quote(first)}"
+        return f"the token's aud is {_shown(aud)}; you asked for {_shown(args.aud)}"
+    if isinstance(exc, InvalidIssuer):
+        return f"the token's iss is {_shown(claims.get('iss'))}; you asked for {_shown(args.iss)}"
+    if isinstance(exc, MissingClaim) and exc.claim == "exp":
+        return "a token without exp never expires; add --no-require-exp to accept it anyway"
+    return None
 
 
 def _failure_detail(token: str, exc: InvalidToken, now: float) -> dict[str, Any]:
@@ -93,7 +139,7 @@ def _failure_detail(token: str, exc: InvalidToken, now: float) -> dict[str, Any]
     if isinstance(exc, ExpiredToken | NotYetValid):
         name = "exp" if isinstance(exc, ExpiredToken) else "nbf"
         try:
-            value = jwt.inspect(token).claims.get(name)
+            value = jwt.inspect(token, max_size=MAX_INPUT).claims.get(name)
         except InvalidToken:
             value = None
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -107,7 +153,7 @@ def _failure_detail(token: str, exc: InvalidToken, now: float) -> dict[str, Any]
 
 def run(args: argparse.Namespace, printer: Printer) -> int:
     token = read_token(args.token)
-    key = load_key(args)
+    key = load_key(args, token)
     at = parse_time(args.at) if args.at else None
     now = now_or(at)
     try:
@@ -134,6 +180,9 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         )
     except InvalidToken as exc:
         detail = _failure_detail(token, exc, now)
+        fix = fix_for(token, exc, args)
+        if fix:
+            detail["fix"] = fix
         if args.json:
             emit_json({"valid": False, "error": detail})
         else:
@@ -143,8 +192,10 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                 if name in detail:
                     t = detail[name]
                     printer.note(f"  {name}: {t['value']}  {t['iso']} ({t['relative']})")
+            if fix:
+                printer.note(f"  fix: {fix}")
         return 1
-    header = jwt.inspect(token).header
+    header = jwt.inspect(token, max_size=MAX_INPUT).header
     times = time_info(claims, now)
     if args.json:
         emit_json(

@@ -67,6 +67,16 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+def _why_not_json(raw: bytes) -> str:
+    try:
+        _DECODER.decode(raw.decode("utf-8"))
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:
+        return str(exc)[:80]
+    return "not a single JSON value"
+
+
 def loads_object(raw: bytes, what: str) -> dict[str, Any]:
     """Parse ``raw`` as a UTF-8 JSON object, or raise :class:`MalformedToken`."""
     try:
@@ -78,13 +88,17 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
         else:
             value = _DECODER.decode(text)
     except StopIteration:
-        raise MalformedToken(f"{what} is not valid JSON") from None
+        # The bare scanner says only "no value here"; the full decoder says where and why.
+        raise MalformedToken(f"{what} is not valid JSON ({_why_not_json(raw)})") from None
     except _Duplicate as exc:
         raise MalformedToken(f"{what} has a duplicate member name {str(exc)[:32]!r}") from None
     except RecursionError:
         raise MalformedToken(f"{what} is nested too deeply") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedToken(f"{what} is not valid UTF-8 JSON ({type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise MalformedToken(f"{what} is not valid UTF-8 (a bad byte at {exc.start})") from None
+    except ValueError as exc:
+        # JSONDecodeError's text names the problem and its position, never the input itself.
+        raise MalformedToken(f"{what} is not valid JSON ({str(exc)[:80]})") from None
     if type(value) is not dict:
         raise MalformedToken(f"{what} must be a JSON object, not {type(value).__name__}")
     # Brackets can only nest as deep as there are brackets: skip the walk for typical tokens.
@@ -97,12 +111,21 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def dumps_compact(value: Any) -> bytes:
-    """Serialise compactly (no spaces), the form that is signed."""
+def dumps_text(value: Any) -> str:
+    """Compact JSON text (no spaces, UTF-8 characters as they are, no NaN): the one spelling
+    gatepass writes, whether it is signed (tokens), hashed (JWK thumbprints) or stored."""
     try:
-        text = _ENCODER.encode(value)
-        raw = text.encode()  # UnicodeEncodeError (a ValueError) for lone surrogates
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"value is not JSON-serialisable: {str(exc)[:120]}") from None
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Serialise compactly as UTF-8 bytes, the form that is signed."""
+    text = dumps_text(value)
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError as exc:  # lone surrogates
         raise ConfigurationError(f"value is not JSON-serialisable: {str(exc)[:120]}") from None
     # Never produce what loads_object would refuse: a token gatepass cannot verify itself.
     if text.count("{") + text.count("[") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):

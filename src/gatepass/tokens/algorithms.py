@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gatepass.errors import InvalidKey
+
 Family = Literal["HMAC", "RSA", "RSA-PSS", "ECDSA", "EdDSA"]
 
 
@@ -64,3 +66,13 @@ CURVE_DEFAULT_ALG: dict[str, str] = {
 }
 
 MIN_RSA_BITS = 2048
+
+
+def spec_for(alg: object) -> AlgorithmSpec:
+    """The spec of ``alg``, or :class:`~gatepass.errors.InvalidKey` naming what is supported."""
+    if not isinstance(alg, str) or alg not in ALGORITHM_SPECS:
+        shown = alg if isinstance(alg, str) and len(alg) <= 16 else type(alg).__name__
+        raise InvalidKey(
+            f"unsupported algorithm {shown!r}; gatepass supports {', '.join(ALGORITHM_SPECS)}"
+        )
+    return ALGORITHM_SPECS[alg]

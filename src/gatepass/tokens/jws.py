@@ -151,8 +151,18 @@ def verify_compact(
     key = select_key(key_or_keyset, header)
     signing_input = text[: len(header_seg) + 1 + len(payload_seg)].encode("ascii")
     if not key._verify_impl(signing_input, signature):
-        raise BadSignature(f"signature does not verify with key {key.kid[:32]!r} ({key.alg})")
+        raise BadSignature(_bad_signature(key, header))
     return header, payload
+
+
+def _bad_signature(key: Key, header: Mapping[str, Any]) -> str:
+    """The failure message; a token naming another ``kid`` than the key's says so, because
+    "signed with a different key" is the usual reason and the two kids show it at a glance."""
+    message = f"signature does not verify with key {key.kid[:32]!r} ({key.alg})"
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid != key.kid:
+        message += f"; the token names kid {quote_prefix(kid, 32)}"
+    return message
 
 
 def verify(

@@ -178,14 +178,19 @@ def verify(
     require: Collection[str] = ("exp",),
     now: float | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """Verify signature and claims; return the claims or raise InvalidToken.
 
     ``typ``: expected header type (e.g. ``"at+jwt"``); compared case-insensitively without an
     ``application/`` prefix. ``require``: claims that must be present (``exp`` by default).
-    ``now``: the time to check against (defaults to ``clock()``).
+    ``now``: the time to check against, in seconds since the epoch (default: the current time),
+    the one way to judge a token at another moment, as in :func:`encode`. ``clock`` is
+    deprecated, a second way to say the same thing kept only so that existing callers keep
+    working (no warning: the library layers never write to a log): pass ``now=clock()``.
     """
+    if clock is not None and now is None:
+        now = clock()
     header, payload = jws.verify_compact(token, key, max_size)
     if typ is not None:
         got = header.get("typ")
@@ -194,7 +199,7 @@ def verify(
     claims = loads_object(payload, "claims")
     validate_claims(
         claims,
-        now=clock() if now is None else now,
+        now=time.time() if now is None else now,
         issuer=issuer,
         audience=audience,
         leeway=leeway,

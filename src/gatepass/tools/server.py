@@ -29,13 +29,23 @@ from urllib.parse import urlsplit
 
 from gatepass.errors import ConfigurationError
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "make_server", "serve", "static_files"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "META_POLICY",
+    "SECURITY_HEADERS",
+    "make_server",
+    "serve",
+    "static_files",
+]
 
-#: The page's policy; the same string is in the ``<meta http-equiv>`` tag of ``index.html``.
-CONTENT_SECURITY_POLICY = (
+#: The policy ``index.html`` carries in its ``<meta http-equiv>`` tag (so that ``file://`` gets it).
+META_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "connect-src 'none'; form-action 'none'; base-uri 'none'"
 )
+#: The page's policy as a response header: the meta tag's plus ``frame-ancestors``, which browsers
+#: ignore in a meta tag (and say so in the console on every load), so only the header has it.
+CONTENT_SECURITY_POLICY = META_POLICY + "; frame-ancestors 'none'"
 
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

@@ -81,8 +81,8 @@
       tr.appendChild(el("td", "mono value", shown.length > 200 ? shown.slice(0, 200) + "…" : shown));
       let meaning = CLAIM_NAMES[name] || "";
       if (TIME_CLAIMS.has(name)) {
-        const when = J.describeTime(name, value, now);
-        meaning = meaning ? meaning + ": " + when : when;
+        // The phrase says what the claim is ("expires in 12 min"): no "Expires: expires ...".
+        meaning = J.describeTime(name, value, now);
         const td = el("td", "meaning", meaning);
         if (name === "exp" && J.isNumericDate(value)) td.classList.add(value <= now ? "bad" : "good");
         if (name === "nbf" && J.isNumericDate(value) && value > now) td.classList.add("bad");
@@ -151,9 +151,11 @@
       const li = el("li", "finding sev-" + f.severity);
       li.dataset.severity = f.severity;
       li.appendChild(el("span", "sev", f.severity));
+      li.dataset.id = f.id;
       const body = el("div", "finding-body");
-      body.appendChild(el("strong", null, f.title));
+      body.appendChild(el("strong", null, f.id + ": " + f.title));
       body.appendChild(el("p", null, f.why));
+      if (f.fix) body.appendChild(el("p", "fix", "Fix: " + f.fix));
       li.appendChild(body);
       list.appendChild(li);
     }
@@ -225,6 +227,17 @@
     const icon = { valid: "✓", invalid: "✗", error: "!" }[result.verdict];
     verdict.appendChild(el("span", "verdict-icon", icon));
     verdict.appendChild(el("span", "verdict-text", result.summary));
+    if (result.offerAlg) {
+      const offer = el("button", "btn small offer-alg", "Use " + result.offerAlg + " (what the token says)");
+      offer.type = "button";
+      offer.id = "verify-offer-alg";
+      offer.dataset.alg = result.offerAlg;
+      offer.addEventListener("click", () => {
+        $("verify-alg").value = result.offerAlg;
+        runVerify();
+      });
+      verdict.appendChild(offer);
+    }
     const list = $("verify-checks");
     clear(list);
     for (const c of result.checks) {
@@ -256,15 +269,16 @@
     }
   }
 
+  /** what: "The header is" / "The claims are" (subject and verb, so that both read right). */
   function parseJsonObject(text, what) {
     let value;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new J.JoseError("ERR_JSON", what + " is not valid JSON: " + e.message);
+      throw new J.JoseError("ERR_JSON", what + " not valid JSON: " + e.message);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new J.JoseError("ERR_JSON", what + " must be a JSON object.");
+      throw new J.JoseError("ERR_JSON", what + " not a JSON object.");
     }
     return value;
   }
@@ -274,8 +288,8 @@
     const errorBox = $("encode-error");
     show(errorBox, false);
     try {
-      const header = parseJsonObject($("encode-header").value, "The header");
-      const claims = parseJsonObject($("encode-claims").value, "The claims");
+      const header = parseJsonObject($("encode-header").value, "The header is");
+      const claims = parseJsonObject($("encode-claims").value, "The claims are");
       const expiresIn = $("encode-set-times").checked ? J.parseDuration($("encode-expires").value) : null;
       const alg = $("encode-alg").value;
       const out = await J.sign({
@@ -306,6 +320,7 @@
     button.disabled = true;
     show($("gen-output"), false);
     delete $("gen-output").dataset.kid;
+    delete $("gen-output").dataset.alg;
     try {
       const key = await J.generateKey(alg);
       const isSecret = key.secret !== null;
@@ -319,6 +334,7 @@
       show($("gen-public-pem-box"), !isSecret);
       show($("gen-public-jwk-box"), !isSecret);
       $("gen-output").dataset.kid = key.kid;
+      $("gen-output").dataset.alg = alg;
       show($("gen-output"), true);
       if (isSecret) {
         $("encode-key-format").value = "secret-b64url";
@@ -327,12 +343,39 @@
         $("encode-key-format").value = "auto";
         $("encode-key").value = key.privatePem;
       }
+      generatedKeyText = $("encode-key").value;
     } catch (e) {
       errorBox.textContent = e.message || String(e);
       show(errorBox, true);
     } finally {
       button.disabled = false;
     }
+  }
+
+  let generatedKeyText = null;
+
+  /** A key generated for another algorithm is of no use any more: take it off the screen. */
+  function algorithmChanged() {
+    const panel = $("gen-output");
+    if (panel.dataset.alg && panel.dataset.alg !== $("encode-alg").value) {
+      show(panel, false);
+      delete panel.dataset.kid;
+      delete panel.dataset.alg;
+      if ($("encode-key").value === generatedKeyText) {
+        $("encode-key").value = "";
+        $("encode-key-format").value = "auto";
+      }
+      generatedKeyText = null;
+    }
+  }
+
+  /* Verify as you type (as jwt.io does), once there is a token and a key. */
+  let verifyTimer = null;
+  function scheduleVerify() {
+    clearTimeout(verifyTimer);
+    verifyTimer = setTimeout(() => {
+      if ($("verify-token").value.trim() && $("verify-key").value.trim()) runVerify();
+    }, 250);
   }
 
   async function sendToVerify() {
@@ -402,6 +445,13 @@
       $("verify-key").focus();
     });
     $("verify-run").addEventListener("click", runVerify);
+    for (const id of ["verify-token", "verify-key", "verify-leeway", "verify-iss", "verify-aud"]) {
+      $(id).addEventListener("input", scheduleVerify);
+    }
+    for (const id of ["verify-key-format", "verify-alg", "verify-kid", "verify-require-exp"]) {
+      $(id).addEventListener("change", scheduleVerify);
+    }
+    $("encode-alg").addEventListener("change", algorithmChanged);
     $("verify-key").addEventListener("input", refreshKidChoices);
     $("verify-key-format").addEventListener("change", refreshKidChoices);
     $("encode-sign").addEventListener("click", runSign);

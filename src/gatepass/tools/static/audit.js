@@ -1,152 +1,248 @@
-/* gatepass tools: warnings about a decoded token that need no key (the keyless part of
- * `gatepass audit`). Each finding has a severity, a title and why it matters.
- * Exposes one global, GPAudit.
+/* gatepass tools: the keyless review of a decoded token, the same rules as `gatepass audit`.
+ *
+ * Ids, severities, texts, limits, words and patterns come from GPAuditRules (audit-rules.js,
+ * generated from gatepass/cli/data/audit-rules.json, the file the command line reads). The logic
+ * mirrors gatepass/cli/keyless.py rule for rule and in the same order, so that both list the same
+ * findings in the same order; tests/tools/test_audit_parity.py runs one table of tokens through
+ * both and compares. Exposes one global, GPAudit.
  */
 "use strict";
 
 (function (global) {
   const J = global.GPJose;
-  const MAX_ACCESS_LIFETIME = 15 * 60;
-  const MAX_SIZE = 1024;
+  const R = global.GPAuditRules;
+  const L = R.limits;
+  const RANK = Object.fromEntries(R.severities.map((name, index) => [name, index]));
 
-  const SECRET_WORDS = new Set(["password", "passwd", "pwd", "pass", "passphrase", "secret", "pin", "otp", "totp", "apikey", "credential", "credentials", "privatekey"]);
-  const SECRET_PAIRS = new Set(["api key", "private key", "access key", "client secret"]);
-  const PERSONAL_WORDS = new Set(["email", "mail", "phone", "mobile", "tel", "telephone", "address", "street", "zip", "postcode", "postal", "birthdate", "birthday", "dob", "ssn", "passport", "iban", "creditcard", "card", "ip"]);
-  const PERSONAL_NAMES = new Set(["name", "given_name", "family_name", "middle_name", "full_name", "fullname", "first_name", "firstname", "last_name", "lastname", "surname"]);
+  const compile = (pattern, flags) => new RegExp(pattern, flags || "");
+  const whole = (pattern) => new RegExp("^(?:" + pattern + ")$");
+  const KID_PATTERNS = R.kid_patterns.map((entry) => [entry.label, compile(entry.pattern, entry.flags)]);
+  const EMAIL = whole(R.values.email);
+  const PHONE = whole(R.values.phone);
+  const CREDENTIAL_WORDS = new Set(R.credential_words);
+  const CREDENTIAL_PAIRS = new Set(R.credential_pairs);
+  const CREDENTIAL_NAMES = new Set(R.credential_names);
+  const has = (obj, name) => Object.prototype.hasOwnProperty.call(obj, name);
 
-  /** Split a claim name into lower-case words: "userEmail" / "user_email" -> ["user", "email"]. */
-  function words(name) {
-    return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/[_\-.\s]+/).filter(Boolean);
+  /** "{name}" placeholders, nothing else (gatepass/cli/audit_rules.py: fill). */
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
   }
 
-  function classifyName(name) {
-    const w = words(name);
-    for (let i = 0; i < w.length; i++) {
-      if (SECRET_WORDS.has(w[i]) || (i + 1 < w.length && SECRET_PAIRS.has(w[i] + " " + w[i + 1]))) return "secret";
+  function make(id, variant, values) {
+    const rule = R.findings[id];
+    const severity = typeof rule.severity === "string" ? rule.severity : rule.severity[variant];
+    values = values || {};
+    return { id, severity, title: fill(rule.title, values), why: fill(rule.why, values), fix: fill(rule.fix, values) };
+  }
+
+  const note = (id, name, values) => fill(R.findings[id][name], values || {});
+  const quote = (text, limit) => JSON.stringify(String(text).slice(0, limit));
+  const compact = (value, limit) => JSON.stringify(value).slice(0, limit);
+  const span = J.humanDuration;
+  const isNumber = (v) => typeof v === "number";
+
+  function jsonType(value) {
+    if (value === null) return "null";
+    if (typeof value === "boolean") return "a boolean";
+    if (typeof value === "number") return "a number";
+    if (typeof value === "string") return "a string";
+    if (Array.isArray(value)) return "an array";
+    return "an object";
+  }
+
+  /** A claim name as lower-case words: "userEmail" and "user_email" are "user email". */
+  function words(name) {
+    return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/[-_. \t\r\n]+/).filter(Boolean);
+  }
+
+  function sortFindings(found) {
+    return found
+      .map((f, index) => [f, index])
+      .sort((a, b) => RANK[a[0].severity] - RANK[b[0].severity] || a[1] - b[1])
+      .map((pair) => pair[0]);
+  }
+
+  /* ---------- the header ---------- */
+
+  function headerFindings(tok) {
+    const h = tok.header;
+    const found = [];
+    const alg = h.alg;
+    if (typeof alg !== "string" || alg === "") {
+      found.push(make("alg-missing"));
+    } else if (alg.toLowerCase() === "none") {
+      found.push(make("alg-none", null, { alg: quote(alg, 20) }));
+    } else if (!has(J.ALGS, alg)) {
+      found.push(make("alg-unknown", null, { alg: quote(alg, 20) }));
+    } else if (J.ALGS[alg].kty === "oct") {
+      found.push(make("hmac", null, { alg }));
     }
-    if (PERSONAL_NAMES.has(w.join("_")) || w.some((x) => PERSONAL_WORDS.has(x))) return "personal";
+    if (typeof alg === "string" && alg.toLowerCase() !== "none" && tok.signature.length === 0) {
+      found.push(make("signature-empty", null, { alg: quote(alg, 20) }));
+    }
+    for (const name of ["jku", "x5u"]) {
+      if (has(h, name)) {
+        const value = h[name];
+        const shown = typeof value === "string" ? quote(value, 60) : compact(value, 60);
+        const https = typeof value === "string" && value.toLowerCase().startsWith("https://");
+        found.push(make("header-" + name, null, { value: shown, insecure: https ? "" : note("header-" + name, "insecure_note") }));
+      }
+    }
+    for (const name of ["jwk", "x5c"]) {
+      if (has(h, name)) found.push(make("header-" + name));
+    }
+    found.push(...kidFindings(has(h, "kid") ? h.kid : null));
+    if (has(h, "crit")) {
+      const crit = h.crit;
+      const valid = Array.isArray(crit) && crit.length > 0 && crit.every((c) => typeof c === "string" && has(h, c));
+      found.push(make("crit", valid ? "valid" : "malformed", { crit: compact(crit, 60), malformed: valid ? "" : note("crit", "malformed_note") }));
+    }
+    if (has(h, "zip")) found.push(make("header-zip"));
+    if (h.b64 === false) found.push(make("header-b64"));
+    const typ = has(h, "typ") ? h.typ : null;
+    if (typ === null) found.push(make("typ-missing"));
+    else if (typeof typ === "string" && typ.toUpperCase() === "JWT") found.push(make("typ-generic"));
+    return found;
+  }
+
+  function kidFindings(kid) {
+    if (kid === null || kid === undefined) return [];
+    if (typeof kid !== "string") return [make("kid-type", null, { type: jsonType(kid) })];
+    const reasons = KID_PATTERNS.filter(([, pattern]) => pattern.test(kid)).map(([label]) => label);
+    if (reasons.length) return [make("kid-injection", null, { kid: quote(kid, L.quoted), reasons: reasons.join(", ") })];
+    if (kid.length > L.kid_length) return [make("kid-length", null, { length: kid.length })];
+    return [];
+  }
+
+  /* ---------- the claims ---------- */
+
+  const text = (value) => (value === null || value === undefined ? "" : typeof value === "string" ? value : compact(value, 1000));
+
+  function looksLikeRefresh(h, c) {
+    const markers = R.refresh_markers;
+    const typ = text(has(h, "typ") ? h.typ : null).toLowerCase();
+    let use = "";
+    for (const name of markers.claims) {
+      if (has(c, name)) {
+        use = text(c[name]).toLowerCase();
+        break;
+      }
+    }
+    const contains = markers.typ_contains;
+    return typ.includes(contains) || use.includes(contains) || typ.endsWith(markers.typ_ends_with);
+  }
+
+  function claimFindings(h, c, now) {
+    const found = [];
+    const get = (name) => (has(c, name) ? c[name] : null);
+    const exp = get("exp");
+    const iat = get("iat");
+    const nbf = get("nbf");
+    if (exp === null) {
+      found.push(make("exp-missing"));
+    } else if (!isNumber(exp)) {
+      found.push(make("exp-type", null, { type: jsonType(exp) }));
+    } else {
+      if (exp <= now) found.push(make("expired", null, { ago: span(now - exp) }));
+      if (!looksLikeRefresh(h, c)) {
+        const start = isNumber(iat) ? iat : now;
+        const lifetime = exp - start;
+        if (lifetime > L.access_token_lifetime) {
+          const measured = R.findings["long-lifetime"].measured[isNumber(iat) ? "iat" : "now"];
+          found.push(make("long-lifetime", lifetime > L.long_lifetime_high ? "over-a-day" : "over", { measured, lifetime: span(lifetime), limit: span(L.access_token_lifetime) }));
+        }
+      }
+    }
+    if (isNumber(iat) && iat > now + L.clock_skew) found.push(make("iat-future", null, { ahead: span(iat - now) }));
+    if (isNumber(nbf) && nbf > now) found.push(make("not-yet-valid", null, { ahead: span(nbf - now) }));
+    for (const name of ["iss", "aud", "sub", "jti"]) {
+      if (!has(c, name)) found.push(make(name + "-missing"));
+    }
+    found.push(...contentFindings(c));
+    return found;
+  }
+
+  /** [path, member name, value] of every member and array item, "a.b[0].c" style. */
+  function walk(value, path, depth, out) {
+    if (depth > L.nesting) return out;
+    if (Array.isArray(value)) {
+      value.slice(0, L.array_items).forEach((item, index) => {
+        const sub = path + "[" + index + "]";
+        out.push([sub, "", item]);
+        walk(item, sub, depth + 1, out);
+      });
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        const sub = path ? path + "." + key : key;
+        out.push([sub, key, item]);
+        walk(item, sub, depth + 1, out);
+      }
+    }
+    return out;
+  }
+
+  function credentialName(parts) {
+    if (CREDENTIAL_NAMES.has(parts.join(""))) return true;
+    if (parts.some((w) => CREDENTIAL_WORDS.has(w))) return true;
+    for (let i = 0; i + 1 < parts.length; i++) if (CREDENTIAL_PAIRS.has(parts[i] + " " + parts[i + 1])) return true;
+    return false;
+  }
+
+  function personalName(parts) {
+    const joined = parts.join("");
+    if (has(R.personal_names, joined)) return R.personal_names[joined];
+    for (const w of parts) if (has(R.personal_words, w)) return R.personal_words[w];
     return null;
   }
-  const EMAIL_VALUE = /^[^\s@]{1,64}@[^\s@]+\.[a-z]{2,}$/i;
-  const PHONE_VALUE = /^(\+[0-9][0-9 ()\-.]{7,}|\(?[0-9]{2,4}\)?[ \-.][0-9 \-.]{6,})$/;
 
-  const SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"];
-
-  function finding(severity, title, why) {
-    return { severity, title, why };
+  function looksLikePhone(value) {
+    const digits = (value.match(/[0-9]/g) || []).length;
+    const [low, high] = R.values.phone_digits;
+    const separated = value.startsWith("+") || [" ", "-", "("].some((ch) => value.includes(ch));
+    return PHONE.test(value) && digits >= low && digits <= high && separated;
   }
 
-  /** Reasons a kid value looks like an injection attempt (path traversal, SQL, commands, URLs). */
-  function kidProblems(kid) {
-    const out = [];
-    if (/\.\.[\\/]|^[\\/]|[\\/](etc|proc|dev|var|tmp|windows)[\\/]|^[a-z]:\\|\0|%00|%2e%2e/i.test(kid)) out.push("path traversal or a file path");
-    if (/'|"|;|--|\/\*|\b(union|select|insert|update|delete|drop|sleep|or\s+\d+\s*=\s*\d+)\b/i.test(kid)) out.push("SQL syntax");
-    if (/[`|&$<>]|\$\(/.test(kid)) out.push("shell metacharacters");
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(kid)) out.push("a URL");
-    if (kid.length > 128) out.push("an unusually long value (" + kid.length + " characters)");
-    return out;
+  function isEmpty(value) {
+    if (value === null || typeof value === "boolean" || value === "") return true;
+    if (Array.isArray(value)) return value.length === 0;
+    return typeof value === "object" && Object.keys(value).length === 0;
   }
 
-  function walkClaims(obj, path, visit, depth) {
-    if (depth > 6 || obj === null || typeof obj !== "object") return;
-    for (const [name, value] of Object.entries(obj)) {
-      const here = path ? path + "." + name : name;
-      visit(name, value, here);
-      if (value && typeof value === "object") walkClaims(value, here, visit, depth + 1);
+  function contentFindings(c) {
+    const credentials = [];
+    const personal = [];
+    for (const [path, name, value] of walk(c, "", 0, [])) {
+      const parts = words(name);
+      const empty = isEmpty(value);
+      const kind = empty ? null : personalName(parts);
+      if (!empty && credentialName(parts)) credentials.push(path);
+      else if (kind !== null) personal.push(path + " (" + kind + ")");
+      else if (typeof value === "string" && EMAIL.test(value)) personal.push(path + " (an e-mail address)");
+      else if (typeof value === "string" && looksLikePhone(value)) personal.push(path + " (a phone number)");
     }
+    const found = [];
+    if (credentials.length) found.push(make("credential-in-claims", null, { paths: credentials.slice(0, L.listed).join(", ") }));
+    if (personal.length) found.push(make("personal-data", null, { items: personal.slice(0, L.listed).join(", ") }));
+    return found;
   }
 
-  /** Findings for a token returned by GPJose.parseToken. */
+  /** Every keyless finding for a token returned by GPJose.parseToken, most severe first. */
   function audit(tok, now) {
     now = now === undefined ? J.nowSeconds() : now;
-    const out = [];
-    const h = tok.header;
-    const c = tok.payload;
-    const alg = h.alg;
-
-    if (typeof alg !== "string") {
-      out.push(finding("critical", "No algorithm in the header", "A JWS header must name its alg; no verifier should accept this."));
-    } else if (alg.toLowerCase() === "none") {
-      out.push(finding("critical", 'alg: "' + alg + '" (unsigned token)', "Anyone can write this token. A verifier that accepts it accepts forgeries; gatepass never does."));
-    } else if (!J.ALGS[alg]) {
-      out.push(finding("high", "Unsupported algorithm " + JSON.stringify(alg).slice(0, 30), "gatepass verifies only HS*, RS*, PS*, ES* and EdDSA; anything else is refused."));
-    } else if (alg.startsWith("HS")) {
-      out.push(finding("info", "Symmetric algorithm " + alg, "Every service that can verify this token can also mint one. Prefer ES256/EdDSA when several services verify."));
+    const found = [];
+    if (tok.payloadProblem) {
+      found.push(make("malformed", "header", { problems: tok.payloadProblem }));
+    } else if (tok.strictProblems.length) {
+      found.push(make("not-canonical", null, { problem: tok.strictProblems[0] }));
     }
-    if (tok.signature.length === 0 && typeof alg === "string" && alg.toLowerCase() !== "none") {
-      out.push(finding("critical", "Empty signature", "The header claims " + alg + " but there is no signature; this token cannot be valid."));
+    if (tok.raw.length > L.size) {
+      found.push(make("size", tok.raw.length > L.size_high ? "over-header-limit" : "over", { size: tok.raw.length, limit: L.size }));
     }
-
-    const keyHeaders = { jku: "a URL to fetch keys from", x5u: "a URL to fetch a certificate from", jwk: "an embedded public key", x5c: "an embedded certificate chain" };
-    for (const [name, what] of Object.entries(keyHeaders)) {
-      if (h[name] !== undefined) {
-        out.push(finding("high", '"' + name + '" header (' + what + ")", "A token must never choose the key that verifies it: an attacker puts their own key here. Verifiers must ignore it (this page never fetches it)."));
-      }
-    }
-    if (typeof h.kid === "string") {
-      const problems = kidProblems(h.kid);
-      if (problems.length) {
-        out.push(finding("high", "Suspicious kid: " + problems.join(", "), "kid values that reach a file path, SQL query or shell let an attacker choose the key (e.g. /dev/null as an empty HMAC secret). Look keys up in a fixed set only."));
-      }
-    } else if (h.kid !== undefined) {
-      out.push(finding("medium", "kid is not a string", "RFC 7515 defines kid as a string; other types have crashed or confused verifiers."));
-    }
-    if (h.crit !== undefined) {
-      out.push(finding("medium", 'Critical header "crit": ' + JSON.stringify(h.crit).slice(0, 60), "Verifiers must reject tokens whose critical extensions they do not understand (RFC 7515 §4.1.11); gatepass does."));
-    }
-    if (h.zip !== undefined) {
-      out.push(finding("medium", '"zip" header', "Compression is a JWE feature (and a decompression-bomb risk); it has no place in a signed JWT."));
-    }
-
-    for (const problem of tok.strictProblems) {
-      out.push(finding("high", "Ambiguous JSON", problem + " Strict verifiers (gatepass included) reject such tokens; lenient ones may each read something different."));
-    }
-    if (tok.raw.length > MAX_SIZE) {
-      out.push(finding("low", "Large token: " + tok.raw.length + " bytes", "It rides on every request. Over 1 KB usually means profile data that belongs in the API, not the token."));
-    }
-
-    if (!c) {
-      out.push(finding("medium", "The payload is not a JSON object", tok.payloadError || "A JWT claims set is a JSON object."));
-      return out;
-    }
-    if (c.exp === undefined) {
-      out.push(finding("high", "No expiry (exp)", "Without exp a stolen token works forever. gatepass requires exp by default."));
-    } else if (!J.isNumericDate(c.exp)) {
-      out.push(finding("high", "exp is not a number", "exp must be a NumericDate (seconds since 1970); string dates are rejected."));
-    } else {
-      if (c.exp <= now) out.push(finding("info", "Expired " + J.humanDuration(now - c.exp) + " ago", "Any verifier must reject it (unless its leeway covers it)."));
-      const start = J.isNumericDate(c.iat) ? c.iat : J.isNumericDate(c.nbf) ? c.nbf : null;
-      if (start !== null && c.exp - start > MAX_ACCESS_LIFETIME) {
-        out.push(finding("medium", "Long lifetime: " + J.humanDuration(c.exp - start), "Access tokens should live about 15 minutes: a JWT cannot be revoked, so its lifetime is the window a stolen token stays usable. Use a refresh token for longer sessions."));
-      } else if (start === null && c.exp - now > MAX_ACCESS_LIFETIME) {
-        out.push(finding("medium", "Valid for another " + J.humanDuration(c.exp - now), "Access tokens should live about 15 minutes; a JWT cannot be revoked before exp."));
-      }
-    }
-    if (c.nbf !== undefined && J.isNumericDate(c.nbf) && c.nbf > now) {
-      out.push(finding("info", "Not valid yet (nbf in " + J.humanDuration(c.nbf - now) + ")", "Verifiers reject it until then."));
-    }
-    if (J.isNumericDate(c.iat) && c.iat > now + 60) {
-      out.push(finding("low", "Issued in the future", "iat is " + J.humanDuration(c.iat - now) + " ahead: check the issuer's clock."));
-    }
-
-    const personal = [];
-    const secrets = [];
-    walkClaims(c, "", (name, value, path) => {
-      const kind = classifyName(name);
-      if (kind === "secret") secrets.push(path);
-      else if (kind === "personal") personal.push(path);
-      else if (typeof value === "string" && (EMAIL_VALUE.test(value) || (PHONE_VALUE.test(value) && /\d{7,}/.test(value.replace(/\D/g, ""))))) personal.push(path);
-    }, 0);
-    if (secrets.length) {
-      out.push(finding("high", "Secret-like claims: " + secrets.slice(0, 5).join(", "), "The payload is only base64url-encoded, not encrypted: anyone holding the token can read it. Never put passwords or secrets in a JWT."));
-    }
-    if (personal.length) {
-      out.push(finding("medium", "Personal data in claims: " + personal.slice(0, 5).join(", "), "Tokens end up in logs, browser storage and proxies, readable by anyone. Carry a user id and look the rest up server-side."));
-    }
-    if (c.sub === undefined) out.push(finding("low", "No subject (sub)", "Most APIs need to know whose token this is."));
-    out.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
-    return out;
+    found.push(...headerFindings(tok));
+    if (tok.payload) found.push(...claimFindings(tok.header, tok.payload, now));
+    return sortFindings(found);
   }
 
-  global.GPAudit = { audit, kidProblems, classifyName };
+  global.GPAudit = { audit, words, fill };
 })(window);

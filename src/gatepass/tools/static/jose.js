@@ -671,24 +671,28 @@
     return problems;
   }
 
+  /**
+   * Decode one JSON segment. Returns {value, error, problem}: "error" is the page's message,
+   * "problem" the audit's wording of it ("not JSON" / "not a JSON object", as gatepass audit says).
+   */
   function decodeJsonSegment(segment, what) {
     const bytes = b64urlDecode(segment, what);
     let text;
     try {
       text = strictUtf8.decode(bytes);
     } catch (_e) {
-      throw new JoseError("ERR_JSON", what + " is not valid UTF-8.");
+      return { bytes, text: "", value: undefined, error: what + " is not valid UTF-8.", problem: "not JSON" };
     }
     let value;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      return { bytes, text, value: undefined, error: what + " is not valid JSON: " + (e && e.message ? e.message : e) };
+      return { bytes, text, value: undefined, error: what + " is not valid JSON: " + (e && e.message ? e.message : e), problem: "not JSON" };
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      return { bytes, text, value: undefined, error: what + " is JSON but not an object." };
+      return { bytes, text, value: undefined, error: what + " is JSON but not an object.", problem: "not a JSON object" };
     }
-    return { bytes, text, value, error: null, strict: strictJsonProblems(text, what) };
+    return { bytes, text, value, error: null, problem: null, strict: strictJsonProblems(text, what) };
   }
 
   /**
@@ -726,6 +730,7 @@
       payload: payload.value,
       payloadText: payload.text,
       payloadError: payload.error,
+      payloadProblem: payload.problem ? "the payload is " + payload.problem : null,
       strictProblems: header.strict.concat(payload.strict || []),
       signature,
       signingInput: encoder.encode(parts[0] + "." + parts[1]),
@@ -735,14 +740,14 @@
 
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+  /** "45 s", "12 min", "3 h", "9 d", "6 years": gatepass's own wording (cli/output.py: span). */
   function humanDuration(seconds) {
     seconds = Math.abs(seconds);
-    if (seconds < 60) return Math.round(seconds) + " s";
-    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    if (seconds < 90) return Math.round(seconds) + " s";
+    if (seconds < 90 * 60) return Math.round(seconds / 60) + " min";
     if (seconds < 2 * 86400) return Math.round(seconds / 3600) + " h";
-    if (seconds < 60 * 86400) return Math.round(seconds / 86400) + " days";
-    if (seconds < 730 * 86400) return Math.round(seconds / (30 * 86400)) + " months";
-    return Math.round(seconds / (365 * 86400)) + " years";
+    if (seconds < 2 * 365 * 86400) return Math.round(seconds / 86400) + " d";
+    return Math.round(seconds / (365.25 * 86400)) + " years";
   }
 
   function formatDate(seconds) {
@@ -882,7 +887,10 @@
     try {
       alg = resolveAlg(entry, opts.alg || null);
     } catch (e) {
-      return result("error", "Key problem: " + e.message, { header });
+      // The key does not name its algorithm (an HMAC secret, an RSA PEM): offer the token's, when
+      // it fits the key, as a choice the user makes with one click; the page never takes it alone.
+      const fits = e.code === "ERR_ALG_REQUIRED" && Object.prototype.hasOwnProperty.call(ALGS, headerAlg) && !keyAlgProblem(entry, headerAlg);
+      return result("error", "Key problem: " + e.message, { header, offerAlg: fits ? headerAlg : null });
     }
     if (!sameAlgorithm(headerAlg, alg)) {
       checks.push(check("alg", "fail", "Algorithm", "token header says " + JSON.stringify(headerAlg.slice(0, 20)) + " but the key is for " + alg));
@@ -893,9 +901,15 @@
     if (typeof header.kid === "string" && entry.kid && header.kid !== entry.kid && parsed.kind !== "jwks") {
       notes.push("The token's kid " + JSON.stringify(header.kid.slice(0, 60)) + " differs from the key's kid " + JSON.stringify(entry.kid) + ".");
     }
+    // The command line refuses a secret shorter than the hash (`gatepass verify` exits 2): here
+    // it is a red verdict too, whatever the signature says.
+    let weakSecret = null;
     if (entry.kty === "oct") {
       const n = b64urlDecode(entry.jwk.k, "k").length;
-      if (n < ALGS[alg].minKey) notes.push("This HMAC secret is only " + n + " bytes; " + alg + " needs at least " + ALGS[alg].minKey + " (RFC 7518 §3.2). Short secrets can be brute-forced offline from any token; gatepass refuses them.");
+      if (n < ALGS[alg].minKey) {
+        weakSecret = "this HMAC secret is " + n + " bytes; " + alg + " needs at least " + ALGS[alg].minKey + " (RFC 7518 §3.2). A shorter one can be brute-forced offline from any token it signed: make a new one (Encode → Generate key, or gatepass keygen " + alg + " --out new).";
+        checks.push(check("key", "fail", "Key strength", weakSecret));
+      }
     }
     if (entry.kty === "RSA" && rsaBits(entry.jwk) < MIN_RSA_BITS) notes.push("This RSA key has only " + rsaBits(entry.jwk) + " bits; use at least " + MIN_RSA_BITS + ".");
     if (entry.isPrivate && entry.kty !== "oct") notes.push("You pasted a private key; verifying needs only the public key (only its public part was used).");
@@ -923,6 +937,9 @@
       return result("invalid", "Invalid signature: the token was altered or signed with a different key.", { header });
     }
     checks.push(check("signature", "pass", "Signature", "valid " + alg + " signature (" + describeKey(entry) + ")"));
+    if (weakSecret) {
+      return result("invalid", "Weak secret: " + weakSecret + " The signature matches, so anyone who guesses the secret can sign such tokens.", { header });
+    }
 
     const claims = tok.payload;
     if (!claims) {
