@@ -86,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     port = int(listener.getsockname()[1])
     print(_banner(settings, port), flush=True)
     config = uvicorn.Config(app, log_level="info", lifespan="on")
-    uvicorn.Server(config).run(sockets=[listener])
+    try:
+        uvicorn.Server(config).run(sockets=[listener])
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on Ctrl-C, then raises the signal again for its caller:
+        # stopping the demo is the expected way to end it, not an error worth a traceback.
+        print("gatepass demo: stopped", flush=True)
     return 0
 
 

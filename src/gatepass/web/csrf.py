@@ -28,13 +28,13 @@ the browser attach an ``Authorization`` header.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import secrets
 from urllib.parse import urlsplit
 
+from gatepass.errors import MalformedToken
+from gatepass.tokens._b64 import b64decode, b64encode
 from gatepass.web.http import Request
 
 __all__ = [
@@ -126,17 +126,15 @@ class CsrfTokens:
     def mint(self, binding: bytes) -> str:
         nonce = secrets.token_bytes(16)
         mac = hmac.new(self._key, _LABEL + nonce + binding, hashlib.sha256).digest()[:16]
-        return base64.urlsafe_b64encode(nonce + mac).rstrip(b"=").decode("ascii")
+        return b64encode(nonce + mac)
 
     def valid(self, token: object, binding: bytes) -> bool:
         if not isinstance(token, str) or len(token) != _TOKEN_LENGTH or not token.isascii():
             return False
         try:
-            raw = base64.urlsafe_b64decode(token + "=")
-        except (binascii.Error, ValueError):
+            raw = b64decode(token, "CSRF token")  # canonical base64url only
+        except MalformedToken:
             return False
-        if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
-            return False  # non-canonical spelling of the same bytes
         nonce, mac = raw[:16], raw[16:]
         expected = hmac.new(self._key, _LABEL + nonce + binding, hashlib.sha256).digest()[:16]
         return hmac.compare_digest(mac, expected)

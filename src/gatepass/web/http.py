@@ -9,10 +9,11 @@ translate between their server's objects and these two classes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from gatepass.tokens._json import dumps_text
 
 __all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token"]
 
@@ -81,7 +82,7 @@ def json_response(
     status: int, body: Mapping[str, Any] | list[Any], headers: list[tuple[str, str]] | None = None
 ) -> Response:
     """A JSON response that no cache keeps: every body the web layer writes is about a user."""
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    data = dumps_text(body).encode("utf-8")
     out = [
         ("content-type", "application/json"),
         ("cache-control", "no-store"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any
 
 from gatepass.strategies.keyring import KeyRing
+from gatepass.tokens._json import dumps_text
 from gatepass.tokens.keys import Key, KeySet
 from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
@@ -45,7 +45,7 @@ def _public_keys(gp: Gatepass) -> dict[str, Any]:
 
 def jwks(gp: Gatepass, request: Request) -> Plan[Response]:
     """The public keys as a JWKS (RFC 7517): what other services verify access tokens with."""
-    document = json.dumps(_public_keys(gp), separators=(",", ":")).encode("ascii")
+    document = dumps_text(_public_keys(gp)).encode("utf-8")
     headers = [
         ("content-type", "application/jwk-set+json"),
         ("cache-control", f"public, max-age={JWKS_MAX_AGE}"),
