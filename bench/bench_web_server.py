@@ -12,6 +12,7 @@ cookies on SQLite at least 85%.
 
     .venv/bin/python bench/bench_web_server.py
     .venv/bin/python bench/bench_web_server.py --seconds 5 --rounds 3 --connections 32
+    .venv/bin/python bench/bench_web_server.py --app fastapi   # a one-route FastAPI app inside
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ def _lua(lines: list[str], path: Path) -> Path:
     return path
 
 
-def _serve(variant: str, secret: bytes, db: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve(variant: str, secret: bytes, db: Path, port: int, app: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "GP_BENCH_APP": app,
         "GP_BENCH_VARIANT": variant,
         "GP_BENCH_SECRET": secret.hex(),
         "GP_BENCH_DB": str(db),
@@ -148,6 +150,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--credentials", type=int, default=5000)
+    parser.add_argument(
+        "--app",
+        choices=("asgi", "fastapi"),
+        default="asgi",
+        help="what sits behind the middleware: a raw ASGI callable or a one-route FastAPI app",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -162,7 +170,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for variant in VARIANTS:
                 port = _free_port()
-                server = _serve(variant, secret, db, port)
+                server = _serve(variant, secret, db, port, args.app)
                 try:
                     _wrk(port, scripts[variant], 2, args.connections)  # warm-up
                     results[variant].append(
@@ -173,7 +181,8 @@ def main() -> None:
                     server.wait(timeout=10)
     base = statistics.median(r[0] for r in results["bare"])
     print(
-        f"uvicorn 1 worker, wrk 1 thread {args.connections} connections, {args.seconds} s x "
+        f"{args.app} app, uvicorn 1 worker, wrk 1 thread {args.connections} connections, "
+        f"{args.seconds} s x "
         f"{args.rounds} rounds, {args.credentials} distinct credentials; medians"
     )
     print(f"{'variant':16} {'req/s':>9} {'of bare':>8} {'p50 ms':>7} {'p99 ms':>7}")

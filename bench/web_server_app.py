@@ -1,7 +1,10 @@
 """The app ``bench_web_server.py`` serves with uvicorn: the bare app or one gatepass variant.
 
 Configured through the environment by the benchmark (``GP_BENCH_VARIANT``, ``GP_BENCH_SECRET``
-in hex, ``GP_BENCH_DB``), started as ``uvicorn --factory web_server_app:create_app``.
+in hex, ``GP_BENCH_DB``, ``GP_BENCH_APP``), started as ``uvicorn --factory
+web_server_app:create_app``. ``GP_BENCH_APP=fastapi`` puts a one-route FastAPI app behind the
+middleware instead of the raw ASGI callable: the realistic case, where the app itself costs
+something and the middleware's share is what a user would see.
 """
 
 from __future__ import annotations
@@ -12,20 +15,33 @@ from typing import Any
 from web_apps import AUD, ISS, bare_app
 
 
+def _fastapi_app() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/me")
+    def me() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return app
+
+
 def create_app() -> Any:
     import gatepass
     from gatepass.web import Gatepass, GatepassMiddleware
 
     variant = os.environ["GP_BENCH_VARIANT"]
     secret = bytes.fromhex(os.environ["GP_BENCH_SECRET"])
+    inner = _fastapi_app() if os.environ.get("GP_BENCH_APP") == "fastapi" else bare_app
     if variant == "bare":
-        return bare_app
+        return inner
     if variant == "bearer":
         key = gatepass.Key.from_secret(secret, "HS256")
         access = gatepass.AccessTokens(key, issuer=ISS, audience=AUD)
-        return GatepassMiddleware(bare_app, Gatepass(access_tokens=access, secret=secret))
+        return GatepassMiddleware(inner, Gatepass(access_tokens=access, secret=secret))
     if variant == "session-sqlite":
         store = gatepass.open_store(f"sqlite:///{os.environ['GP_BENCH_DB']}")
         sessions = gatepass.Sessions(store)
-        return GatepassMiddleware(bare_app, Gatepass(sessions=sessions, secret=secret))
+        return GatepassMiddleware(inner, Gatepass(sessions=sessions, secret=secret))
     raise SystemExit(f"unknown variant {variant!r}")
