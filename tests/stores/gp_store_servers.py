@@ -351,8 +351,42 @@ class PostgresServer:
         except (OSError, ValueError, IndexError):
             return None
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process below it (backends, checkpointer, walwriter...)."""
+        root = self.postmaster_pid()
+        if root is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                text = Path(stat).read_text()
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after its ')'
+                pid = int(text.split(" ", 1)[0])
+                ppid = int(text.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(pid)
+        found, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def freeze(self) -> None:
+        """SIGSTOP every server process: the server hangs with its sockets open (its kernel
+        still accepts connections and acknowledges packets, nothing answers)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT every server process (undoes :meth:`freeze`)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def destroy(self) -> None:
         """Stop the server if it runs (SIGKILL as a last resort) and remove its directory."""
+        self.thaw()  # a frozen server would not stop
         if self.postmaster_pid() is not None:
             try:
                 self.stop()

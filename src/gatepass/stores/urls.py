@@ -7,6 +7,7 @@ own options from those passed on to redis-py or libpq.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
@@ -25,7 +26,14 @@ _REDIS_CHECKED = (
     "max_connections",
     "db",
 )
-_POSTGRES_CHECKED = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
+_POSTGRES_CHECKED = (
+    "prefix",
+    "schema",
+    "pool_min_size",
+    "pool_max_size",
+    "pool_timeout",
+    "timeout",
+)
 #: What a ``redis://`` / ``rediss://`` URL path may be: empty, ``/`` or ``/<database number>``
 #: (redis-py silently uses database 0 for any other path, e.g. a typo).
 _REDIS_DB_PATH = re.compile(r"/?(?:[0-9]+/?)?")
@@ -170,6 +178,7 @@ def check_postgres_url(url: str) -> None:
     if (1 if low is None else low) > (10 if high is None else high):
         raise ConfigurationError("postgresql URL option pool_min_size exceeds pool_max_size")
     _seconds(options, "pool_timeout", "postgresql", allow_zero=True)
+    _seconds(options, "timeout", "postgresql", allow_zero=False)
     try:
         import psycopg  # noqa: PLC0415 - optional dependency
         from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
@@ -243,7 +252,7 @@ def redis_parts(url: str) -> tuple[str, str, bool, float, float]:
     return driver_url, prefix, cluster, pool_timeout, socket_timeout
 
 
-_POSTGRES_OURS = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
+_POSTGRES_OURS = _POSTGRES_CHECKED
 
 
 def postgres_parts(url: str) -> tuple[str, dict[str, str]]:
@@ -256,3 +265,18 @@ def postgres_parts(url: str) -> tuple[str, dict[str, str]]:
     rest = [(k, v) for k, v in query if k not in _POSTGRES_OURS]
     conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest))
     return conninfo, options
+
+
+def postgres_connect_options(conninfo: str, timeout: float) -> dict[str, Any]:
+    """libpq parameters that bound connecting and every statement: ``connect_timeout`` (unless
+    the URL sets one) and ``statement_timeout`` added to the URL's own ``options``."""
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
+
+    params = conninfo_to_dict(conninfo)
+    extra: dict[str, Any] = {}
+    if params.get("connect_timeout") is None:
+        extra["connect_timeout"] = max(2, math.ceil(timeout))
+    options = str(params.get("options") or "")
+    if "statement_timeout" not in options:
+        extra["options"] = f"{options} -c statement_timeout={math.ceil(timeout * 1000)}".strip()
+    return extra

@@ -1,0 +1,182 @@
+"""Fault injection on real private servers (issue 12): a frozen PostgreSQL (SIGSTOP), a
+misconfigured one, many short-lived threads on SQLite. Each test performs the fault and asserts
+the documented outcome, and that each call ends within its documented bound (plus slack: the
+machine is shared, and these are bounds, not timings)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from gp_store_servers import PostgresServer
+
+from gatepass import AsyncSessions, Sessions
+from gatepass.errors import StoreUnavailable
+from gatepass.stores import open_async_store, open_store
+
+pytestmark = pytest.mark.slow
+
+#: ``?timeout=1&pool_timeout=1``: a call ends within pool_timeout + timeout = 2 s; a first
+#: connection within libpq's connect_timeout (at least 2 s).
+FAST = {"timeout": 1, "pool_timeout": 1}
+BOUND = 2.0
+#: Added to every bound: a loaded two-core machine, thread start-up, the pool's own locks.
+SLACK = 3.0
+
+
+def ends_unavailable(name: str, call: Callable[[], object], bound: float = BOUND) -> float:
+    """``call()`` raises StoreUnavailable within ``bound`` (+ slack); the seconds it took."""
+    started = time.monotonic()
+    try:
+        result = call()
+    except StoreUnavailable:
+        took = time.monotonic() - started
+        assert took < bound + SLACK, f"{name} took {took:.1f} s (bound {bound} s)"
+        return took
+    pytest.fail(f"{name} returned {result!r} from a frozen server; expected StoreUnavailable")
+
+
+async def ends_unavailable_async(
+    name: str, call: Callable[[], Awaitable[object]], bound: float = BOUND
+) -> float:
+    started = time.monotonic()
+    try:
+        result = await call()
+    except StoreUnavailable:
+        took = time.monotonic() - started
+        assert took < bound + SLACK, f"{name} took {took:.1f} s (bound {bound} s)"
+        return took
+    pytest.fail(f"{name} returned {result!r} from a frozen server; expected StoreUnavailable")
+
+
+@pytest.fixture
+def frozen(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """The private server, thawed again whatever the test does (so that it can be stopped)."""
+    try:
+        yield postgres_server
+    finally:
+        postgres_server.thaw()
+
+
+def _recovered(call: Callable[[], Any], attempts: int = 50) -> Any:
+    """``call()`` once the store is back: every failure on the way is StoreUnavailable."""
+    for _ in range(attempts):
+        try:
+            return call()
+        except StoreUnavailable:
+            time.sleep(0.2)
+    pytest.fail("the store did not recover after SIGCONT")
+
+
+# --- PostgreSQL frozen with SIGSTOP --------------------------------------------------------------
+
+
+def test_postgres_frozen_server_every_call_ends_in_bound(frozen: PostgresServer) -> None:
+    """Every server process SIGSTOPped: calls on pooled connections (get, create, list,
+    revoke_all), several threads at once, and ``setup`` end with StoreUnavailable within
+    pool_timeout + timeout; the timed-out connections are discarded, not lent again; after
+    SIGCONT the same store works, with its data."""
+    store: Any = open_store(frozen.url("gptest", **FAST, pool_min_size=2, pool_max_size=4))
+    try:
+        store.setup()
+        store.pool.wait(timeout=30)
+        sessions = Sessions(store)
+        token, record = sessions.create("alice")
+        assert sessions.get(token) is not None
+
+        frozen.freeze()
+        ends_unavailable("get (pooled connection)", lambda: sessions.get(token))
+        ends_unavailable("create", lambda: sessions.create("bob"))
+        ends_unavailable("list", lambda: sessions.list("alice"))
+        ends_unavailable("revoke_all", lambda: sessions.revoke_all("alice"))
+        ends_unavailable("setup", store.setup)
+        took: list[float] = []
+        threads = [
+            threading.Thread(
+                target=lambda: took.append(ends_unavailable("get", lambda: sessions.get(token)))
+            )
+            for _ in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(BOUND + SLACK + 5)
+        assert len(took) == 6, "a thread did not end within the bound"
+        stats = store.pool.get_stats()
+        assert stats.get("returns_bad", 0) + stats.get("connections_lost", 0) >= 1, stats
+
+        frozen.thaw()
+        got = _recovered(lambda: sessions.get(token))
+        assert got is not None and got.id == record.id
+        assert [r.id for r in sessions.list("alice")] == [record.id]
+        assert sessions.get(sessions.create("bob")[0]) is not None
+    finally:
+        frozen.thaw()
+        store.close()
+
+
+async def test_postgres_frozen_server_async(frozen: PostgresServer) -> None:
+    """The asyncio store: the same bound for calls on pooled connections and for several
+    tasks at once, the event loop never blocked; after SIGCONT it works again."""
+    store: Any = open_async_store(frozen.url("gptest", **FAST, pool_min_size=2, pool_max_size=4))
+    try:
+        await store.setup()
+        await store.pool.wait(timeout=30)
+        sessions = AsyncSessions(store)
+        token, record = await sessions.create("alice")
+        assert await sessions.get(token) is not None
+
+        frozen.freeze()
+        await ends_unavailable_async("get (pooled connection)", lambda: sessions.get(token))
+        await ends_unavailable_async("create", lambda: sessions.create("bob"))
+        await ends_unavailable_async("revoke_all", lambda: sessions.revoke_all("alice"))
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        took = await asyncio.gather(
+            *(ends_unavailable_async("get", lambda: sessions.get(token)) for _ in range(6))
+        )
+        beat.cancel()
+        assert len(took) == 6
+        assert ticks >= 5, "the event loop was blocked while the server was frozen"
+
+        frozen.thaw()
+        for _ in range(50):
+            try:
+                got = await sessions.get(token)
+                break
+            except StoreUnavailable:
+                await asyncio.sleep(0.2)
+        else:
+            pytest.fail("the store did not recover after SIGCONT")
+        assert got is not None and got.id == record.id
+    finally:
+        frozen.thaw()
+        await store.close()
+
+
+def test_postgres_frozen_before_first_use(frozen: PostgresServer) -> None:
+    """A store opened while the server is frozen: its first call (which connects) ends within
+    libpq's connect_timeout with StoreUnavailable, and no pool thread was started."""
+    frozen.freeze()
+    before = threading.active_count()
+    store = open_store(frozen.url("gptest", **FAST, connect_timeout=2))
+    try:
+        ends_unavailable("create", lambda: Sessions(store).create("alice"), bound=2.0)
+        assert threading.active_count() == before
+        frozen.thaw()
+        store.setup()
+        assert Sessions(store).get(Sessions(store).create("alice")[0]) is not None
+    finally:
+        frozen.thaw()
+        store.close()
