@@ -180,3 +180,76 @@ def test_postgres_frozen_before_first_use(frozen: PostgresServer) -> None:
     finally:
         frozen.thaw()
         store.close()
+
+
+# --- PostgreSQL misconfigured or down ------------------------------------------------------------
+
+#: What a refusal looks like to the caller: the server's own words, at once.
+AT_ONCE = 1.0
+
+
+def _misconfigured(server: PostgresServer) -> dict[str, tuple[str, str]]:
+    """URL of each misconfiguration -> the words the error must contain."""
+    base = f"postgresql://{{role}}@127.0.0.1:{server.port}/{{db}}?schema=gptest&pool_timeout=5"
+    return {
+        "wrong database": (
+            base.format(role="postgres", db="nosuchdb"),
+            'database "nosuchdb" does not exist',
+        ),
+        "wrong role": (
+            base.format(role="nosuchrole", db="postgres"),
+            'role "nosuchrole" does not exist',
+        ),
+    }
+
+
+def test_postgres_misconfiguration_named_at_once(postgres_server: PostgresServer) -> None:
+    """A wrong database or role: the first call raises StoreUnavailable naming the server's
+    refusal at once (not a PoolTimeout after pool_timeout), so does every later call, and the
+    store started no thread (nothing keeps retrying in the background)."""
+    before = threading.active_count()
+    for name, (url, words) in _misconfigured(postgres_server).items():
+        store = open_store(url)
+        for call in (store.setup, lambda: Sessions(store).get("AAAA." + "A" * 43)):  # noqa: B023
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable, match=words):
+                call()
+            assert time.monotonic() - started < AT_ONCE + SLACK, name
+        assert threading.active_count() == before, f"{name}: a pool thread was left behind"
+        store.close()
+    assert threading.active_count() == before
+
+
+async def test_postgres_misconfiguration_named_at_once_async(
+    postgres_server: PostgresServer,
+) -> None:
+    tasks = len(asyncio.all_tasks())
+    for name, (url, words) in _misconfigured(postgres_server).items():
+        store = open_async_store(url)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=words):
+            await AsyncSessions(store).create("alice")
+        assert time.monotonic() - started < AT_ONCE + SLACK, name
+        assert len(asyncio.all_tasks()) == tasks, f"{name}: a pool task was left behind"
+        await store.close()
+
+
+def test_postgres_server_down_named_at_once(postgres_server: PostgresServer) -> None:
+    """The server is down (stopped; its port refuses): "Connection refused" at once, no thread;
+    started again, the same store object connects on its next call."""
+    url = postgres_server.url("gptest", pool_timeout=5)
+    postgres_server.stop()
+    before = threading.active_count()
+    store = open_store(url)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="Connection refused"):
+            store.setup()
+        assert time.monotonic() - started < AT_ONCE + SLACK
+        assert threading.active_count() == before
+        postgres_server.start()
+        store.setup()
+        sessions = Sessions(store)
+        assert sessions.get(sessions.create("alice")[0]) is not None
+    finally:
+        store.close()
