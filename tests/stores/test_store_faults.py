@@ -6,9 +6,11 @@ machine is shared, and these are bounds, not timings)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -253,3 +255,45 @@ def test_postgres_server_down_named_at_once(postgres_server: PostgresServer) -> 
         assert sessions.get(sessions.create("alice")[0]) is not None
     finally:
         store.close()
+
+
+# --- SQLite: many short-lived threads (a thread-per-request server) -------------------------------
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_sqlite_short_lived_threads_leak_no_connection(tmp_path: Path) -> None:
+    """3,000 threads, 30 at a time, each doing one ``get`` and ending: every call succeeds and
+    the process never holds more file descriptors than the live threads' connections need
+    (three each in WAL mode), because a thread's connection is closed when the thread ends."""
+    store = open_store(f"sqlite:///{tmp_path}/s.db")
+    store.setup()
+    sessions = Sessions(store)
+    token, record = sessions.create("alice")
+    baseline = _open_fds()
+    found: list[str] = []
+    failed: list[BaseException] = []
+
+    def one_get() -> None:
+        try:
+            got = sessions.get(token)
+            assert got is not None
+            found.append(got.id)
+        except BaseException as exc:  # reported below, with the count
+            failed.append(exc)
+
+    batch, peak = 30, baseline
+    for _ in range(3000 // batch):
+        threads = [threading.Thread(target=one_get) for _ in range(batch)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        peak = max(peak, _open_fds())
+    assert failed == [], f"{len(failed)} calls failed, the first: {failed[0]!r}"
+    assert found == [record.id] * 3000
+    assert peak <= baseline + 3 * batch + 10, f"{peak} descriptors open (baseline {baseline})"
+    store.close()
+    assert _open_fds() <= baseline, "descriptors still open after close()"
