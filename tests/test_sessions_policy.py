@@ -23,14 +23,13 @@ import gatepass
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
 from gatepass.stores.driver_errors import translate_errors
-from gatepass.stores.limits import MAX_TIMEOUT
+from gatepass.stores.limits import MAX_TIMEOUT, check_id
 from gatepass.stores.records import FrozenDict, SessionRecord
 from gatepass.strategies._session_input import (
     MAX_DATA_BYTES,
     MAX_JSON_DEPTH,
     MAX_METADATA_BYTES,
     check_json,
-    check_user_id,
     merge_data,
 )
 from gatepass.strategies._session_policy import (
@@ -356,17 +355,17 @@ def test_lifetimes_store_floats_from_any_real_number() -> None:
     ["", "x" * 256, "\ud800", "alice\udfff", "\ud83d\ude00", "\x00", "a\x00b", 5, None, b"alice"],
     ids=repr,
 )
-def test_check_user_id_refuses(bad: Any) -> None:
+def test_check_id_refuses(bad: Any) -> None:
     with pytest.raises(ConfigurationError, match="user_id"):
-        check_user_id(bad)
+        check_id(bad, "user_id")
 
 
-def test_check_user_id_accepts_any_other_text_as_a_plain_str() -> None:
+def test_check_id_accepts_any_other_text_as_a_plain_str() -> None:
     class Name(str):
         __slots__ = ()
 
     for good in ["a", "x" * 255, "ünïcødé 😀", "tab\there", "\x01", "\\u0000", Name("bob")]:
-        checked = check_user_id(good)
+        checked = check_id(good, "user_id")
         assert checked == good and type(checked) is str
 
 

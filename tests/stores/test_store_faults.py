@@ -6,6 +6,7 @@ machine is shared, and these are bounds, not timings)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -297,3 +298,101 @@ def test_sqlite_short_lived_threads_leak_no_connection(tmp_path: Path) -> None:
     assert peak <= baseline + 3 * batch + 10, f"{peak} descriptors open (baseline {baseline})"
     store.close()
     assert _open_fds() <= baseline, "descriptors still open after close()"
+
+
+# --- ids: one check for every entry point and every store ----------------------------------------
+
+#: Ids no store can hold alike: lone surrogates (UTF-8 cannot encode them) and NUL (PostgreSQL
+#: ``text`` cannot hold it). Every entry point refuses them with ConfigurationError.
+BAD_IDS = ["\ud800", "alice\udfff", "\ud83d\ude00", "\x00", "alice\x00"]
+#: Ids every store keeps as they are: a token issued for any of them verifies everywhere.
+GOOD_IDS = ["ünïcødé 😀", "tab\there", "\x01", "\\u0000", "x" * 255, "a:b{c}"]
+
+
+def _fronts(store: Any, mode: str, clock: Any) -> tuple[Any, Any, Any]:
+    from gatepass import AccessTokens, AsyncAccessTokens, AsyncRefreshTokens, RefreshTokens
+    from gatepass.tokens.keys import Key
+
+    key = Key.generate("ES256")
+    common = {"issuer": "https://issuer.test", "audience": "api", "clock": clock}
+    if mode == "sync":
+        access: Any = AccessTokens(key, revocation="denylist", store=store, **common)
+        return access, RefreshTokens(store, access, clock=clock), Sessions(store, clock=clock)
+    access = AsyncAccessTokens(key, revocation="denylist", store=store, **common)
+    return access, AsyncRefreshTokens(store, access, clock=clock), AsyncSessions(store, clock=clock)
+
+
+async def _call(result: Any) -> Any:
+    return await result if asyncio.iscoroutine(result) else result
+
+
+async def test_ids_are_checked_alike_on_every_store(store_url: str, mode: str) -> None:
+    """Lone surrogates and NUL in a user id, a session id or a token id: ConfigurationError from
+    every entry point (before any store call), on every backend and through both APIs; a token
+    gatepass issued for any other id verifies, and is revoked, on every backend; a signed token
+    from elsewhere carrying such text in ``sub``, ``jti`` or ``sid`` is InvalidToken, not a
+    driver error or a StoreError on one backend only."""
+    from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken
+    from gatepass.tokens import jws
+    from gp_testkit import FakeClock
+
+    clock = FakeClock(1_700_000_000.0)
+    store: Any = open_store(store_url) if mode == "sync" else open_async_store(store_url)
+    await _call(store.setup())
+    access, refresh, sessions = _fronts(store, mode, clock)
+    try:
+        for bad in BAD_IDS:
+            calls = {
+                "AccessTokens.issue": lambda: access.issue(bad),  # noqa: B023
+                "AccessTokens.issue(session=)": lambda: access.issue("bob", session=bad),  # noqa: B023
+                "AccessTokens.revoke_user": lambda: access.revoke_user(bad),  # noqa: B023
+                "AccessTokens.revoke_session": lambda: access.revoke_session(bad),  # noqa: B023
+                "RefreshTokens.start": lambda: refresh.start(bad),  # noqa: B023
+                "RefreshTokens.start(session=)": lambda: refresh.start("bob", session=bad),  # noqa: B023
+                "Sessions.create": lambda: sessions.create(bad),  # noqa: B023
+                "Sessions.list": lambda: sessions.list(bad),  # noqa: B023
+                "Sessions.revoke_all": lambda: sessions.revoke_all(bad),  # noqa: B023
+            }
+            for name, call in calls.items():
+                with pytest.raises(ConfigurationError):
+                    await _call(call())
+                    pytest.fail(f"{name}({bad!r}) was accepted")
+        for good in GOOD_IDS:
+            token = await _call(access.issue(good, session="sid-1"))
+            assert (await _call(access.verify(token)))["sub"] == good
+            pair = await _call(refresh.start(good))
+            assert (await _call(access.verify(pair[1])))["sub"] == good
+            await _call(access.revoke_user(good))
+            clock.advance(1)
+            with pytest.raises(RevokedToken):
+                await _call(access.verify(token))
+        key = access.keys
+        for claim in ("sub", "jti", "sid"):
+            # (In JSON text the escaped pair \ud83d\ude00 is one valid character.)
+            for bad in ("\ud800", "alice\udfff", "\x00", "alice\x00"):
+                now = int(clock())
+                claims = {"iss": "https://issuer.test", "aud": "api", "iat": now, "exp": now + 60}
+                claims |= {"sub": "bob", "jti": "j1", claim: bad}
+                # JSON escapes carry what UTF-8 cannot (ensure_ascii writes \ud800 as is).
+                forged = jws.sign(json.dumps(claims).encode(), key, {"typ": "at+jwt"})
+                with pytest.raises(InvalidToken):
+                    await _call(access.verify(forged))
+    finally:
+        await _call(access.close())
+        await _call(store.close())
+
+
+def test_store_urls_with_lone_surrogates_or_nul_are_configuration_errors() -> None:
+    from gatepass.errors import ConfigurationError
+
+    for url in (
+        "postgresql://postgres@127.0.0.1/te\ud800st",
+        "postgresql://postgres@127.0.0.1/test?application_name=\udfff",
+        "postgresql://postgres@127.0.0.1/te\x00st",
+        "redis://127.0.0.1:6379/0?prefix=\ud800",
+        "sqlite:///s\ud800.db",
+        "memory://?prefix=a\x00",
+    ):
+        for opener in (open_store, open_async_store):
+            with pytest.raises(ConfigurationError, match="valid Unicode text without NUL"):
+                opener(url)

@@ -1,4 +1,5 @@
-"""Numbers of seconds: the one check behind every timeout, lifetime, clock reading, URL option."""
+"""What callers hand to stores, checked once for every backend: numbers of seconds (every
+timeout, lifetime, clock reading, URL option) and ids (users, sessions, token ids)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from gatepass.errors import ConfigurationError
 #: the TTL in integer milliseconds, which overflows long before a float does) and it stays a
 #: plain number of seconds everywhere. "Never expires" is not a session lifetime.
 MAX_TIMEOUT = 100 * 365.25 * 86400
+#: The longest id (user, session, token id) in characters: every backend indexes it as it is.
+MAX_ID = 255
 #: The longest wait a store option may ask for (a lock, a pooled connection, a socket): longer
 #: than a day is a hang, and larger values overflow the drivers (SQLite keeps the busy timeout
 #: in int32 milliseconds, ``socket`` rejects an infinite timeout).
@@ -58,3 +61,36 @@ def point_in_time(value: object, what: str) -> float:
     if when is None:
         raise ConfigurationError(f"{what} must be a finite number of seconds, not {value!r:.40}")
     return when
+
+
+def storable_text(value: str) -> bool:
+    """Whether every backend keeps ``value`` exactly: no NUL (PostgreSQL ``text`` cannot hold
+    it, where the other stores would) and encodable as UTF-8 (a lone surrogate such as
+    ``"\\ud800"`` is not: every driver, and the routing tag's hash, would raise)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_id(value: object, what: str) -> str:
+    """``value`` as a plain ``str`` that every backend stores and indexes identically: the one
+    check of every id a caller hands to gatepass (user ids, session ids; ``what`` names it).
+
+    Non-empty, at most :data:`MAX_ID` characters, no NUL, no lone surrogate (see
+    :func:`storable_text`): ``ConfigurationError`` otherwise, the same on every store, before
+    any store is called. A ``str`` subclass becomes a plain copy, so what is stored cannot
+    change behind the store's back.
+    """
+    if not isinstance(value, str) or not value or len(value) > MAX_ID:
+        raise ConfigurationError(f"{what} must be a non-empty str of at most {MAX_ID} chars")
+    if not storable_text(value):
+        if "\x00" in value:
+            raise ConfigurationError(f"{what} must not contain NUL characters")
+        raise ConfigurationError(f"{what} must be valid Unicode text (no lone surrogates)")
+    return value if type(value) is str else str.__str__(value)

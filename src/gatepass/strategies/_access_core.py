@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gatepass.errors import ClaimError, ConfigurationError, NotYetValid
+from gatepass.stores.limits import check_id
 from gatepass.stores.protocols import AsyncStore, Store
 from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_policy import (
     ACCESS_TYP,
     RevocationMode,
     build_claims,
-    check_id,
     check_mode,
     check_shape,
     cutoff_now,
