@@ -396,3 +396,63 @@ def test_store_urls_with_lone_surrogates_or_nul_are_configuration_errors() -> No
         for opener in (open_store, open_async_store):
             with pytest.raises(ConfigurationError, match="valid Unicode text without NUL"):
                 opener(url)
+
+
+# --- a clock returning junk ----------------------------------------------------------------------
+
+JUNK_READINGS: list[Any] = [None, "1800000000", float("nan"), float("inf"), float("-inf")]
+
+
+async def test_a_junk_clock_is_a_configuration_error_and_stores_nothing(
+    store_url: str, mode: str
+) -> None:
+    """A clock returning None, a string, NaN or an infinity: ConfigurationError from every
+    strategy entry point that reads it, on every backend and through both APIs, and nothing
+    was written: once the clock is sane again, every session, token and family is as it was."""
+    from gatepass.errors import ConfigurationError
+    from gp_testkit import FakeClock
+
+    clock = FakeClock(1_800_000_000.0)
+    store: Any = open_store(store_url) if mode == "sync" else open_async_store(store_url)
+    await _call(store.setup())
+    access, refresh, sessions = _fronts(store, mode, clock)
+    try:
+        token, record = await _call(sessions.create("alice"))
+        refresh_token, access_token = await _call(refresh.start("alice", session=record))
+        before = await _call(store.revocation_snapshot(clock()))
+        clock.advance(60)  # a touch would be due: get must not write one with a junk time
+        calls: dict[str, Callable[[], Any]] = {
+            "Sessions.create": lambda: sessions.create("bob"),
+            "Sessions.get": lambda: sessions.get(token),
+            "Sessions.rotate": lambda: sessions.rotate(token),
+            "Sessions.update": lambda: sessions.update(token, {"k": 1}),
+            "Sessions.list": lambda: sessions.list("alice"),
+            "Sessions.purge": sessions.purge,
+            "AccessTokens.issue": lambda: access.issue("bob"),
+            "AccessTokens.verify": lambda: access.verify(access_token),
+            "AccessTokens.revoke": lambda: access.revoke(access_token),
+            "AccessTokens.revoke_user": lambda: access.revoke_user("alice"),
+            "AccessTokens.revoke_session": lambda: access.revoke_session(record),
+            "RefreshTokens.start": lambda: refresh.start("bob"),
+            "RefreshTokens.rotate": lambda: refresh.rotate(refresh_token),
+        }
+        sane = clock.now
+        for junk in JUNK_READINGS:
+            clock.now = junk
+            for name, call in calls.items():
+                with pytest.raises(ConfigurationError, match="clock"):
+                    await _call(call())
+                    pytest.fail(f"{name} accepted the clock reading {junk!r}")
+        clock.now = sane
+        assert await _call(store.revocation_snapshot(clock())) == before
+        assert [r.id for r in await _call(sessions.list("bob"))] == []
+        listed = await _call(sessions.list("alice"))
+        assert [(r.id, r.last_seen_at, dict(r.data)) for r in listed] == [
+            (record.id, record.last_seen_at, {})
+        ]
+        assert (await _call(access.verify(access_token)))["sub"] == "alice"
+        rotated = await _call(refresh.rotate(refresh_token))  # generation 0 was never rotated
+        assert (await _call(access.verify(rotated[1])))["sub"] == "alice"
+    finally:
+        await _call(access.close())
+        await _call(store.close())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+from collections.abc import Callable
 
 from gatepass.errors import ConfigurationError
 
@@ -61,6 +62,27 @@ def point_in_time(value: object, what: str) -> float:
     if when is None:
         raise ConfigurationError(f"{what} must be a finite number of seconds, not {value!r:.40}")
     return when
+
+
+def checked_clock(clock: object) -> Callable[[], float]:
+    """``clock`` (a function returning seconds since the epoch), each reading checked by
+    :func:`point_in_time`: ``None``, a string, NaN or an infinity is ``ConfigurationError``
+    where it is read, before anything is written with it. Unchecked, a NaN compares false with
+    every expiry (a session that never ends) and SQLite would store it as NULL or as text.
+
+    A finite ``float`` (what ``time.time`` returns) passes with one type test and one
+    subtraction (``x - x`` is NaN for NaN and the infinities), so the hot path keeps its speed.
+    """
+    if not callable(clock):
+        raise ConfigurationError(f"clock must be a function returning seconds, not {clock!r:.40}")
+
+    def now() -> float:
+        value = clock()
+        if type(value) is float and value - value == 0.0:
+            return value
+        return point_in_time(value, "the clock's reading")
+
+    return now
 
 
 def storable_text(value: str) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from gatepass.errors import ConfigurationError, InvalidToken
+from gatepass.stores.limits import checked_clock
 from gatepass.stores.records import SessionRecord
 from gatepass.strategies._session_policy import Lifetimes, default_touch_interval
 from gatepass.strategies._session_tokens import parse_token
@@ -126,10 +127,8 @@ class SessionsConfig(Generic[StoreT, AccessT]):
     @clock.setter
     def clock(self, clock: Callable[[], float]) -> None:
         """A function returning seconds since the epoch (not called here, so a scripted test
-        clock loses no value)."""
-        if not callable(clock):
-            raise ConfigurationError(f"clock must be a function returning seconds, not {clock!r}")
-        self._clock = clock
+        clock loses no value), each reading checked (:func:`checked_clock`)."""
+        self._clock = checked_clock(clock)
 
     def _revocable(self, access: AccessT | None) -> AccessT | None:
         """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
