@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 from gatepass.errors import ConfigurationError, quote_prefix
 from gatepass.stores.limits import MAX_WAIT_SECONDS, check_seconds
@@ -263,7 +263,9 @@ def postgres_parts(url: str) -> tuple[str, dict[str, str]]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     options = {k: v for k, v in query if k in _POSTGRES_OURS}
     rest = [(k, v) for k, v in query if k not in _POSTGRES_OURS]
-    conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest))
+    # quote, not urlencode's default quote_plus: libpq reads "+" as a plus sign, not a space
+    # (``?options=-c%20work_mem%3D8MB`` must reach the server as "-c work_mem=8MB").
+    conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest, quote_via=quote))
     return conninfo, options
 
 
