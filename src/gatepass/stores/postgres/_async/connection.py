@@ -4,10 +4,10 @@ Why on the client: a server that is frozen (SIGSTOP, a stuck host, a VM paused) 
 kernel that accepts and acknowledges our packets, so nothing on the network side ever fires:
 neither TCP keepalives nor ``tcp_user_timeout`` (the data *is* acknowledged), nor the server's
 own ``statement_timeout`` (the server does not run). libpq has no query timeout of its own; the
-one place where psycopg bounds a wait is the ``timeout`` argument of ``Connection.wait``, which
-every query, commit and fetch goes through. The pool builds its connections from this class
-(``connection_class``), so every pooled connection waits at most ``bound`` seconds per round
-trip, and the store's ``LISTEN`` connection too.
+one place where psycopg bounds a wait is the ``timeout`` argument of ``Connection.wait`` (since
+psycopg 3.3.6), which every query, commit and fetch goes through. The pool builds its
+connections from this class (``connection_class``), so every pooled connection waits at most
+``bound`` seconds per round trip, and the store's ``LISTEN`` connection too.
 
 A wait that gives up leaves a query in flight and the protocol in an unknown state: the
 connection is closed at once (``pgconn.finish()``, psycopg's own answer when a cancelled query
