@@ -351,6 +351,19 @@ class PostgresServer:
         except (OSError, ValueError, IndexError):
             return None
 
+    def waiting_on_locks(self, app: str) -> int:
+        """How many backends of ``application_name`` ``app`` wait for a lock right now."""
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = %s AND wait_event_type = 'Lock'",
+                (app,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
     def processes(self) -> list[int]:
         """The postmaster and every process below it (backends, checkpointer, walwriter...)."""
         root = self.postmaster_pid()

@@ -456,3 +456,46 @@ async def test_a_junk_clock_is_a_configuration_error_and_stores_nothing(
     finally:
         await _call(access.close())
         await _call(store.close())
+
+
+def test_postgres_frozen_during_a_call(frozen: PostgresServer) -> None:
+    """The server freezes while a ``get`` is already running on its pooled connection (held
+    up by a table lock, so that it is surely in flight): it ends with StoreUnavailable within
+    ``timeout`` of its start, and after SIGCONT the same store answers it."""
+    import psycopg
+
+    app = "gptest_inflight"
+    store: Any = open_store(frozen.url("gptest", timeout=2, pool_timeout=1, application_name=app))
+    try:
+        store.setup()
+        sessions = Sessions(store)
+        token, record = sessions.create("alice")
+        outcome: list[tuple[str, float]] = []
+
+        def reader() -> None:
+            started = time.monotonic()
+            try:
+                sessions.get(token)
+                outcome.append(("returned", time.monotonic() - started))
+            except StoreUnavailable:
+                outcome.append(("StoreUnavailable", time.monotonic() - started))
+
+        with psycopg.connect(frozen.dsn) as blocker:
+            blocker.execute(f"LOCK TABLE {store.table('sessions')} IN ACCESS EXCLUSIVE MODE")
+            thread = threading.Thread(target=reader)
+            thread.start()
+            deadline = time.monotonic() + 30
+            while frozen.waiting_on_locks(app) < 1:
+                assert time.monotonic() < deadline and thread.is_alive(), outcome
+                time.sleep(0.02)
+            frozen.freeze()  # the get is in flight on its pooled connection
+            thread.join(2 + SLACK + 5)
+            frozen.thaw()
+            blocker.rollback()
+        assert len(outcome) == 1 and outcome[0][0] == "StoreUnavailable", outcome
+        assert outcome[0][1] < 2 + SLACK, outcome
+        got = _recovered(lambda: sessions.get(token))
+        assert got is not None and got.id == record.id
+    finally:
+        frozen.thaw()
+        store.close()
