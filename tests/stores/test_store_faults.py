@@ -408,7 +408,9 @@ async def test_a_junk_clock_is_a_configuration_error_and_stores_nothing(
 ) -> None:
     """A clock returning None, a string, NaN or an infinity: ConfigurationError from every
     strategy entry point that reads it, on every backend and through both APIs, and nothing
-    was written: once the clock is sane again, every session, token and family is as it was."""
+    was written: once the clock is sane again, every session, token and family is as it was
+    (a logout of linked sessions or of a refresh family stops before its first write, not
+    between the session's removal and the revocation of its access tokens)."""
     from gatepass.errors import ConfigurationError
     from gp_testkit import FakeClock
 
@@ -417,6 +419,7 @@ async def test_a_junk_clock_is_a_configuration_error_and_stores_nothing(
     await _call(store.setup())
     access, refresh, sessions = _fronts(store, mode, clock)
     try:
+        linked = type(sessions)(store, clock=clock, access_tokens=access)
         token, record = await _call(sessions.create("alice"))
         refresh_token, access_token = await _call(refresh.start("alice", session=record))
         before = await _call(store.revocation_snapshot(clock()))
@@ -435,6 +438,11 @@ async def test_a_junk_clock_is_a_configuration_error_and_stores_nothing(
             "AccessTokens.revoke_session": lambda: access.revoke_session(record),
             "RefreshTokens.start": lambda: refresh.start("bob"),
             "RefreshTokens.rotate": lambda: refresh.rotate(refresh_token),
+            "RefreshTokens.revoke": lambda: refresh.revoke(refresh_token),
+            "Sessions.revoke (linked)": lambda: linked.revoke(token),
+            "Sessions.revoke by id (linked)": lambda: linked.revoke(record.id, user_id="alice"),
+            "Sessions.revoke_all (linked)": lambda: linked.revoke_all("alice"),
+            "Sessions.revoke_all except (linked)": lambda: linked.revoke_all("alice", token),
         }
         sane = clock.now
         for junk in JUNK_READINGS:

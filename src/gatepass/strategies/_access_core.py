@@ -273,6 +273,11 @@ class AccessFront:
         return float(self._core.retention)
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The clock these tokens are issued and revoked by, each reading checked."""
+        return self._core.clock
+
+    @property
     def keys(self) -> KeySource:
         """The keys given at construction (what ``/.well-known/jwks.json`` publishes)."""
         return self._core.keys

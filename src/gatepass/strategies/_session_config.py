@@ -31,6 +31,8 @@ class _Revoking(Protocol):
     def mode(self) -> str: ...
     @property
     def retention(self) -> float: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
 
 
 StoreT = TypeVar("StoreT")
@@ -155,6 +157,15 @@ class SessionsConfig(Generic[StoreT, AccessT]):
         revokes its access tokens (0 without linked access tokens)."""
         access = self.access_tokens
         return 0.0 if access is None else access.retention
+
+    def revoking(self) -> AccessT | None:
+        """The linked access tokens, their clock read once before a revocation starts: a
+        reading that is junk (``ConfigurationError``) must stop it before the session's record
+        goes, not between that write and the revocation of its access tokens."""
+        access = self.access_tokens
+        if access is not None:
+            access.clock()
+        return access
 
     def keep_until(self, record: SessionRecord) -> float:
         return record.expires_at + self.linger

@@ -162,7 +162,7 @@ class AsyncSessions(SessionsConfig[AsyncStore, AsyncAccessTokens]):
         Returns whether a session was removed. Another user's id never matches. With
         ``access_tokens`` linked, the session's access tokens go too, even when the session
         itself had already expired."""
-        access = self.access_tokens
+        access = self.revoking()
         if user_id is not None:
             uid = check_id(user_id, "user_id")
             if not is_public_id(token_or_id):
@@ -185,7 +185,7 @@ class AsyncSessions(SessionsConfig[AsyncStore, AsyncAccessTokens]):
         count expired records that were not purged yet). With ``access_tokens`` linked, the
         user's access tokens go too: all of them, or those of every other session."""
         uid = check_id(user_id, "user_id")
-        access = self.access_tokens
+        access = self.revoking()
         if access is not None and except_token is None:
             await access.revoke_user(uid)
         removed = await self.store.session_revoke_user(

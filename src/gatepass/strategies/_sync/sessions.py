@@ -161,7 +161,7 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         Returns whether a session was removed. Another user's id never matches. With
         ``access_tokens`` linked, the session's access tokens go too, even when the session
         itself had already expired."""
-        access = self.access_tokens
+        access = self.revoking()
         if user_id is not None:
             uid = check_id(user_id, "user_id")
             if not is_public_id(token_or_id):
@@ -184,7 +184,7 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         count expired records that were not purged yet). With ``access_tokens`` linked, the
         user's access tokens go too: all of them, or those of every other session."""
         uid = check_id(user_id, "user_id")
-        access = self.access_tokens
+        access = self.revoking()
         if access is not None and except_token is None:
             access.revoke_user(uid)
         removed = self.store.session_revoke_user(uid, routing_tag(uid), kept_hash(except_token))
