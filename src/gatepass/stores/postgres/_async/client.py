@@ -13,7 +13,8 @@ defaulted to ``timeout``; libpq rounds it up to whole seconds, at least 2); each
 most ``timeout`` (psycopg's wait, see :mod:`.connection`), and the server abandons a statement
 at the same bound (``statement_timeout``), so it does not finish, holding its locks, work
 nobody waits for. A call therefore ends within ``pool_timeout + timeout`` even when the server
-is frozen, and a connection that timed out is closed, never lent again. No ``check`` callback
+is frozen (the store's first call, which connects once itself, within ``connect_timeout`` more),
+and a connection that timed out is closed, never lent again. No ``check`` callback
 on the pool: it would add a round trip to every call, and a connection that died while idle
 costs one call (``StoreUnavailable``, at once or within ``timeout``) before the pool replaces it.
 
