@@ -384,18 +384,16 @@ class PostgresServer:
             todo.extend(children.get(pid, []))
         return found
 
-    def freeze(self) -> None:
+    def freeze(self, sig: signal.Signals = signal.SIGSTOP) -> None:
         """SIGSTOP every server process: the server hangs with its sockets open (its kernel
         still accepts connections and acknowledges packets, nothing answers)."""
         for pid in self.processes():
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
+                os.kill(pid, sig)
 
     def thaw(self) -> None:
         """SIGCONT every server process (undoes :meth:`freeze`)."""
-        for pid in self.processes():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        self.freeze(signal.SIGCONT)
 
     def destroy(self) -> None:
         """Stop the server if it runs (SIGKILL as a last resort) and remove its directory."""
