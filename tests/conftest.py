@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REDIS_URL = os.environ.get("GATEPASS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("GATEPASS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 CHROMIUM = os.environ.get("GATEPASS_CHROMIUM", "/usr/bin/chromium")
+# The private-server helpers (gp_store_servers) live beside the store tests, which other test
+# folders use too (tests/stores is not a package).
+sys.path.insert(0, str(ROOT / "tests" / "stores"))
 
 
 def missing_service(what: str, how: str) -> None:
@@ -156,3 +160,31 @@ def redis_server_path() -> str:
         missing_service("redis-server", "install Debian's redis-server")
     assert path is not None
     return path
+
+
+@pytest.fixture
+def postgres_server(tmp_path: Path) -> Iterator[Any]:
+    """A private PostgreSQL server (initdb'd for this test) that the test may crash and
+    restart; always stopped and removed afterwards."""
+    from gp_store_servers import PostgresServer, postgres_bindir, postgres_os_user
+
+    bindir = postgres_bindir()
+    if bindir is None:
+        missing_service(
+            "PostgreSQL server binaries (initdb, pg_ctl, postgres)",
+            "neither `pg_config --bindir` nor /usr/lib/postgresql/*/bin has them "
+            "(apt-get install postgresql)",
+        )
+    assert bindir is not None
+    if os.geteuid() == 0 and (postgres_os_user() is None or shutil.which("runuser") is None):
+        missing_service(
+            "a 'postgres' OS user and runuser",
+            "running as root, and initdb/postgres refuse to run as root",
+        )
+    server = None
+    try:
+        server = PostgresServer(tmp_path / "postgres", bindir)
+        yield server.init().start()
+    finally:
+        if server is not None:
+            server.destroy()

@@ -23,14 +23,13 @@ import gatepass
 from gatepass.errors import ConfigurationError, MissingDependency, StoreError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
 from gatepass.stores.driver_errors import translate_errors
-from gatepass.stores.limits import MAX_TIMEOUT
+from gatepass.stores.limits import MAX_TIMEOUT, check_id
 from gatepass.stores.records import FrozenDict, SessionRecord
 from gatepass.strategies._session_input import (
     MAX_DATA_BYTES,
     MAX_JSON_DEPTH,
     MAX_METADATA_BYTES,
     check_json,
-    check_user_id,
     merge_data,
 )
 from gatepass.strategies._session_policy import (
@@ -356,17 +355,17 @@ def test_lifetimes_store_floats_from_any_real_number() -> None:
     ["", "x" * 256, "\ud800", "alice\udfff", "\ud83d\ude00", "\x00", "a\x00b", 5, None, b"alice"],
     ids=repr,
 )
-def test_check_user_id_refuses(bad: Any) -> None:
+def test_check_id_refuses(bad: Any) -> None:
     with pytest.raises(ConfigurationError, match="user_id"):
-        check_user_id(bad)
+        check_id(bad, "user_id")
 
 
-def test_check_user_id_accepts_any_other_text_as_a_plain_str() -> None:
+def test_check_id_accepts_any_other_text_as_a_plain_str() -> None:
     class Name(str):
         __slots__ = ()
 
     for good in ["a", "x" * 255, "ünïcødé 😀", "tab\there", "\x01", "\\u0000", Name("bob")]:
-        checked = check_user_id(good)
+        checked = check_id(good, "user_id")
         assert checked == good and type(checked) is str
 
 
@@ -506,6 +505,11 @@ BAD_URLS = [
     ("postgresql://u@h/db?pool_timeout=nan", "pool_timeout"),
     ("postgresql://u@h/db?pool_timeout=inf", "pool_timeout"),
     ("postgresql://u@h/db?pool_timeout=-1", "pool_timeout"),
+    ("postgresql://u@h/db?timeout=0", "timeout"),
+    ("postgresql://u@h/db?timeout=nan", "timeout"),
+    ("postgresql://u@h/db?timeout=abc", "timeout"),
+    ("postgresql://u@h/db?timeout=1&timeout=2", "timeout"),
+    ("postgresql://u@h/d\ud800b", "valid Unicode text without NUL"),
 ]
 
 
@@ -554,6 +558,16 @@ def test_well_formed_store_urls_still_open(tmp_path: Path) -> None:
     store = open_async_store(url)
     assert (store.pool_min_size, store.pool_max_size) == (0, 2)
     asyncio.run(store.close())
+    # ?timeout= bounds each round trip and sets the server's statement_timeout; libpq's own
+    # connect_timeout and options are kept (a statement_timeout of the URL's own wins).
+    store = open_store(f"{url}&timeout=2.5&options=-c%20work_mem%3D8MB")
+    assert store.timeout == store.operation_timeout == 2.5
+    assert store.connect_kwargs["options"] == "-c work_mem=8MB -c statement_timeout=2500"
+    assert "connect_timeout" not in store.connect_kwargs  # the URL's 3 s stays
+    store.close()
+    store = open_store("postgresql://u@h/db?options=-c%20statement_timeout%3D100")
+    assert "options" not in store.connect_kwargs and store.connect_kwargs["connect_timeout"] == 5
+    store.close()
 
 
 def test_a_hostless_libpq_url_reaches_the_server(postgres_url: str) -> None:
@@ -569,6 +583,22 @@ def test_a_hostless_libpq_url_reaches_the_server(postgres_url: str) -> None:
     finally:
         with store.connection() as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        store.close()
+
+
+def test_libpq_options_and_the_timeout_reach_the_server(postgres_url: str) -> None:
+    """libpq options pass through as written (a space stays a space, not "+") and ``?timeout=``
+    becomes the server's ``statement_timeout``."""
+    url = f"{postgres_url}?options=-c%20work_mem%3D8MB&application_name=gp%20test&timeout=3"
+    store = open_store(url)
+    try:
+        with store.connection() as conn:
+            shown = [
+                conn.execute(f"SHOW {name}").fetchone()[0]
+                for name in ("work_mem", "application_name", "statement_timeout")
+            ]
+        assert shown == ["8MB", "gp test", "3s"]
+    finally:
         store.close()
 
 

@@ -21,10 +21,7 @@ from gp_session_harness import DEFAULTS, START, Harness
 from gp_store_servers import (
     REDIS_CLI,
     REDIS_SERVER,
-    PostgresServer,
     RedisCluster,
-    postgres_bindir,
-    postgres_os_user,
 )
 
 import gatepass
@@ -149,29 +146,3 @@ def private_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
         yield cluster.start()
     finally:
         cluster.stop()
-
-
-@pytest.fixture
-def postgres_server(tmp_path: Path) -> Iterator[PostgresServer]:
-    """A private PostgreSQL server (initdb'd for this test) that the test may crash and
-    restart; always stopped and removed afterwards."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        _missing(
-            "PostgreSQL server binaries (initdb, pg_ctl, postgres)",
-            "neither `pg_config --bindir` nor /usr/lib/postgresql/*/bin has them "
-            "(apt-get install postgresql)",
-        )
-    assert bindir is not None
-    if os.geteuid() == 0 and (postgres_os_user() is None or shutil.which("runuser") is None):
-        _missing(
-            "a 'postgres' OS user and runuser",
-            "running as root, and initdb/postgres refuse to run as root",
-        )
-    server = None
-    try:
-        server = PostgresServer(tmp_path / "postgres", bindir)
-        yield server.init().start()
-    finally:
-        if server is not None:
-            server.destroy()

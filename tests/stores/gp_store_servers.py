@@ -351,8 +351,53 @@ class PostgresServer:
         except (OSError, ValueError, IndexError):
             return None
 
+    def waiting_on_locks(self, app: str) -> int:
+        """How many backends of ``application_name`` ``app`` wait for a lock right now."""
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = %s AND wait_event_type = 'Lock'",
+                (app,),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def processes(self) -> list[int]:
+        """The postmaster and every process below it (backends, checkpointer, walwriter...)."""
+        root = self.postmaster_pid()
+        if root is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                text = Path(stat).read_text()
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after its ')'
+                pid = int(text.split(" ", 1)[0])
+                ppid = int(text.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(pid)
+        found, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def freeze(self, sig: signal.Signals = signal.SIGSTOP) -> None:
+        """SIGSTOP every server process: the server hangs with its sockets open (its kernel
+        still accepts connections and acknowledges packets, nothing answers)."""
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def thaw(self) -> None:
+        """SIGCONT every server process (undoes :meth:`freeze`)."""
+        self.freeze(signal.SIGCONT)
+
     def destroy(self) -> None:
         """Stop the server if it runs (SIGKILL as a last resort) and remove its directory."""
+        self.thaw()  # a frozen server would not stop
         if self.postmaster_pid() is not None:
             try:
                 self.stop()

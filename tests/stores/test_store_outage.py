@@ -481,19 +481,6 @@ async def test_postgres_server_crash_fails_closed_then_recovers_async(
         await store.close()
 
 
-def _waiting_on_locks(server: PostgresServer, app: str) -> int:
-    import psycopg
-
-    with psycopg.connect(server.dsn, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE application_name = %s AND wait_event_type = 'Lock'",
-            (app,),
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def test_postgres_pooled_connections_after_crash(postgres_server: PostgresServer) -> None:
     """After a crash every pooled connection is dead: each may fail one ``get``
     (StoreUnavailable), none may be used twice, and then ``get`` works again on the same store."""
@@ -522,7 +509,7 @@ def test_postgres_pooled_connections_after_crash(postgres_server: PostgresServer
             for reader in readers:
                 reader.start()
             deadline = time.monotonic() + 30
-            while _waiting_on_locks(postgres_server, app) < size - 1:
+            while postgres_server.waiting_on_locks(app) < size - 1:
                 assert all(r.is_alive() for r in readers), f"a reader failed: {results}"
                 assert time.monotonic() < deadline, "the readers never blocked on the lock"
                 time.sleep(0.02)

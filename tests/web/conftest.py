@@ -4,17 +4,13 @@ under private names, and a private Redis server that a test may stop and start a
 from __future__ import annotations
 
 import secrets
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gp_store_servers import RedisServer  # on the path through tests/conftest.py
 
 from gp_testkit import drop_postgres_schema, drop_redis_prefix
-
-# The private-server helpers of the store tests (tests/stores is not a package).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stores"))
-from gp_store_servers import RedisServer
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from typing import Any
 
 import pytest
-from gp_store_servers import RedisServer
+from gp_store_servers import PostgresServer, RedisServer
 from webclient import Case, run
 from webdesigns import serving
 from webtable import CASES, STORE_CASES
@@ -79,6 +80,46 @@ async def test_postgres_not_listening(case: Case, design: str, app: str) -> None
     url = f"postgresql://postgres@127.0.0.1:{port}/test?pool_timeout=0.5&connect_timeout=1"
     async with serving(app, design, url, setup=False) as target:
         await run(target, case.steps, case.name)
+
+
+#: The outage cases a frozen PostgreSQL server runs (the session and the denylist case: each
+#: request waits out the store's bound, so not every design and app).
+FROZEN = tuple(
+    case._replace(designs=case.designs[:1], apps=("fastapi", "wsgi")) for case in OUTAGE[:2]
+)
+#: ``timeout=1&pool_timeout=1``: a store call ends within 2 s, a request within a few calls.
+FROZEN_BOUND = 2.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("case", "design", "app"), _params(FROZEN))
+async def test_postgres_frozen(
+    case: Case, design: str, app: str, postgres_server: PostgresServer
+) -> None:
+    """The store's PostgreSQL server is frozen (SIGSTOP on every server process): each request
+    answers 503 within the store's bound instead of hanging, and once the server is thawed
+    (SIGCONT) everyone is logged in again."""
+    frozen_at: list[float] = []
+
+    async def control(action: str) -> None:
+        if action == "down":
+            postgres_server.freeze()
+            frozen_at.append(time.monotonic())
+        else:
+            assert frozen_at, "thawed before it was frozen"
+            took = time.monotonic() - frozen_at[0]
+            names = [step.request for step in case.steps]
+            requests = names.index("STORE up") - names.index("STORE down") - 1
+            # A request makes at most two store calls here (look-up, then a write or a revoke).
+            assert took < requests * 2 * FROZEN_BOUND + 5, f"{took:.1f} s while frozen"
+            postgres_server.thaw()
+
+    url = postgres_server.url("gpweb", timeout=1, pool_timeout=1)
+    try:
+        async with serving(app, design, url, store_control=control) as target:
+            await run(target, case.steps, case.name)
+    finally:
+        postgres_server.thaw()
 
 
 def test_the_table_covers_every_design_and_app() -> None:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from gatepass.errors import ConfigurationError, GatepassError
 from gatepass.stores.driver_errors import translate_errors
+from gatepass.stores.limits import storable_text
 from gatepass.stores.protocols import AsyncStore, Store
 from gatepass.stores.urls import check_postgres_url, check_redis_url, memory_prefix, sqlite_args
 
@@ -51,8 +52,15 @@ def _build(backend: str, make: Callable[[], T]) -> T:
 
 
 def _scheme(url: str) -> str:
+    """The URL's scheme, once the URL is known to be text every driver reads: a raw NUL or a
+    lone surrogate (``UnicodeEncodeError`` in libpq's and redis-py's URL handling, or a table
+    prefix or key that cannot be written) is refused here, for every backend alike."""
     if not isinstance(url, str) or "://" not in url:
         raise ConfigurationError(f"a store URL looks like 'sqlite:///sessions.db', got {url!r}")
+    if not storable_text(url):
+        raise ConfigurationError(
+            "a store URL must be valid Unicode text without NUL (percent-encode other bytes)"
+        )
     return url.split("://", 1)[0].lower()
 
 

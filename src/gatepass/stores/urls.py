@@ -7,9 +7,10 @@ own options from those passed on to redis-py or libpq.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit
 
 from gatepass.errors import ConfigurationError, quote_prefix
 from gatepass.stores.limits import MAX_WAIT_SECONDS, check_seconds
@@ -25,7 +26,14 @@ _REDIS_CHECKED = (
     "max_connections",
     "db",
 )
-_POSTGRES_CHECKED = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
+_POSTGRES_CHECKED = (
+    "prefix",
+    "schema",
+    "pool_min_size",
+    "pool_max_size",
+    "pool_timeout",
+    "timeout",
+)
 #: What a ``redis://`` / ``rediss://`` URL path may be: empty, ``/`` or ``/<database number>``
 #: (redis-py silently uses database 0 for any other path, e.g. a typo).
 _REDIS_DB_PATH = re.compile(r"/?(?:[0-9]+/?)?")
@@ -170,6 +178,7 @@ def check_postgres_url(url: str) -> None:
     if (1 if low is None else low) > (10 if high is None else high):
         raise ConfigurationError("postgresql URL option pool_min_size exceeds pool_max_size")
     _seconds(options, "pool_timeout", "postgresql", allow_zero=True)
+    _seconds(options, "timeout", "postgresql", allow_zero=False)
     try:
         import psycopg  # noqa: PLC0415 - optional dependency
         from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
@@ -243,7 +252,7 @@ def redis_parts(url: str) -> tuple[str, str, bool, float, float]:
     return driver_url, prefix, cluster, pool_timeout, socket_timeout
 
 
-_POSTGRES_OURS = ("prefix", "schema", "pool_min_size", "pool_max_size", "pool_timeout")
+_POSTGRES_OURS = _POSTGRES_CHECKED
 
 
 def postgres_parts(url: str) -> tuple[str, dict[str, str]]:
@@ -254,5 +263,22 @@ def postgres_parts(url: str) -> tuple[str, dict[str, str]]:
     query = parse_qsl(parts.query, keep_blank_values=True)
     options = {k: v for k, v in query if k in _POSTGRES_OURS}
     rest = [(k, v) for k, v in query if k not in _POSTGRES_OURS]
-    conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest))
+    # quote, not urlencode's default quote_plus: libpq reads "+" as a plus sign, not a space
+    # (``?options=-c%20work_mem%3D8MB`` must reach the server as "-c work_mem=8MB").
+    conninfo = url_with_query(parts._replace(fragment=""), urlencode(rest, quote_via=quote))
     return conninfo, options
+
+
+def postgres_connect_options(conninfo: str, timeout: float) -> dict[str, Any]:
+    """libpq parameters that bound connecting and every statement: ``connect_timeout`` (unless
+    the URL sets one) and ``statement_timeout`` added to the URL's own ``options``."""
+    from psycopg.conninfo import conninfo_to_dict  # noqa: PLC0415
+
+    params = conninfo_to_dict(conninfo)
+    extra: dict[str, Any] = {}
+    if params.get("connect_timeout") is None:
+        extra["connect_timeout"] = max(2, math.ceil(timeout))
+    options = str(params.get("options") or "")
+    if "statement_timeout" not in options:
+        extra["options"] = f"{options} -c statement_timeout={math.ceil(timeout * 1000)}".strip()
+    return extra

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gatepass.errors import ClaimError, ConfigurationError, NotYetValid
+from gatepass.stores.limits import check_id, checked_clock
 from gatepass.stores.protocols import AsyncStore, Store
 from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_policy import (
     ACCESS_TYP,
     RevocationMode,
     build_claims,
-    check_id,
     check_mode,
     check_shape,
     cutoff_now,
@@ -93,7 +93,7 @@ class AccessCore:
         self.ttl = ttl
         self.leeway = leeway
         self.store = store
-        self.clock = clock
+        self.clock = checked_clock(clock)
         # How long a revocation entry must live: until every token it can reject has expired.
         self.retention = ttl + leeway + 1
 
@@ -248,7 +248,7 @@ class AccessFront:
         )
         # A fixed Key or KeySet needs no per-call selection (a KeyRing or JWKS client does).
         self._fixed = keys if isinstance(keys, Key | KeySet) else None
-        self._setup_revocations(store, clock, max_silence, poll_interval)
+        self._setup_revocations(store, self._core.clock, max_silence, poll_interval)
 
     def _setup_revocations(
         self,
@@ -271,6 +271,11 @@ class AccessFront:
     def retention(self) -> float:
         """Seconds a revocation entry is kept: until every token it can reject has expired."""
         return float(self._core.retention)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock these tokens are issued and revoked by, each reading checked."""
+        return self._core.clock
 
     @property
     def keys(self) -> KeySource:

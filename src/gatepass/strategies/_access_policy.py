@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken, StoreUnavailable
+from gatepass.stores.limits import check_id, storable_text
 from gatepass.stores.records import RevocationEntry, RevocationLookup
 
 RevocationMode = Literal["stateless", "denylist", "replicated"]
@@ -36,19 +37,12 @@ MODES: tuple[RevocationMode, ...] = ("stateless", "denylist", "replicated")
 ACCESS_TYP = "at+jwt"
 ISSUED_US = "iat_us"
 RESERVED = frozenset({"iss", "aud", "sub", "iat", "exp", "nbf", "jti", "sid", "scope", ISSUED_US})
-MAX_ID = 255
 
 
 def check_mode(mode: str) -> RevocationMode:
     if mode not in MODES:
         raise ConfigurationError(f"revocation must be one of {', '.join(MODES)}")
     return mode
-
-
-def check_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_ID:
-        raise ConfigurationError(f"{what} must be a non-empty string of at most {MAX_ID} chars")
-    return value
 
 
 def new_jti() -> str:
@@ -68,7 +62,7 @@ def build_claims(
     extra: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The claim set of one access token (RFC 9068 profile plus ``sid`` and ``iat_us``)."""
-    check_id(user_id, "user_id")
+    user_id = check_id(user_id, "user_id")
     issued_us = int(now * 1_000_000)
     iat = issued_us // 1_000_000
     claims: dict[str, Any] = {}
@@ -109,12 +103,22 @@ def issued_us(claims: Mapping[str, Any]) -> int:
 
 
 def check_shape(claims: Mapping[str, Any]) -> None:
-    """Claims every access token must have, typed (jwt.verify checks exp/iss/aud/typ)."""
+    """Claims every access token must have, typed (jwt.verify checks exp/iss/aud/typ).
+
+    ``sub``, ``jti`` and ``sid`` are looked up in the store: text a store cannot hold (NUL, a
+    lone surrogate, which JSON escapes can carry) is refused here, the same in every mode and
+    on every store. gatepass never issues such a token (:func:`build_claims` checks the ids).
+    """
     sub, jti, sid = claims.get("sub"), claims.get("jti"), claims.get("sid")
     if type(sub) is not str or type(jti) is not str or not sub or not jti:
         raise InvalidToken("access token claims 'sub' and 'jti' must be non-empty strings")
     if sid is not None and type(sid) is not str:
         raise InvalidToken("access token claim 'sid' is not a string")
+    if not (storable_text(sub) and storable_text(jti) and (sid is None or storable_text(sid))):
+        raise InvalidToken(
+            "access token claims 'sub', 'jti' and 'sid' must be text a store can hold: no NUL, "
+            "no lone surrogate"
+        )
 
 
 def cutoff_now(now: float) -> int:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from gatepass.errors import ConfigurationError, MalformedToken
+from gatepass.stores.limits import check_id, checked_clock
 from gatepass.stores.records import Family
 from gatepass.strategies._access_core import session_id
-from gatepass.strategies._access_policy import check_id
 from gatepass.strategies._refresh_policy import (
     ReuseEvent,
     check_secret,
@@ -59,11 +59,11 @@ class RefreshConfig(Generic[StoreT, AccessT]):
         self.absolute = float(absolute_timeout)
         self.grace = float(grace)
         self._secret = check_secret(secret)
-        self.clock = clock
+        self.clock = checked_clock(clock)
 
     def plan_start(self, user_id: str, session: object) -> tuple[str, Family, bytes, str]:
         """``(first token, family, its hash, tag)`` of a new family."""
-        check_id(user_id, "user_id")
+        user_id = check_id(user_id, "user_id")
         now = self.clock()
         family_id = new_family_id()
         token = first_token(user_id, family_id)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from gatepass.errors import ConfigurationError, InvalidToken
+from gatepass.stores.limits import checked_clock
 from gatepass.stores.records import SessionRecord
 from gatepass.strategies._session_policy import Lifetimes, default_touch_interval
 from gatepass.strategies._session_tokens import parse_token
@@ -30,6 +31,8 @@ class _Revoking(Protocol):
     def mode(self) -> str: ...
     @property
     def retention(self) -> float: ...
+    @property
+    def clock(self) -> Callable[[], float]: ...
 
 
 StoreT = TypeVar("StoreT")
@@ -126,10 +129,8 @@ class SessionsConfig(Generic[StoreT, AccessT]):
     @clock.setter
     def clock(self, clock: Callable[[], float]) -> None:
         """A function returning seconds since the epoch (not called here, so a scripted test
-        clock loses no value)."""
-        if not callable(clock):
-            raise ConfigurationError(f"clock must be a function returning seconds, not {clock!r}")
-        self._clock = clock
+        clock loses no value), each reading checked (:func:`checked_clock`)."""
+        self._clock = checked_clock(clock)
 
     def _revocable(self, access: AccessT | None) -> AccessT | None:
         """Refuse a link that could not keep its promise: stateless tokens cannot be revoked.
@@ -156,6 +157,15 @@ class SessionsConfig(Generic[StoreT, AccessT]):
         revokes its access tokens (0 without linked access tokens)."""
         access = self.access_tokens
         return 0.0 if access is None else access.retention
+
+    def revoking(self) -> AccessT | None:
+        """The linked access tokens, their clock read once before a revocation starts: a
+        reading that is junk (``ConfigurationError``) must stop it before the session's record
+        goes, not between that write and the revocation of its access tokens."""
+        access = self.access_tokens
+        if access is not None:
+            access.clock()
+        return access
 
     def keep_until(self, record: SessionRecord) -> float:
         return record.expires_at + self.linger

@@ -1,4 +1,5 @@
-"""Checks of what callers hand to sessions: user ids, ``metadata`` and ``data`` (pure).
+"""Checks of what callers hand to sessions: ``metadata`` and ``data`` (pure; ids are checked by
+:func:`gatepass.stores.limits.check_id`, the one check for every front-end).
 
 Everything a backend could refuse or change is refused here, the same way for all of them
 (``ConfigurationError``), so that no backend stores what another would not.
@@ -17,35 +18,12 @@ from gatepass.stores.records import FrozenDict, freeze
 
 JSONDict = dict[str, Any]
 
-MAX_USER_ID = 255
 MAX_METADATA_BYTES = 2048
 MAX_DATA_BYTES = 4096
 #: Objects and arrays nest at most this deep in ``metadata`` / ``data`` (the top-level object
 #: counts as 1). Far beyond any real session data, and far below the recursion limits that
 #: ``json`` and :func:`~gatepass.stores.records.freeze` would otherwise hit on hostile input.
 MAX_JSON_DEPTH = 32
-
-
-def check_user_id(user_id: object) -> str:
-    """``user_id`` as a plain ``str`` that every backend stores and indexes identically.
-
-    Non-empty, at most :data:`MAX_USER_ID` characters, encodable as UTF-8 (a lone surrogate
-    such as ``"\\ud800"`` is not: it would fail in :func:`routing_tag` and in every driver) and
-    without NUL, which PostgreSQL ``text`` cannot hold (the other stores would accept it, so one
-    backend would refuse what the others keep). ``ConfigurationError`` otherwise.
-    """
-    if not isinstance(user_id, str) or not user_id or len(user_id) > MAX_USER_ID:
-        raise ConfigurationError(f"user_id must be a non-empty str of at most {MAX_USER_ID} chars")
-    if "\x00" in user_id:
-        raise ConfigurationError("user_id must not contain NUL characters")
-    if not user_id.isascii():
-        try:
-            user_id.encode()
-        except UnicodeEncodeError:
-            raise ConfigurationError(
-                "user_id must be valid Unicode text (no lone surrogates)"
-            ) from None
-    return user_id if type(user_id) is str else str.__str__(user_id)  # a subclass: plain copy
 
 
 #: A JSON ``\u0000`` escape (a real NUL character) in dumped text: preceded by an even number of

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.stores.limits import check_seconds
+from gatepass.stores.limits import check_id, check_seconds
 from gatepass.stores.records import EMPTY, SessionRecord
-from gatepass.strategies._session_input import MAX_METADATA_BYTES, check_json, check_user_id
+from gatepass.strategies._session_input import MAX_METADATA_BYTES, check_json
 from gatepass.strategies._session_tokens import new_public_id
 
 #: The :class:`Lifetimes` fields as the :class:`gatepass.Sessions` arguments that set them.
@@ -131,7 +131,7 @@ def new_record(
     absolute = life.absolute_remember if remember else life.absolute
     return SessionRecord(
         id=new_public_id(),
-        user_id=check_user_id(user_id),
+        user_id=check_id(user_id, "user_id"),
         created_at=now,
         authenticated_at=now,
         last_seen_at=now,

@@ -1,5 +1,10 @@
 """SQLite connections: one per thread, WAL, a busy timeout, ``BEGIN IMMEDIATE`` transactions.
 
+A thread's connection is closed when the thread ends (a finalizer on an object only that
+thread's ``threading.local`` holds), so thread-per-request servers do not pile up connections
+and their file descriptors (three each in WAL mode: database, ``-wal``, ``-shm``); ``close()``
+closes the connections of the threads still alive.
+
 WAL journal (readers never block the writer), ``synchronous=NORMAL`` by default (a committed
 transaction survives a crash of the process; ``?synchronous=full`` also survives power loss), and
 a busy timeout so that concurrent writers queue instead of failing. ``:memory:`` is a private
@@ -13,6 +18,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 from gatepass.errors import ConfigurationError, StoreUnavailable
@@ -29,11 +35,28 @@ _PURGE_BATCH = 5000
 _PURGE_PAUSE = 0.1
 
 
+class _Owner:
+    """Held by one thread's ``threading.local`` only: when the thread ends, its local state is
+    dropped, this object with it, and the finalizer closes the thread's connection."""
+
+    __slots__ = ("__weakref__", "close")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.close = weakref.finalize(self, _close_quietly, conn)
+
+
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn.close()
+
+
 class _ThreadState(threading.local):
-    """This thread's connection and its reusable cursor (None until the thread's first call)."""
+    """This thread's connection, its reusable cursor and their owner (None until the thread's
+    first call)."""
 
     conn: sqlite3.Connection | None = None
     cursor: sqlite3.Cursor | None = None
+    owner: _Owner | None = None
 
 
 class SQLiteConnections:
@@ -63,8 +86,9 @@ class SQLiteConnections:
         self.synchronous = synchronous.upper()
         self.errors = translate_errors("sqlite")
         self._thread = _ThreadState()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        #: The owners of the live threads' connections (a thread that ends drops its own).
+        self._owners: weakref.WeakSet[_Owner] = weakref.WeakSet()
+        self._owners_lock = threading.Lock()
         self._shared: sqlite3.Connection | None = None
         self._shared_lock = threading.RLock()
         self._closed = False
@@ -135,10 +159,15 @@ class SQLiteConnections:
         yield self._thread.conn or self._new_thread_connection()
 
     def _new_thread_connection(self) -> sqlite3.Connection:
-        conn = self._thread.conn = self.connect()
-        self._thread.cursor = conn.cursor()
-        with self._all_lock:
-            self._all.append(conn)
+        conn = self.connect()
+        owner = _Owner(conn)
+        with self._owners_lock:
+            if self._closed:  # close() ran meanwhile: it would not see this connection
+                owner.close()
+                raise StoreUnavailable("sqlite: the store is closed")
+            self._owners.add(owner)
+        state = self._thread
+        state.conn, state.cursor, state.owner = conn, conn.cursor(), owner
         return conn
 
     def thread_cursor(self) -> sqlite3.Cursor:
@@ -195,12 +224,12 @@ class SQLiteConnections:
             time.sleep(min(time.monotonic() - started, _PURGE_PAUSE))
 
     def close(self) -> None:
-        self._closed = True
-        with self._all_lock:
-            conns, self._all = self._all, []
-        if self._shared is not None:
-            conns.append(self._shared)
-            self._shared = None
-        for conn in conns:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+        with self._owners_lock:
+            self._closed = True
+            owners = list(self._owners)
+        for owner in owners:
+            owner.close()
+        with self._shared_lock:
+            shared, self._shared = self._shared, None
+        if shared is not None:
+            _close_quietly(shared)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatepass.errors import InvalidToken, StoreError
+from gatepass.stores.limits import check_id
 from gatepass.stores.protocols import AsyncStore
 from gatepass.stores.records import SessionRecord
 from gatepass.strategies._async.access import AsyncAccessTokens
@@ -24,7 +25,6 @@ from gatepass.strategies._session_config import (
 from gatepass.strategies._session_input import (
     MAX_DATA_BYTES,
     check_json,
-    check_user_id,
     merge_data,
 )
 from gatepass.strategies._session_policy import (
@@ -162,9 +162,9 @@ class AsyncSessions(SessionsConfig[AsyncStore, AsyncAccessTokens]):
         Returns whether a session was removed. Another user's id never matches. With
         ``access_tokens`` linked, the session's access tokens go too, even when the session
         itself had already expired."""
-        access = self.access_tokens
+        access = self.revoking()
         if user_id is not None:
-            uid = check_user_id(user_id)
+            uid = check_id(user_id, "user_id")
             if not is_public_id(token_or_id):
                 return False  # no session has such an id: nothing to ask the store
             removed = await self.store.session_revoke_id(uid, token_or_id, routing_tag(uid))
@@ -184,8 +184,8 @@ class AsyncSessions(SessionsConfig[AsyncStore, AsyncAccessTokens]):
         very next ``get`` in every process. Returns how many stored records went (this may
         count expired records that were not purged yet). With ``access_tokens`` linked, the
         user's access tokens go too: all of them, or those of every other session."""
-        uid = check_user_id(user_id)
-        access = self.access_tokens
+        uid = check_id(user_id, "user_id")
+        access = self.revoking()
         if access is not None and except_token is None:
             await access.revoke_user(uid)
         removed = await self.store.session_revoke_user(
@@ -198,7 +198,7 @@ class AsyncSessions(SessionsConfig[AsyncStore, AsyncAccessTokens]):
 
     async def list(self, user_id: str) -> list[SessionRecord]:
         """The user's live sessions, oldest first, for a "your devices" page."""
-        uid = check_user_id(user_id)
+        uid = check_id(user_id, "user_id")
         records = await self.store.session_list(uid, routing_tag(uid))
         now = self.clock()
         return [r for r in records if liveness(r, now, self.lifetimes) != DEAD]

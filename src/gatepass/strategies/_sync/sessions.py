@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatepass.errors import InvalidToken, StoreError
+from gatepass.stores.limits import check_id
 from gatepass.stores.protocols import Store
 from gatepass.stores.records import SessionRecord
 from gatepass.strategies._session_config import (
@@ -25,7 +26,6 @@ from gatepass.strategies._session_config import (
 from gatepass.strategies._session_input import (
     MAX_DATA_BYTES,
     check_json,
-    check_user_id,
     merge_data,
 )
 from gatepass.strategies._session_policy import (
@@ -161,9 +161,9 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         Returns whether a session was removed. Another user's id never matches. With
         ``access_tokens`` linked, the session's access tokens go too, even when the session
         itself had already expired."""
-        access = self.access_tokens
+        access = self.revoking()
         if user_id is not None:
-            uid = check_user_id(user_id)
+            uid = check_id(user_id, "user_id")
             if not is_public_id(token_or_id):
                 return False  # no session has such an id: nothing to ask the store
             removed = self.store.session_revoke_id(uid, token_or_id, routing_tag(uid))
@@ -183,8 +183,8 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         very next ``get`` in every process. Returns how many stored records went (this may
         count expired records that were not purged yet). With ``access_tokens`` linked, the
         user's access tokens go too: all of them, or those of every other session."""
-        uid = check_user_id(user_id)
-        access = self.access_tokens
+        uid = check_id(user_id, "user_id")
+        access = self.revoking()
         if access is not None and except_token is None:
             access.revoke_user(uid)
         removed = self.store.session_revoke_user(uid, routing_tag(uid), kept_hash(except_token))
@@ -195,7 +195,7 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
 
     def list(self, user_id: str) -> list[SessionRecord]:
         """The user's live sessions, oldest first, for a "your devices" page."""
-        uid = check_user_id(user_id)
+        uid = check_id(user_id, "user_id")
         records = self.store.session_list(uid, routing_tag(uid))
         now = self.clock()
         return [r for r in records if liveness(r, now, self.lifetimes) != DEAD]

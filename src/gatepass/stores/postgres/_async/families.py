@@ -19,8 +19,8 @@ class AsyncPostgresFamilies(AsyncPostgresClient):
     the server's ``clock_timestamp()``)."""
 
     async def family_create(self, family: Family, token_hash: bytes, tag: str) -> None:
-        if not self._opened:  # async-only
-            await self.open()  # async-only
+        if not self._opened:
+            await self.open()
         with self.errors:
             async with self.pool.connection() as conn, conn.transaction():
                 await conn.execute(self.sql.family_insert, family_values(family))

@@ -54,14 +54,11 @@ class AsyncPostgresFeed:
         self._next_ping = 0.0
 
     async def start(self, now: float) -> list[RevocationEntry]:
-        import psycopg  # noqa: PLC0415 - optional extra, checked by the store
         from psycopg import sql  # noqa: PLC0415
 
         store = self.store
         with store.errors:
-            self._conn = await psycopg.AsyncConnection.connect(
-                store.conninfo, autocommit=True, connect_timeout=5
-            )
+            self._conn = await store.connect()
             await self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(store.sql.channel)))
         self.listener = str(self._conn.info.backend_pid)
         self._next_ping = 0.0

@@ -28,8 +28,8 @@ class AsyncPostgresSessions(AsyncPostgresClient):
         # connection() context manager, which adds 7 µs of Python per call (14 against 6.5 µs
         # measured beside a 80 µs round trip: a tenth of the floor of bench/bench_sessions.py).
         # putconn hands a connection that failed back for the pool to check and replace.
-        if not self._opened:  # async-only
-            await self.open()  # async-only
+        if not self._opened:
+            await self.open()
         pool = self.pool
         with self.errors:
             conn = await pool.getconn()

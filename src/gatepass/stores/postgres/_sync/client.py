@@ -5,8 +5,27 @@
 URL options gatepass consumes (the rest goes to libpq): ``prefix`` (table prefix, default
 ``gatepass_``), ``schema`` (default ``public``; created by ``setup()``), ``pool_min_size`` (1),
 ``pool_max_size`` (10), ``pool_timeout`` (seconds to wait for a connection before
-``StoreUnavailable``, default 5). Connections are autocommit and prepare every statement on first
-use (the hot path is one prepared statement per ``get``).
+``StoreUnavailable``, default 5), ``timeout`` (seconds one round trip to the server may take
+before ``StoreUnavailable``, default 5). Connections are autocommit and prepare every statement on
+first use (the hot path is one prepared statement per ``get``).
+
+Bounds, each from the library that owns the wait: a pooled connection is waited for at most
+``pool_timeout`` (the pool's ``timeout``); a new connection at most ``connect_timeout`` (libpq's,
+defaulted to ``timeout``; libpq rounds it up to whole seconds, at least 2); each round trip at
+most ``timeout`` (psycopg's wait, see :mod:`.connection`), and the server abandons a statement
+at the same bound (``statement_timeout``), so it does not finish, holding its locks, work
+nobody waits for. A call therefore ends within ``pool_timeout + timeout`` even when the server
+is frozen (the store's first call, which connects once itself, within ``connect_timeout`` more),
+and a connection that timed out is closed, never lent again. No ``check`` callback
+on the pool: it would add a round trip to every call, and a connection that died while idle
+costs one call (``StoreUnavailable``, at once or within ``timeout``) before the pool replaces it.
+
+The pool opens on first use, and only once one connection has been made directly: psycopg_pool
+connects in background threads that log a refusal (a wrong database, role or password) and
+retry, while the caller only sees a generic ``PoolTimeout`` after ``pool_timeout``. Connecting
+once in the caller first reports the server's own words at once (``database "x" does not
+exist``, ``Connection refused``) as ``StoreUnavailable``, and a store that never connected has
+started no thread.
 """
 
 from __future__ import annotations
@@ -15,13 +34,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from gatepass.errors import ConfigurationError, MissingDependency
+from gatepass.errors import ConfigurationError, MissingDependency, StoreUnavailable
 from gatepass.stores.driver_errors import translate_errors
 from gatepass.stores.postgres.sql import DDL_LOCK_KEY, Statements
-from gatepass.stores.urls import postgres_parts
+from gatepass.stores.urls import postgres_connect_options, postgres_parts
 
-#: The longest a caller waits for one statement, in seconds: a refresh rotation's write that
-#: reaches the server later than this after its read changes nothing (see ``family_advance``).
+#: The default bound, in seconds, on one round trip (``?timeout=``). A refresh rotation's write
+#: that reaches the server later than this after its read changes nothing (``family_advance``).
 OPERATION_TIMEOUT = 5.0
 
 
@@ -37,15 +56,18 @@ def _import_psycopg() -> None:
 
 class PostgresClient:
     """URL options, the statements and the pool (``psycopg_pool.ConnectionPool``, opened on
-    first use: it must be opened inside the running event loop)."""
+    first use, after one direct connection succeeded: see the module docstring)."""
 
     kind = "postgres"
     purges_itself = False
-    operation_timeout = OPERATION_TIMEOUT
 
     def __init__(self, url: str) -> None:
         _import_psycopg()
         from psycopg_pool import ConnectionPool  # noqa: PLC0415
+
+        from gatepass.stores.postgres._sync.connection import (  # noqa: PLC0415
+            BoundedConnection,
+        )
 
         self.url = url
         self.conninfo, options = postgres_parts(url)
@@ -55,31 +77,70 @@ class PostgresClient:
             self.pool_min_size = int(options.get("pool_min_size", "1"))
             self.pool_max_size = int(options.get("pool_max_size", "10"))
             self.pool_timeout = float(options.get("pool_timeout", "5"))
+            self.timeout = float(options.get("timeout", str(OPERATION_TIMEOUT)))
         except ValueError as exc:
             raise ConfigurationError(f"bad postgres pool option: {exc}") from None
+        #: How long a caller waits for one statement (the rotation's write deadline uses it).
+        self.operation_timeout = self.timeout
         self.errors = translate_errors("postgres")
+        self.connection_class = BoundedConnection
         with self.errors:
+            self.connect_kwargs: dict[str, Any] = {
+                "autocommit": True,
+                "prepare_threshold": 0,
+                **postgres_connect_options(self.conninfo, self.timeout),
+            }
             self.pool: Any = ConnectionPool(
                 self.conninfo,
                 min_size=self.pool_min_size,
                 max_size=self.pool_max_size,
                 timeout=self.pool_timeout,
-                kwargs={"autocommit": True, "prepare_threshold": 0},
-                open=True,
+                kwargs=self.connect_kwargs,
+                connection_class=BoundedConnection,
+                configure=self._configure,
+                open=False,
                 name="gatepass",
             )
+        self._opened = False
+        self._closed = False
+
+    def _configure(self, conn: Any) -> None:
+        conn.bound = self.timeout
+
+    def connect(self) -> Any:
+        """A new connection outside the pool, with the pool's bounds (``LISTEN``, the probe)."""
+        conn = self.connection_class.connect(self.conninfo, **self.connect_kwargs)
+        conn.bound = self.timeout
+        return conn
 
     def open(self) -> None:
-        """Open the pool (once; the blocking pool opens when it is built)."""
+        """Connect once directly, then open the pool (idempotent; see the module docstring).
+
+        Callers that arrive together each make that first connection: bounded, once per
+        process, and no lock to queue behind a server that does not answer.
+        """
+        if self._opened:
+            return
+        if self._closed:
+            raise StoreUnavailable("postgres: the store is closed")
+        with self.errors:
+            probe = self.connect()
+            probe.close()
+            self.pool.open(wait=False)
+        self._opened = True
 
     def execute(self, sql: str, args: tuple[object, ...]) -> int:
         """One statement on a pooled connection; the number of rows it changed."""
+        if not self._opened:
+            self.open()
         with self.errors, self.pool.connection() as conn:
             count: int = (conn.execute(sql, args)).rowcount
         return count
 
     def fetch(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         """Every row of one statement on a pooled connection."""
+        if not self._opened:
+            self.open()
         with self.errors, self.pool.connection() as conn:
             rows: list[tuple[object, ...]] = (conn.execute(sql, args)).fetchall()
         return rows
@@ -93,6 +154,8 @@ class PostgresClient:
     def connection(self) -> Iterator[Any]:
         """A pooled connection, errors translated: for statements of one's own on the store's
         schema (tests, tooling)."""
+        if not self._opened:
+            self.open()
         with self.errors, self.pool.connection() as conn:
             yield conn
 
@@ -107,5 +170,6 @@ class PostgresClient:
                 conn.execute(statement)
 
     def close(self) -> None:
+        self._closed = True
         with self.errors:
             self.pool.close()

@@ -21,6 +21,8 @@ class PostgresFamilies(PostgresClient):
     the server's ``clock_timestamp()``)."""
 
     def family_create(self, family: Family, token_hash: bytes, tag: str) -> None:
+        if not self._opened:
+            self.open()
         with self.errors, self.pool.connection() as conn, conn.transaction():
             conn.execute(self.sql.family_insert, family_values(family))
             conn.execute(

@@ -56,14 +56,11 @@ class PostgresFeed:
         self._next_ping = 0.0
 
     def start(self, now: float) -> list[RevocationEntry]:
-        import psycopg  # noqa: PLC0415 - optional extra, checked by the store
         from psycopg import sql  # noqa: PLC0415
 
         store = self.store
         with store.errors:
-            self._conn = psycopg.Connection.connect(
-                store.conninfo, autocommit=True, connect_timeout=5
-            )
+            self._conn = store.connect()
             self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(store.sql.channel)))
         self.listener = str(self._conn.info.backend_pid)
         self._next_ping = 0.0

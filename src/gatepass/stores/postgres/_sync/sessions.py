@@ -30,6 +30,8 @@ class PostgresSessions(PostgresClient):
         # connection() context manager, which adds 7 µs of Python per call (14 against 6.5 µs
         # measured beside a 80 µs round trip: a tenth of the floor of bench/bench_sessions.py).
         # putconn hands a connection that failed back for the pool to check and replace.
+        if not self._opened:
+            self.open()
         pool = self.pool
         with self.errors:
             conn = pool.getconn()
