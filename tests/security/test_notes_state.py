@@ -570,7 +570,12 @@ def test_sql_stores_purge_dead_sessions_by_themselves(
         store.setup()
         clock = FakeClock()
         sessions = Sessions(
-            store, idle_timeout=10, absolute_timeout=20, touch_interval=1, clock=clock
+            store,
+            idle_timeout=10,
+            absolute_timeout=20,
+            touch_interval=1,
+            clock=clock,
+            max_sessions=None,  # a thousand sessions of one user, all kept
         )
         dead = [sessions.create("alice")[0] for _ in range(10)]
         clock.advance(30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -150,6 +151,58 @@ async def test_frozen_cluster_node_fails_within_socket_timeout(
     finally:
         store.close()
         await async_store.close()
+
+
+# --- one user with very many sessions does not hold the server ------------------------------------
+
+#: Server time (µs) above which Redis's SLOWLOG records a command: a script over a whole index of
+#: 20,000 sessions took about 100 ms; a batch takes about one.
+SLOW_US = 20_000
+
+
+def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServer) -> None:
+    """20,000 sessions of one user (no cap): ``list`` and ``revoke_all`` work in batches, so no
+    command they send runs longer than SLOW_US on the server (SLOWLOG, the server's own
+    measure), and another client's commands meanwhile are all answered, promptly."""
+    import redis
+
+    url = f"{volatile_redis.url}?prefix=gptest:many:"
+    store = open_store(url)
+    other = redis.Redis.from_url(volatile_redis.url, socket_timeout=10)
+    try:
+        sessions = Sessions(store, max_sessions=None)
+        count = 20_000
+        for _ in range(count):
+            sessions.create("heavy")
+        token, _ = sessions.create("light")
+        other.config_set("slowlog-log-slower-than", SLOW_US)
+        other.slowlog_reset()
+
+        latencies: list[float] = []
+        done = threading.Event()
+
+        def ping() -> None:
+            while not done.is_set():
+                start = time.monotonic()
+                other.get("gptest:many:probe")
+                latencies.append(time.monotonic() - start)
+
+        prober = threading.Thread(target=ping)
+        prober.start()
+        try:
+            listed = sessions.list("heavy")
+            removed = sessions.revoke_all("heavy")
+        finally:
+            done.set()
+            prober.join(30)
+        assert len(listed) == count and removed == count
+        assert sessions.list("heavy") == [] and sessions.get(token) is not None
+        slow = [(entry["duration"], entry["command"]) for entry in other.slowlog_get(128)]
+        assert slow == [], f"commands that held the server for more than {SLOW_US} µs: {slow}"
+        assert latencies and max(latencies) < 1.0, f"another client waited {max(latencies):.3f} s"
+    finally:
+        other.close()
+        store.close()
 
 
 # --- the asyncio client is configured for asyncio ------------------------------------------------
