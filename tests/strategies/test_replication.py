@@ -43,11 +43,11 @@ def state_of(tokens: Any, token: str) -> str:
 def test_cache_is_untrusted_until_loaded_and_after_loss() -> None:
     cache = RevocationCache()
     claims = {"sub": "u", "jti": "j", "iat": 1}
-    assert cache.check(claims) is False  # never loaded: not trusted
+    assert cache.check(claims, 2.0) is False  # never loaded: not trusted
     cache.replace([])
-    assert cache.check(claims) is True
+    assert cache.check(claims, 2.0) is True
     cache.mark_stale()
-    assert cache.check(claims) is False
+    assert cache.check(claims, 2.0) is False
 
 
 def kill_listener(store: Any, tokens: AccessTokens) -> None:

@@ -8,6 +8,8 @@ Key layout (``prefix`` defaults to ``gatepass:``; ``T`` is the 4-character routi
     <prefix>{T}:rt:<sha256 hex>  STRING  "<family id>|<generation>" of every token it issued
     <prefix>{rv}:jti:<jti>, ...:sid:<sid>, ...:user:<user>   revocation entries (TTL)
     <prefix>{rv}:index           ZSET    "kind|value|key" scored by expiry (snapshots)
+    <prefix>{rv}:since           STRING  the loss marker, no TTL: µs since which the
+                                         revocations are complete (see revocations.py)
     channel <prefix>revocations          pub/sub change messages
 
 All keys of a user share the hash tag ``{T}``, hence one Cluster slot; all revocation keys share
@@ -53,6 +55,7 @@ class Keys:
         self.index_pattern = f"{glob_escape(prefix)}{{*}}:u:*"
         self.channel = f"{prefix}revocations"
         self.revocation_index = self.key(REVOCATION_TAG, "index")
+        self.revocation_marker = self.key(REVOCATION_TAG, "since")
 
     def key(self, tag: str, *parts: str) -> str:
         return f"{self.prefix}{{{tag}}}:{':'.join(parts)}"
