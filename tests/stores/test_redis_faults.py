@@ -6,7 +6,6 @@ option is a ``ConfigurationError`` naming it, never the driver's ``TypeError``.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
@@ -17,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_store_servers import RedisCluster, RedisServer, owned_slots
+from gp_store_servers import RedisCluster, RedisServer, owned_slots, running_redis
 
-from gatepass import AccessTokens, AsyncAccessTokens, AsyncSessions, KeyRing, Sessions
-from gatepass.errors import ConfigurationError, RevokedToken, StoreUnavailable
+from gatepass import AsyncSessions, Sessions
+from gatepass.errors import ConfigurationError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
 from gatepass.strategies._session_tokens import routing_tag
 
@@ -33,13 +32,8 @@ SLACK = 1.2
 @pytest.fixture
 def volatile_redis(redis_server_bin: str, tmp_path: Path) -> Iterator[RedisServer]:
     """A private ``redis-server`` without persistence (no RDB, no append-only file)."""
-    server = RedisServer(tmp_path / "redis").start()
-    try:
+    with running_redis(tmp_path / "redis") as server:
         yield server
-    finally:
-        if server.proc is not None:
-            os.kill(server.proc.pid, signal.SIGCONT)  # a stopped process still dies by SIGKILL
-        server.kill()
 
 
 class frozen:
@@ -205,128 +199,6 @@ def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServe
     finally:
         other.close()
         store.close()
-
-
-# --- a restart without persistence does not un-revoke access tokens ------------------------------
-
-
-def _outcome(tokens: Any, token: str) -> str:
-    """``ok``, ``revoked`` or ``unavailable``: what one verify says (any other error fails)."""
-    try:
-        tokens.verify(token)
-    except RevokedToken:
-        return "revoked"
-    except StoreUnavailable:
-        return "unavailable"
-    return "ok"
-
-
-def _settled(tokens: Any, token: str) -> str:
-    """The first answer that is not StoreUnavailable (a pooled connection to the killed server
-    may fail a call or two while the store reconnects)."""
-    for _ in range(50):
-        outcome = _outcome(tokens, token)
-        if outcome != "unavailable":
-            return outcome
-        time.sleep(0.1)
-    return "unavailable"
-
-
-def test_restart_without_persistence_keeps_tokens_revoked(
-    volatile_redis: RedisServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Revoke a token (by ``jti``) and a user (cut-off), then SIGKILL the Redis and start it
-    again without any persistence: it comes back empty. The denylist, a replicated verifier
-    that was running, and one started afterwards all still refuse both tokens (and every other
-    token issued before the loss), the loss is logged once, and a new login works."""
-    ring = KeyRing.generate("ES256")
-    url = volatile_redis.url
-    store, later_store = open_store(url), open_store(url)
-    options: dict[str, Any] = {"issuer": "i", "audience": "a", "ttl": 300}
-    denylist = AccessTokens(ring, revocation="denylist", store=store, **options)
-    running = AccessTokens(ring, revocation="replicated", store=store, **options)
-    try:
-        store.setup()
-        assert running.revocations.wait_synchronised(10)
-        revoked, frozen_user, bystander = (denylist.issue(u) for u in ("a1", "bob", "carol"))
-        denylist.revoke(revoked)
-        denylist.revoke_user("bob")
-        for verifier in (denylist, running):
-            assert wait_for(lambda v=verifier: _outcome(v, revoked) == "revoked")
-            assert _outcome(verifier, frozen_user) == "revoked"
-            assert _outcome(verifier, bystander) == "ok"
-
-        reloads = running.revocations.reloads
-        volatile_redis.kill()
-        volatile_redis.start()  # same port, no RDB, no append-only file: an empty server
-        assert volatile_redis.cli("dbsize").strip() == "0"
-        with caplog.at_level(logging.ERROR, logger="gatepass.revocation"):
-            assert _settled(denylist, revoked) == "revoked"
-            assert _settled(denylist, frozen_user) == "revoked"
-            assert _settled(denylist, bystander) == "revoked"  # issued before the loss
-        assert len([r for r in caplog.records if "lost its state" in r.message]) == 1
-
-        # The running verifier kept its entries in memory; once its feed has reloaded it has the
-        # loss marker too (until then it still refuses what it knew to be revoked).
-        assert wait_for(lambda: running.revocations.reloads > reloads, 20)
-        assert running.revocations.wait_synchronised(20)
-        later = AccessTokens(ring, revocation="replicated", store=later_store, **options)
-        try:
-            assert later.revocations.wait_synchronised(10)
-            for verifier in (running, later):
-                assert [_outcome(verifier, t) for t in (revoked, frozen_user, bystander)] == [
-                    "revoked"
-                ] * 3
-            fresh = denylist.issue("a1")  # a new login, after the loss
-            for verifier in (denylist, running, later):
-                assert _outcome(verifier, fresh) == "ok"
-        finally:
-            later.close()
-    finally:
-        running.close()
-        store.close()
-        later_store.close()
-
-
-async def test_restart_without_persistence_keeps_tokens_revoked_async(
-    volatile_redis: RedisServer,
-) -> None:
-    ring = KeyRing.generate("ES256")
-    store = open_async_store(volatile_redis.url)
-    tokens = AsyncAccessTokens(
-        ring, issuer="i", audience="a", revocation="denylist", store=store, ttl=300
-    )
-    try:
-        await store.setup()
-        revoked, frozen_user = await tokens.issue("a1"), await tokens.issue("bob")
-        await tokens.revoke(revoked)
-        await tokens.revoke_user("bob")
-        volatile_redis.kill()
-        volatile_redis.start()
-        for token in (revoked, frozen_user):
-            for _ in range(50):
-                try:
-                    await tokens.verify(token)
-                except StoreUnavailable:
-                    continue
-                except RevokedToken:
-                    break
-                pytest.fail("a token revoked before the restart verified after it")
-            else:
-                pytest.fail("the store did not come back")
-        fresh = await tokens.issue("a1")
-        assert (await tokens.verify(fresh))["sub"] == "a1"
-    finally:
-        await store.close()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # --- the asyncio client is configured for asyncio ------------------------------------------------

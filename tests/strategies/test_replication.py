@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_strategy_kit import wait_until
+from gp_strategy_kit import state_of, wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key
 from gatepass.errors import RevokedToken, StoreUnavailable
@@ -28,16 +28,6 @@ SECRET = b"k" * 32
 def tokens_for(store: Any, **kw: Any) -> AccessTokens:
     key = Key.from_secret(SECRET, "HS256")
     return AccessTokens(key, issuer=ISS, audience=AUD, revocation="replicated", store=store, **kw)
-
-
-def state_of(tokens: Any, token: str) -> str:
-    try:
-        tokens.verify(token)
-    except RevokedToken:
-        return "revoked"
-    except StoreUnavailable:
-        return "unavailable"
-    return "ok"
 
 
 def test_cache_is_untrusted_until_loaded_and_after_loss() -> None:
