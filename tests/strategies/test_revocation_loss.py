@@ -19,6 +19,7 @@ from gp_strategy_kit import state_of, wait_until
 from gatepass import AccessTokens, AsyncAccessTokens, KeyRing
 from gatepass.errors import RevokedToken, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
+from gp_testkit import drop_redis_prefix
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stores"))
 
@@ -129,3 +130,27 @@ async def test_restart_without_persistence_keeps_tokens_revoked_async(
         assert (await tokens.verify(fresh))["sub"] == "a1"
     finally:
         await store.close()
+
+
+def test_store_never_set_up_treats_its_first_use_as_a_loss(redis_url: str) -> None:
+    """Without ``setup()`` the marker is missing, and missing looks exactly like lost: the first
+    lookup writes it, and the token issued before it is refused (fail closed); tokens issued
+    afterwards verify. A loss marker published on the change channel is ignored."""
+    from gatepass.stores.records import RevocationEntry
+
+    url = f"{redis_url}?prefix=gptest:unset{time.monotonic_ns()}:"
+    store = open_store(url)
+    try:
+        tokens = AccessTokens(
+            KeyRing.generate("ES256"), issuer="i", audience="a", revocation="denylist", store=store
+        )
+        early = tokens.issue("u1")
+        time.sleep(0.01)
+        assert state_of(tokens, early) == "revoked"
+        later = tokens.issue("u1")
+        assert state_of(tokens, later) == "ok"
+        with pytest.raises(ValueError):
+            RevocationEntry.decode("all|inf|99999999999999999|")
+    finally:
+        drop_redis_prefix(url)
+        store.close()

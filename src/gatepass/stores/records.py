@@ -185,8 +185,13 @@ class RevocationEntry:
 
     @classmethod
     def decode(cls, text: str) -> RevocationEntry:
-        """The entry of a change message; ``ValueError`` for anything :meth:`encode` never wrote."""
+        """The entry of a change message; ``ValueError`` for anything :meth:`encode` never wrote.
+        A loss marker (``all``) is never a change message: only a snapshot read from the store
+        carries it, so a message claiming one (published by whoever can reach the channel) is
+        refused like any other junk."""
         kind, expires, value, key = text.split("|", 3)
+        if kind == "all":
+            raise ValueError("a loss marker is not a change message")
         return entry(kind, key, int(value), float(expires))
 
 

@@ -131,15 +131,22 @@ _LOST = (
 )
 
 
+#: How far ahead of a verifier's clock a loss marker may be dated and still apply (seconds): the
+#: largest ``leeway`` a verifier accepts. A verify that read its clock just before another
+#: process wrote the marker, or a verifier whose clock lags a little, is well within it.
+MAX_MARKER_AHEAD = 300.0
+
+
 def before_loss(claims: Mapping[str, Any], since_us: int | None, now: float) -> bool:
     """Whether the token was issued before the store's loss marker, so that a revocation of it
     may have been lost: refused then, a global cut-off (fail closed).
 
     Every token issued before the marker has expired ``ttl`` after it (a longer-lived token is
-    refused anyway), so the refusal ends by itself. A marker dated after the verifier's clock
-    (clock skew; a test clock in the past) applies once that clock reaches it.
+    refused anyway), so the refusal ends by itself. A marker dated more than
+    :data:`MAX_MARKER_AHEAD` after the verifier's clock is not applied: a clock that far behind
+    (a test clock set in the past) would otherwise refuse every token it ever sees.
     """
-    if since_us is None or since_us > now * 1_000_000:
+    if since_us is None or since_us > (now + MAX_MARKER_AHEAD) * 1_000_000:
         return False
     return issued_us(claims) < since_us
 
@@ -243,11 +250,18 @@ _LOSS_LOG = (
 )
 
 
-def lost_revocations() -> None:
+#: The newest loss marker reported by this process (µs): each loss is logged once per process,
+#: however many verifiers of the process notice it.
+_reported = [0]
+
+
+def lost_revocations(since_us: int) -> None:
     """Report a loss of the revocation store's state to the operator, once per loss and
     process (the denylist: the process whose lookup wrote the marker; replicated: each process
     that saw the marker move). A fixed text: nothing of a request reaches the log."""
-    logger.error(_LOSS_LOG)
+    if since_us > _reported[0]:
+        _reported[0] = since_us
+        logger.error(_LOSS_LOG)
 
 
 #: Seconds between the feeds' heartbeats; ``max_silence`` must exceed it.
@@ -288,7 +302,7 @@ class Replica:
         self.alive()
         after = self.cache.since_us
         if before is not None and after is not None and after > before:
-            lost_revocations()
+            lost_revocations(after)
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
         # A known failure explains more than the silence it causes, so it is reported first.

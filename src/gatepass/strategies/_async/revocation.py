@@ -66,8 +66,8 @@ class AsyncDenylistRevocations:
         found = await self.store.revocation_lookup(
             claims["jti"], claims.get("sid"), claims["sub"], now
         )
-        if found.lost:
-            lost_revocations()
+        if found.lost and found.since_us is not None:
+            lost_revocations(found.since_us)
         decide(claims, found, now)
 
     async def add(self, entry: RevocationEntry, now: float) -> None:

@@ -66,8 +66,8 @@ class DenylistRevocations:
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
         found = self.store.revocation_lookup(claims["jti"], claims.get("sid"), claims["sub"], now)
-        if found.lost:
-            lost_revocations()
+        if found.lost and found.since_us is not None:
+            lost_revocations(found.since_us)
         decide(claims, found, now)
 
     def add(self, entry: RevocationEntry, now: float) -> None:
