@@ -531,8 +531,9 @@ def test_postgres_expiring_tables_are_indexed_and_purged_by_index(postgres_url: 
 
 
 def test_redis_state_expires_by_itself(redis_url: str) -> None:
-    """Redis: every key carries a native TTL; the one index without a TTL (the revocation
-    change index) is trimmed by score on every write and by purge."""
+    """Redis: every key carries a native TTL but two: the revocation change index, trimmed by
+    score on every write and by purge, and the revocation loss marker, one small string that
+    must outlive everything (docs/access-tokens.md)."""
     prefix = f"gpsecttl{int(time.time() * 1000) % 10**9}:"
     store = open_store(f"{redis_url}?prefix={prefix}")
     try:
@@ -542,8 +543,8 @@ def test_redis_state_expires_by_itself(redis_url: str) -> None:
         client = store.client
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
         assert len(keys) >= 10
-        without_ttl = [k for k in keys if client.pttl(k) < 0]
-        assert without_ttl == [f"{prefix}{{rv}}:index".encode()]
+        without_ttl = sorted(k for k in keys if client.pttl(k) < 0)
+        assert without_ttl == [f"{prefix}{{rv}}:{name}".encode() for name in ("index", "since")]
         assert client.zcard(without_ttl[0]) == 6
         store.purge_expired(clock() + 10**8)
         assert client.zcard(without_ttl[0]) == 0
@@ -570,7 +571,12 @@ def test_sql_stores_purge_dead_sessions_by_themselves(
         store.setup()
         clock = FakeClock()
         sessions = Sessions(
-            store, idle_timeout=10, absolute_timeout=20, touch_interval=1, clock=clock
+            store,
+            idle_timeout=10,
+            absolute_timeout=20,
+            touch_interval=1,
+            clock=clock,
+            max_sessions=None,  # a thousand sessions of one user, all kept
         )
         dead = [sessions.create("alice")[0] for _ in range(10)]
         clock.advance(30)

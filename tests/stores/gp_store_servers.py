@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -123,6 +124,19 @@ class RedisServer:
             [REDIS_CLI, "-p", str(self.port), *args], capture_output=True, check=True, timeout=30
         )
         return out.stdout.decode()
+
+
+@contextlib.contextmanager
+def running_redis(workdir: Path, **options: bool) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer`, killed afterwards even if a test left it frozen (SIGSTOP:
+    it is continued first, so that nothing of it lingers)."""
+    server = RedisServer(workdir, **options).start()
+    try:
+        yield server
+    finally:
+        if server.proc is not None:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        server.kill()
 
 
 class RedisCluster:

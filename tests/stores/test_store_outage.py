@@ -611,7 +611,7 @@ WRITER = textwrap.dedent(
 
     store = open_store(sys.argv[1])
     store.setup()
-    sessions = Sessions(store, idle_timeout=3600, absolute_timeout=7200)
+    sessions = Sessions(store, idle_timeout=3600, absolute_timeout=7200, max_sessions=None)
     for i in range(int(sys.argv[2])):
         token, _ = sessions.create(f"user{i % 7}", metadata={"n": i})
         print(token, flush=True)   # printed only after the INSERT committed

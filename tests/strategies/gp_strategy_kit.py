@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from gatepass.errors import RevokedToken
+from gatepass.errors import RevokedToken, StoreUnavailable
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -25,3 +25,14 @@ def rejected(tokens: Any, token: str) -> bool:
     except RevokedToken:
         return True
     return False
+
+
+def state_of(tokens: Any, token: str) -> str:
+    """What one verify says: ``ok``, ``revoked`` or ``unavailable`` (anything else raises)."""
+    try:
+        tokens.verify(token)
+    except RevokedToken:
+        return "revoked"
+    except StoreUnavailable:
+        return "unavailable"
+    return "ok"

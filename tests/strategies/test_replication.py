@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gp_strategy_kit import wait_until
+from gp_strategy_kit import state_of, wait_until
 
 from gatepass import AccessTokens, AsyncAccessTokens, Key
 from gatepass.errors import RevokedToken, StoreUnavailable
@@ -30,24 +30,14 @@ def tokens_for(store: Any, **kw: Any) -> AccessTokens:
     return AccessTokens(key, issuer=ISS, audience=AUD, revocation="replicated", store=store, **kw)
 
 
-def state_of(tokens: Any, token: str) -> str:
-    try:
-        tokens.verify(token)
-    except RevokedToken:
-        return "revoked"
-    except StoreUnavailable:
-        return "unavailable"
-    return "ok"
-
-
 def test_cache_is_untrusted_until_loaded_and_after_loss() -> None:
     cache = RevocationCache()
     claims = {"sub": "u", "jti": "j", "iat": 1}
-    assert cache.check(claims) is False  # never loaded: not trusted
+    assert cache.check(claims, 2.0) is False  # never loaded: not trusted
     cache.replace([])
-    assert cache.check(claims) is True
+    assert cache.check(claims, 2.0) is True
     cache.mark_stale()
-    assert cache.check(claims) is False
+    assert cache.check(claims, 2.0) is False
 
 
 def kill_listener(store: Any, tokens: AccessTokens) -> None:

@@ -96,10 +96,12 @@ class MemoryStore:
 
     def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
+    ) -> int:
         with self.lock:
             self._sessions[token_hash] = record
-            self._users.setdefault(record.user_id, {})[record.id] = token_hash
+            index = self._users.setdefault(record.user_id, {})
+            index[record.id] = token_hash
+            return len(index)
 
     def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         return self._sessions.get(token_hash)

@@ -39,9 +39,11 @@ class SessionStore(Protocol):
 
     def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
-        """Insert a new session and index it under its user. ``keep_until``: the record must
-        stay readable until then (a backend with native expiry sets it as the TTL)."""
+    ) -> int:
+        """Insert a new session and index it under its user; how many sessions the user has
+        stored now, this one included (records not purged yet may count: the per-user cap is
+        decided on it). ``keep_until``: the record must stay readable until then (a backend
+        with native expiry sets it as the TTL)."""
 
     def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         """The stored record, live or not, in one round trip; None if there is none."""
@@ -192,7 +194,7 @@ class AsyncSessionStore(Protocol):
 
     async def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None: ...
+    ) -> int: ...
     async def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None: ...
     async def session_touch(
         self,

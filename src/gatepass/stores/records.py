@@ -158,12 +158,16 @@ class FamilyRead:
     version: Any = None
 
 
-EntryKind = Literal["jti", "sid", "user"]
+EntryKind = Literal["jti", "sid", "user", "all"]
 
 
 @dataclass(frozen=True, slots=True)
 class RevocationEntry:
     """One revocation: a ``jti``, a session id, or a user's cut-off (``value`` in µs).
+
+    Kind ``all`` (key ``""``) is the store's loss marker, which only snapshots carry: the store
+    holds every revocation of tokens issued from ``value`` (µs) on, and may have lost those of
+    earlier tokens (a Redis restarted without persistence). See :class:`RevocationLookup`.
 
     ``expires_at`` is when the entry stops mattering: every token it could reject has expired.
     Stores merge entries monotonically (``value`` and ``expires_at`` only ever grow), so applying
@@ -181,25 +185,38 @@ class RevocationEntry:
 
     @classmethod
     def decode(cls, text: str) -> RevocationEntry:
-        """The entry of a change message; ``ValueError`` for anything :meth:`encode` never wrote."""
+        """The entry of a change message; ``ValueError`` for anything :meth:`encode` never wrote.
+        A loss marker (``all``) is never a change message: only a snapshot read from the store
+        carries it, so a message claiming one (published by whoever can reach the channel) is
+        refused like any other junk."""
         kind, expires, value, key = text.split("|", 3)
+        if kind == "all":
+            raise ValueError("a loss marker is not a change message")
         return entry(kind, key, int(value), float(expires))
 
 
 def entry(kind: str, key: str, value: int, expires_at: float) -> RevocationEntry:
     """A :class:`RevocationEntry` from stored columns (``ValueError`` for an unknown kind)."""
-    if kind not in ("jti", "sid", "user"):
+    if kind not in ("jti", "sid", "user", "all"):
         raise ValueError(f"unknown revocation kind {kind!r:.20}")
     return RevocationEntry(kind, key, int(value), float(expires_at))  # type: ignore[arg-type]
 
 
 class RevocationLookup(NamedTuple):
     """The denylist state of one token: its ``jti`` revoked, its ``sid`` revoked, and its
-    user's cut-off in microseconds (None if there is none)."""
+    user's cut-off in microseconds (None if there is none).
+
+    ``since_us``: the store's loss marker, for a backend that can lose its state while the
+    application runs (Redis without persistence): revocations of tokens issued before it may be
+    gone. None for a backend that keeps what it acknowledged. ``lost``: this very lookup found
+    the marker missing and wrote it (once per loss, whichever process comes first).
+    """
 
     jti: bool
     sid: bool
     cutoff_us: int | None
+    since_us: int | None = None
+    lost: bool = False
 
 
 __all__ = [

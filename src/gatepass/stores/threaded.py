@@ -54,8 +54,10 @@ class ThreadedAsyncStore(Generic[S]):
 
     async def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
-        await self._call(self.sync.session_create, token_hash, record, tag, keep_until=keep_until)
+    ) -> int:
+        return await self._call(
+            self.sync.session_create, token_hash, record, tag, keep_until=keep_until
+        )
 
     async def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         return await self._call(self.sync.session_get, token_hash, tag)

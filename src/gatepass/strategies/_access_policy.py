@@ -22,6 +22,7 @@ the skew.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -31,6 +32,8 @@ from typing import Any, Literal
 from gatepass.errors import ConfigurationError, InvalidToken, RevokedToken, StoreUnavailable
 from gatepass.stores.limits import check_id, storable_text
 from gatepass.stores.records import RevocationEntry, RevocationLookup
+
+logger = logging.getLogger("gatepass.revocation")
 
 RevocationMode = Literal["stateless", "denylist", "replicated"]
 MODES: tuple[RevocationMode, ...] = ("stateless", "denylist", "replicated")
@@ -126,8 +129,35 @@ def cutoff_now(now: float) -> int:
     return int(now * 1_000_000)
 
 
-def decide(claims: Mapping[str, Any], found: RevocationLookup) -> None:
-    """Raise :class:`RevokedToken` if any of the three revocations applies to ``claims``."""
+_LOST = (
+    "the revocation store lost its state (a restart without persistence?): every access token "
+    "issued before that is refused until it has expired; log in or refresh again"
+)
+
+
+#: How far ahead of a verifier's clock a loss marker may be dated and still apply (seconds): the
+#: largest ``leeway`` a verifier accepts. A verify that read its clock just before another
+#: process wrote the marker, or a verifier whose clock lags a little, is well within it.
+MAX_MARKER_AHEAD = 300.0
+
+
+def before_loss(claims: Mapping[str, Any], since_us: int | None, now: float) -> bool:
+    """Whether the token was issued before the store's loss marker, so that a revocation of it
+    may have been lost: refused then, a global cut-off (fail closed).
+
+    Every token issued before the marker has expired ``ttl`` after it (a longer-lived token is
+    refused anyway), so the refusal ends by itself. A marker dated more than
+    :data:`MAX_MARKER_AHEAD` after the verifier's clock is not applied: a clock that far behind
+    (a test clock set in the past) would otherwise refuse every token it ever sees.
+    """
+    if since_us is None or since_us > (now + MAX_MARKER_AHEAD) * 1_000_000:
+        return False
+    return issued_us(claims) < since_us
+
+
+def decide(claims: Mapping[str, Any], found: RevocationLookup, now: float) -> None:
+    """Raise :class:`RevokedToken` if any of the three revocations applies to ``claims``, or if
+    it was issued before the store lost its revocations (:func:`before_loss`)."""
     if found.jti:
         raise RevokedToken("access token has been revoked")
     if found.sid:
@@ -135,6 +165,8 @@ def decide(claims: Mapping[str, Any], found: RevocationLookup) -> None:
     cutoff_us = found.cutoff_us
     if cutoff_us is not None and issued_us(claims) <= cutoff_us:
         raise RevokedToken("every access token of this user issued before the cut-off is revoked")
+    if before_loss(claims, found.since_us, now):
+        raise RevokedToken(_LOST)
 
 
 class RevocationCache:
@@ -151,6 +183,8 @@ class RevocationCache:
         self.jti: dict[str, float] = {}
         self.sid: dict[str, float] = {}
         self.cutoff: dict[str, tuple[int, float]] = {}
+        #: The store's loss marker (µs; None: a store that keeps what it acknowledged).
+        self.since_us: int | None = None
         self.fresh = False
         self.generation = 0  # bumped by each full load (monitoring, tests)
 
@@ -159,7 +193,9 @@ class RevocationCache:
             self._apply_locked(entry)
 
     def _apply_locked(self, entry: RevocationEntry) -> None:
-        if entry.kind == "jti":
+        if entry.kind == "all":
+            self.since_us = max(entry.value, self.since_us or 0)
+        elif entry.kind == "jti":
             self.jti[entry.key] = max(entry.expires_at, self.jti.get(entry.key, 0.0))
         elif entry.kind == "sid":
             self.sid[entry.key] = max(entry.expires_at, self.sid.get(entry.key, 0.0))
@@ -188,10 +224,11 @@ class RevocationCache:
             self.sid = {k: v for k, v in self.sid.items() if v > now}
             self.cutoff = {k: v for k, v in self.cutoff.items() if v[1] > now}
 
-    def check(self, claims: Mapping[str, Any]) -> bool:
+    def check(self, claims: Mapping[str, Any], now: float) -> bool:
         """Raise ``RevokedToken`` if revoked; return False if the cache may not be trusted.
 
-        The hot path of replicated mode: three dict lookups, written out inline.
+        The hot path of replicated mode: three dict lookups, written out inline, and the loss
+        marker's comparison when the store has one.
         """
         if not self.fresh:
             return False
@@ -205,7 +242,30 @@ class RevocationCache:
             raise RevokedToken(
                 "every access token of this user issued before the cut-off is revoked"
             )
+        if self.since_us is not None and before_loss(claims, self.since_us, now):
+            raise RevokedToken(_LOST)
         return True
+
+
+_LOSS_LOG = (
+    "gatepass: the revocation store lost its state (its loss marker was missing: a Redis "
+    "restart without persistence, a flush or a failover?); every access token issued before "
+    "now is refused until it has expired (fail closed). Give Redis persistence (appendonly yes)."
+)
+
+
+#: The newest loss marker reported by this process (µs): each loss is logged once per process,
+#: however many verifiers of the process notice it.
+_reported = [0]
+
+
+def lost_revocations(since_us: int) -> None:
+    """Report a loss of the revocation store's state to the operator, once per loss and
+    process (the denylist: the process whose lookup wrote the marker; replicated: each process
+    that saw the marker move). A fixed text: nothing of a request reaches the log."""
+    if since_us > _reported[0]:
+        _reported[0] = since_us
+        logger.error(_LOSS_LOG)
 
 
 #: Seconds between the feeds' heartbeats; ``max_silence`` must exceed it.
@@ -240,11 +300,15 @@ class Replica:
         self.error = reason
 
     def loaded(self, entries: list[RevocationEntry]) -> None:
+        before = self.cache.since_us
         self.cache.replace(entries)
         self.error = None
         self.alive()
+        after = self.cache.since_us
+        if before is not None and after is not None and after > before:
+            lost_revocations(after)
 
-    def check(self, claims: Mapping[str, Any]) -> None:
+    def check(self, claims: Mapping[str, Any], now: float) -> None:
         # A known failure explains more than the silence it causes, so it is reported first.
         if self.error is not None and not self.cache.fresh:
             raise StoreUnavailable(
@@ -254,7 +318,7 @@ class Replica:
             raise StoreUnavailable(
                 f"revocation stream silent for more than {self.max_silence} s; failing closed"
             )
-        if not self.cache.check(claims):
+        if not self.cache.check(claims, now):
             raise StoreUnavailable(
                 f"revocation cache not synchronised ({self.error}); failing closed"
             )

@@ -11,7 +11,12 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores.limits import checked_clock
 from gatepass.stores.records import SessionRecord
-from gatepass.strategies._session_policy import Lifetimes, default_touch_interval
+from gatepass.strategies._session_policy import (
+    DEFAULT_MAX_SESSIONS,
+    Lifetimes,
+    check_max_sessions,
+    default_touch_interval,
+)
 from gatepass.strategies._session_tokens import parse_token
 
 MINUTE = 60.0
@@ -81,8 +86,11 @@ class SessionsConfig(Generic[StoreT, AccessT]):
         remember_absolute_timeout: float = 30 * DAY,
         clock: Callable[[], float] = time.time,
         access_tokens: AccessT | None = None,
+        max_sessions: int | None = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self.store = store
+        #: Sessions one user may hold; a login beyond it revokes the oldest (None: no cap).
+        self.max_sessions = check_max_sessions(max_sessions)
         self.access_tokens: AccessT | None = self._revocable(access_tokens)
         if touch_interval is None:
             touch_interval = default_touch_interval(idle_timeout, remember_idle_timeout)

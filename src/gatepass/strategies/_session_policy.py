@@ -7,7 +7,7 @@ is still the one decided on. No rule is written anywhere else: not in a backend,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +141,41 @@ def new_record(
         metadata=check_json(metadata or {}, MAX_METADATA_BYTES, "metadata"),
         data=EMPTY,
     )
+
+
+#: Sessions one user may hold (:class:`gatepass.Sessions` ``max_sessions``): far more devices
+#: than a person uses, few enough that listing or revoking them all stays cheap on every store.
+DEFAULT_MAX_SESSIONS = 100
+
+
+def check_max_sessions(value: object) -> int | None:
+    """``max_sessions``: a whole number of at least 1, or None for no cap."""
+    if value is None:
+        return None
+    if type(value) is not int or value < 1:
+        raise ConfigurationError(
+            f"max_sessions must be a whole number of at least 1, or None, not {value!r}"
+        )
+    return value
+
+
+def over_cap(count: int, cap: int | None) -> bool:
+    """Whether a user who has ``count`` stored sessions after a login must lose some."""
+    return cap is not None and count > cap
+
+
+def evictions(
+    records: Iterable[SessionRecord], keep_id: str, cap: int, now: float, life: Lifetimes
+) -> list[str]:
+    """The public ids to revoke so that the user keeps at most ``cap`` sessions: records that
+    are no longer live first (they cost nothing to lose), then the oldest by creation; never
+    ``keep_id``, the session just created."""
+    stored = list(records)
+    excess = len(stored) - cap
+    if excess <= 0:
+        return []
+    candidates = sorted(
+        (r for r in stored if r.id != keep_id),
+        key=lambda r: (liveness(r, now, life) != DEAD, r.created_at),
+    )
+    return [r.id for r in candidates[:excess]]

@@ -38,9 +38,12 @@ class Statements:
         )
         read = SESSION_COLUMNS.replace("metadata, data", "metadata::text, data::text")
         self.session_get = f"SELECT {read} FROM {s} WHERE token_hash = %s"
+        # The insert, and how many sessions the user has with it (the count's snapshot does
+        # not see the row being inserted: hence the 1 +).
         self.session_insert = (
-            f"INSERT INTO {s} (token_hash, {SESSION_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)"
+            f"WITH ins AS (INSERT INTO {s} (token_hash, {SESSION_COLUMNS}) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb) RETURNING 1) "
+            f"SELECT 1 + (SELECT count(*) FROM {s} WHERE user_id = %s) FROM ins"
         )
         # Compare-and-set: a touch or a rotation always sets last_seen_at, so an unchanged
         # last_seen_at means an unchanged row.

@@ -8,6 +8,8 @@ Key layout (``prefix`` defaults to ``gatepass:``; ``T`` is the 4-character routi
     <prefix>{T}:rt:<sha256 hex>  STRING  "<family id>|<generation>" of every token it issued
     <prefix>{rv}:jti:<jti>, ...:sid:<sid>, ...:user:<user>   revocation entries (TTL)
     <prefix>{rv}:index           ZSET    "kind|value|key" scored by expiry (snapshots)
+    <prefix>{rv}:since           STRING  the loss marker, no TTL: µs since which the
+                                         revocations are complete (see revocations.py)
     channel <prefix>revocations          pub/sub change messages
 
 All keys of a user share the hash tag ``{T}``, hence one Cluster slot; all revocation keys share
@@ -53,6 +55,7 @@ class Keys:
         self.index_pattern = f"{glob_escape(prefix)}{{*}}:u:*"
         self.channel = f"{prefix}revocations"
         self.revocation_index = self.key(REVOCATION_TAG, "index")
+        self.revocation_marker = self.key(REVOCATION_TAG, "since")
 
     def key(self, tag: str, *parts: str) -> str:
         return f"{self.prefix}{{{tag}}}:{':'.join(parts)}"
@@ -152,13 +155,24 @@ def family_from_fields(family_id: str, fields: Sequence[Any]) -> Family | None:
         raise StoreError("redis: a refresh family is damaged or not gatepass's") from None
 
 
+#: Index entries per HSCAN call and per batch script: each script touches at most this many
+#: sessions (about a millisecond of server time), so no user's sessions hold the server.
+BATCH = 256
+
+
+def batches(entries: Sequence[tuple[bytes, bytes]]) -> Iterable[Sequence[tuple[bytes, bytes]]]:
+    """``entries`` in slices of at most :data:`BATCH` (HSCAN's ``COUNT`` is only a hint)."""
+    for start in range(0, len(entries), BATCH):
+        yield entries[start : start + BATCH]
+
+
 def snapshot(
     index: str | bytes,
     session_prefix: bytes,
     entries: Iterable[tuple[bytes, bytes]],
     head: tuple[bytes, bytes] = (b"", b""),
 ) -> tuple[list[str | bytes], list[bytes]]:
-    """KEYS and ARGV of the snapshot scripts: the index, then each session key; ARGV ``head``,
+    """KEYS and ARGV of the batch scripts: the index, then each session key; ARGV ``head``,
     then each entry's public id and hash hex."""
     keys: list[str | bytes] = [index]
     args = list(head)
@@ -172,13 +186,14 @@ def snapshot(
 # --- scripts: sessions --------------------------------------------------------------------------
 
 # KEYS[1] session, KEYS[2] user index. ARGV: value, ttl_ms, index_ttl_ms, public id, hash hex.
+# Returns how many entries the user's index holds now (the session cap is decided on it).
 CREATE = """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return 1
+return redis.call('HLEN', KEYS[2])
 """
 
 # KEYS[1] session. ARGV: expected value, new value, ttl_ms ('' keeps the TTL). 1 if written.
@@ -224,10 +239,14 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 return redis.call('DEL', KEYS[2])
 """
 
-# Snapshot layout (see snapshot()); ARGV[1] hash hex to keep (or ''), ARGV[2] its public id.
+# The batch scripts below each take one batch of a user's index entries, read with HSCAN, at
+# most BATCH of them (see snapshot()): a script over every session of a user with 200,000 of
+# them would hold the server for a second, every other client waiting.
+
+# Batch layout; ARGV[1] hash hex to keep (or ''), ARGV[2] its public id (or '' if not seen yet).
 # Deletes every given session and drops each entry that still points at it. Returns {deleted
 # public ids..., left}: left counts the entries other than the kept one still in the index
-# (created or re-pointed since the snapshot); the caller reads the index again until it is 0.
+# (created or re-pointed since they were read); the caller scans again until it is 0.
 REVOKE_USER = """
 local idx = KEYS[1]
 local out = {}
@@ -242,23 +261,34 @@ out[#out + 1] = left
 return out
 """
 
-# Snapshot layout. false if the index is no longer exactly the snapshot (read it again); else
-# the values of the sessions, after dropping the entries whose session Redis already expired.
+# Batch layout. For each given entry, in order, two items: 1 and the session's value; 2 and the
+# hash hex the entry points at now (re-pointed by a rotation since it was read: read again);
+# 0 and '' when the session is gone (its entry dropped if it still pointed at it).
 LIST = """
 local idx = KEYS[1]
-if redis.call('HLEN', idx) ~= #KEYS - 1 then return false end
-for i = 2, #KEYS do
-  if redis.call('HGET', idx, ARGV[2 * i - 1]) ~= ARGV[2 * i] then return false end
-end
 local out = {}
 for i = 2, #KEYS do
   local v = redis.call('GET', KEYS[i])
-  if v then out[#out + 1] = v else redis.call('HDEL', idx, ARGV[2 * i - 1]) end
+  if v then
+    out[#out + 1] = 1
+    out[#out + 1] = v
+  else
+    local id = ARGV[2 * i - 1]
+    local now = redis.call('HGET', idx, id)
+    if now == ARGV[2 * i] then redis.call('HDEL', idx, id) end
+    if now and now ~= ARGV[2 * i] then
+      out[#out + 1] = 2
+      out[#out + 1] = now
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = ''
+    end
+  end
 end
 return out
 """
 
-# Snapshot layout. Drops the entries whose session is gone and that still point at it.
+# Batch layout. Drops the entries whose session is gone and that still point at it.
 PRUNE = """
 local idx = KEYS[1]
 local n = 0

@@ -72,11 +72,15 @@ class SQLiteSessions(SQLiteConnections):
             f"DELETE FROM {t} WHERE user_id = ? AND token_hash IS NOT ? RETURNING id"
         )
         self._sql_list = f"SELECT {SESSION_COLUMNS} FROM {t} WHERE user_id = ? ORDER BY created_at"
+        self._sql_count = f"SELECT count(*) FROM {t} WHERE user_id = ?"
 
     def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
-        self.execute(self._sql_insert, session_values(token_hash, record, dump_json))
+    ) -> int:
+        with self.errors, self.connection() as conn:
+            conn.execute(self._sql_insert, session_values(token_hash, record, dump_json))
+            (count,) = conn.execute(self._sql_count, (record.user_id,)).fetchone()
+        return int(count)
 
     def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         if self.private:

@@ -25,7 +25,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.stores.protocols import AsyncRevocationStore
 from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_core import DEFAULT_MAX_SILENCE, DEFAULT_POLL_INTERVAL
-from gatepass.strategies._access_policy import Replica, decide
+from gatepass.strategies._access_policy import Replica, decide, lost_revocations
 from gatepass.strategies._concurrency import AsyncEvent, AsyncWorker
 
 #: The longest wait between two attempts to re-subscribe after a failure (seconds).
@@ -66,7 +66,9 @@ class AsyncDenylistRevocations:
         found = await self.store.revocation_lookup(
             claims["jti"], claims.get("sid"), claims["sub"], now
         )
-        decide(claims, found)
+        if found.lost and found.since_us is not None:
+            lost_revocations(found.since_us)
+        decide(claims, found, now)
 
     async def add(self, entry: RevocationEntry, now: float) -> None:
         await self.store.revocation_add(entry, now)
@@ -113,7 +115,7 @@ class AsyncReplicatedRevocations:
     async def check(self, claims: Mapping[str, Any], now: float) -> None:
         if not self._worker.started:  # async-only
             await self.start()  # async-only
-        self.replica.check(claims)
+        self.replica.check(claims, now)
 
     async def add(self, entry: RevocationEntry, now: float) -> None:
         await self.store.revocation_add(entry, now)

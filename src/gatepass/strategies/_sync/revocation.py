@@ -27,7 +27,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.stores.protocols import RevocationStore
 from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_core import DEFAULT_MAX_SILENCE, DEFAULT_POLL_INTERVAL
-from gatepass.strategies._access_policy import Replica, decide
+from gatepass.strategies._access_policy import Replica, decide, lost_revocations
 from gatepass.strategies._concurrency import Event, Worker
 
 #: The longest wait between two attempts to re-subscribe after a failure (seconds).
@@ -66,7 +66,9 @@ class DenylistRevocations:
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
         found = self.store.revocation_lookup(claims["jti"], claims.get("sid"), claims["sub"], now)
-        decide(claims, found)
+        if found.lost and found.since_us is not None:
+            lost_revocations(found.since_us)
+        decide(claims, found, now)
 
     def add(self, entry: RevocationEntry, now: float) -> None:
         self.store.revocation_add(entry, now)
@@ -111,7 +113,7 @@ class ReplicatedRevocations:
         self._loaded.wait(wait)
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
-        self.replica.check(claims)
+        self.replica.check(claims, now)
 
     def add(self, entry: RevocationEntry, now: float) -> None:
         self.store.revocation_add(entry, now)

@@ -31,8 +31,10 @@ from gatepass.strategies._session_input import (
 from gatepass.strategies._session_policy import (
     DEAD,
     LIVE,
+    evictions,
     liveness,
     new_record,
+    over_cap,
     rotated,
     touched,
 )
@@ -59,7 +61,10 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
     outlives this, however busy. ``touch_interval``: sliding renewal writes at most once per
     interval per session (default: a tenth of the shorter idle timeout, at most a minute).
     Remember-me sessions use ``remember_idle_timeout`` / ``remember_absolute_timeout``.
-    ``clock`` returns seconds since the epoch (inject one in tests). ``access_tokens``: an
+    ``max_sessions``: sessions one user may hold (default 100, None for no cap); a login
+    beyond it revokes the user's oldest session (records no longer live go first), so that one
+    user's sessions stay cheap to list and revoke. ``clock`` returns seconds since the epoch
+    (inject one in tests). ``access_tokens``: an
     :class:`AccessTokens` in ``denylist`` or ``replicated`` mode whose tokens die with their
     session (``revoke``, ``revoke_all``). Every method raises ``StoreUnavailable`` if the store
     is down: treat that as "not authenticated, try later", never as "logged in".
@@ -77,10 +82,23 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         token = new_token(record.user_id)
         tag = routing_tag(record.user_id)
         keep = self.keep_until(record)
-        self.store.session_create(hash_token(token), record, tag, keep_until=keep)
+        count = self.store.session_create(hash_token(token), record, tag, keep_until=keep)
+        if over_cap(count, self.max_sessions):
+            self._evict(record, tag, now)
         if self.purge_due():
             self.store.purge_expired(now, sessions_before=now - self.linger)
         return token, record
+
+    def _evict(self, record: SessionRecord, tag: str, now: float) -> None:
+        """The user has more than ``max_sessions``: revoke what the policy picks (dead records
+        first, then the oldest), with their access tokens when those are linked."""
+        assert self.max_sessions is not None  # over_cap() is only True with a cap
+        stored = self.store.session_list(record.user_id, tag)
+        access = self.access_tokens
+        for public_id in evictions(stored, record.id, self.max_sessions, now, self.lifetimes):
+            removed = self.store.session_revoke_id(record.user_id, public_id, tag)
+            if removed and access is not None:
+                access.revoke_session(public_id)
 
     def get(self, token: str) -> SessionRecord | None:
         """The live session for ``token`` (renewed when due), or None: unknown, expired, revoked

@@ -20,8 +20,12 @@ class AsyncPostgresSessions(AsyncPostgresClient):
 
     async def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
-        await self.execute(self.sql.session_insert, session_values(token_hash, record, dump_json))
+    ) -> int:
+        args = (*session_values(token_hash, record, dump_json), record.user_id)
+        row = await self.fetch_one(self.sql.session_insert, args)
+        count = None if row is None else row[0]
+        assert isinstance(count, int)  # the insert either returns its one row or raises
+        return count
 
     async def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         # The hot path takes its connection with the pool's getconn/putconn rather than its

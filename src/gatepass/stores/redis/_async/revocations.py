@@ -3,6 +3,15 @@
 Every entry key shares the hash tag ``{rv}`` (one Cluster slot: the set holds only revoked,
 unexpired tokens, which is small); the denylist check is one ``MGET``. A write merges the entry,
 updates the snapshot index and publishes the change in one script.
+
+The loss marker: a Redis restarted without persistence (or flushed, or failed over to a replica
+that had not received the writes) comes back without the revocations, and without saying so.
+So the store holds one key with no TTL, ``{rv}:since``, written by ``setup()`` and by the first
+reader that finds it missing (``SET NX``: one writer wins, every reader agrees on its value):
+the time from which the revocations are complete. The denylist check reads it in the same
+``MGET``, a snapshot in the same pipeline; a missing marker is written there and then, with the
+reader's clock, as the loss time. What follows from it (tokens issued before it are refused)
+is decided by the strategies (:mod:`gatepass.strategies._access_policy`).
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ import contextlib
 import time
 from typing import Any
 
-from gatepass.errors import StoreUnavailable
+from gatepass.errors import StoreError, StoreUnavailable
 from gatepass.stores.records import RevocationEntry, RevocationLookup, entry
 from gatepass.stores.redis._async.client import AsyncRedisClient
 from gatepass.stores.redis.keys import ttl_ms
@@ -36,6 +45,23 @@ class AsyncRedisRevocations(AsyncRedisClient):
         ]
         await self.run_script("ADD_REVOCATION", keys, args)
 
+    async def setup(self) -> None:
+        """The server answers, the scripts are loaded, and the loss marker exists (dated now:
+        no token of this store's revocations can be older than its first setup)."""
+        await super().setup()
+        await self._mark(time.time())
+
+    async def _mark(self, now: float) -> tuple[int, bool]:
+        """Write the loss marker if it is missing: its value, and whether this call wrote it.
+        ``SET NX GET`` in one command: of concurrent writers one wins, and all get its value."""
+        with self.errors:
+            old = await self.client.set(
+                self.keys.revocation_marker, str(int(now * 1_000_000)), nx=True, get=True
+            )
+        if old is None:
+            return int(now * 1_000_000), True
+        return _marker(old), False
+
     async def revocation_lookup(
         self, jti: str, sid: str | None, user: str, now: float
     ) -> RevocationLookup:
@@ -43,22 +69,29 @@ class AsyncRedisRevocations(AsyncRedisClient):
             self.keys.revocation("jti", jti),
             self.keys.revocation("sid", sid or ""),
             self.keys.revocation("user", user),
+            self.keys.revocation_marker,
         ]
         with self.errors:
             values = await self.client.mget(keys)
-        cut = values[2]
+        cut, marker = values[2], values[3]
+        since, lost = (_marker(marker), False) if marker is not None else await self._mark(now)
         return RevocationLookup(
             values[0] is not None,
             sid is not None and values[1] is not None,
             None if cut is None else int(cut),
+            since,
+            lost,
         )
 
     async def revocation_snapshot(self, now: float) -> list[RevocationEntry]:
+        """The live entries, and the loss marker as an ``all`` entry, in one round trip."""
         with self.errors:
-            rows = await self.client.zrangebyscore(
-                self.keys.revocation_index, f"({now!r}", "+inf", withscores=True
-            )
-        found = []
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zrangebyscore(self.keys.revocation_index, f"({now!r}", "+inf", withscores=True)
+            pipe.get(self.keys.revocation_marker)
+            rows, marker = await pipe.execute()
+        since = _marker(marker) if marker is not None else (await self._mark(now))[0]
+        found = [entry("all", "", since, float("inf"))]
         for member, score in rows:
             kind, value, key = member.decode("utf-8").split("|", 2)
             found.append(entry(kind, key, int(value), float(score)))
@@ -73,6 +106,13 @@ class AsyncRedisRevocations(AsyncRedisClient):
                 self.keys.revocation_index, "-inf", repr(before)
             )
         return count
+
+
+def _marker(value: bytes) -> int:
+    """The loss marker's microseconds; StoreError if the key holds anything else."""
+    if not (value.isdigit() and len(value) <= 18):
+        raise StoreError("redis: the revocation loss marker is damaged or not gatepass's")
+    return int(value)
 
 
 def _sockname(pubsub: Any) -> str | None:

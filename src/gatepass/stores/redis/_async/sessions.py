@@ -2,8 +2,9 @@
 
 Round trips: ``get`` 1 ``GET``; ``create``, ``touch``, ``move``, ``set_data`` 1 script each;
 ``revoke`` 2 (take the session, then drop its index entry: the index is named by the user id
-inside the value); ``revoke`` by id ``HGET`` + script; ``revoke_user`` and ``list`` ``HGETALL`` +
-script, again if the index changed in between (the script checks it did not).
+inside the value); ``revoke`` by id ``HGET`` + script; ``revoke_user`` and ``list`` an ``HSCAN``
+step + a script per batch of at most ``BATCH`` sessions (no call holds the server for long, however
+many sessions a user has), ``revoke_user`` again until a script finds the index empty.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import contextlib
 from gatepass.errors import StoreError
 from gatepass.stores.records import SessionRecord
 from gatepass.stores.redis._async.client import AsyncRedisClient
-from gatepass.stores.redis.keys import decode, encode, is_tag, snapshot, ttl_ms
+from gatepass.stores.redis.keys import (
+    BATCH,
+    batches,
+    decode,
+    encode,
+    is_tag,
+    snapshot,
+    ttl_ms,
+)
 
 #: Bound on re-reading an index that keeps changing under a multi-key operation.
 _ATTEMPTS = 100
@@ -24,11 +33,11 @@ class AsyncRedisSessions(AsyncRedisClient):
 
     async def session_create(
         self, token_hash: bytes, record: SessionRecord, tag: str, *, keep_until: float
-    ) -> None:
+    ) -> int:
         now = record.created_at
         # The index outlives every session it lists, each kept until its own keep_until.
         index_until = record.absolute_expires_at + max(0.0, keep_until - record.expires_at)
-        await self.run_script(
+        count = await self.run_script(
             "CREATE",
             [self.keys.session(tag, token_hash), self.keys.user_index(tag, record.user_id)],
             [
@@ -39,6 +48,7 @@ class AsyncRedisSessions(AsyncRedisClient):
                 token_hash.hex(),
             ],
         )
+        return int(count)
 
     async def session_get(self, token_hash: bytes, tag: str) -> SessionRecord | None:
         if not is_tag(tag):  # unchecked on the get path: it becomes part of a key
@@ -123,47 +133,75 @@ class AsyncRedisSessions(AsyncRedisClient):
                 return bool(done)
         raise StoreError("redis: the session kept changing during revocation")
 
+    async def _scan(self, index: str, cursor: int) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """One ``HSCAN`` step over a user's index: at most about :data:`BATCH` entries."""
+        with self.errors:
+            cursor, found = await self.client.hscan(index, cursor, count=BATCH)
+        return int(cursor), list(found.items())
+
     async def session_revoke_user(
         self, user_id: str, tag: str, keep_hash: bytes | None
     ) -> list[str]:
+        """Scan the index in steps, delete each batch of sessions with one script, and scan
+        again until a script reports the index held nothing else (sessions created or rotated
+        meanwhile go too)."""
         index = self.keys.user_index(tag, user_id)
         prefix = self.keys.session_prefix(tag)
         keep = b"" if keep_hash is None else keep_hash.hex().encode()
         removed: list[str] = []
         for _attempt in range(_ATTEMPTS):
-            with self.errors:
-                entries: dict[bytes, bytes] = await self.client.hgetall(index)
             keep_id = b""
-            doomed: list[tuple[bytes, bytes]] = []
-            for public_id, hexh in entries.items():
-                if keep and hexh == keep:
-                    keep_id = public_id
-                else:
-                    doomed.append((public_id, hexh))
-            if not doomed:
-                return removed  # the index held nothing else at the moment it was read
-            keys, args = snapshot(index, prefix, doomed, (keep, keep_id))
-            *deleted, left = await self.run_script("REVOKE_USER", keys, args)
-            removed.extend(public_id.decode() for public_id in deleted)
+            cursor = 0
+            while True:
+                cursor, entries = await self._scan(index, cursor)
+                doomed: list[tuple[bytes, bytes]] = []
+                for public_id, hexh in entries:
+                    if keep and hexh == keep:
+                        keep_id = public_id
+                    else:
+                        doomed.append((public_id, hexh))
+                for batch in batches(doomed):
+                    keys, args = snapshot(index, prefix, batch, (keep, keep_id))
+                    *deleted, _left = await self.run_script("REVOKE_USER", keys, args)
+                    removed.extend(public_id.decode() for public_id in deleted)
+                if cursor == 0:
+                    break
+            keys, args = snapshot(index, prefix, (), (keep, keep_id))
+            (left,) = await self.run_script("REVOKE_USER", keys, args)
             if not left:  # at that moment the index held nothing but the kept session
                 return removed
         raise StoreError("redis: the user's sessions kept changing during revoke_all")
 
     async def session_list(self, user_id: str, tag: str) -> list[SessionRecord]:
+        """Scan the index in steps and read each batch of sessions with one script (which
+        drops entries of sessions Redis already expired); an entry re-pointed by a rotation
+        meanwhile is read again at its new hash."""
         index = self.keys.user_index(tag, user_id)
         prefix = self.keys.session_prefix(tag)
-        for _attempt in range(_ATTEMPTS):
-            with self.errors:
-                entries: dict[bytes, bytes] = await self.client.hgetall(index)
-            if not entries:
-                return []
-            values = await self.run_script("LIST", *snapshot(index, prefix, entries.items()))
-            if values is not None:
-                return sorted((decode(v) for v in values), key=lambda r: r.created_at)
-        raise StoreError("redis: the user's sessions kept changing during list")
+        found: dict[bytes, SessionRecord] = {}
+        moves = 0
+        cursor = 0
+        while True:
+            cursor, pending = await self._scan(index, cursor)
+            while pending:
+                batch, pending = pending[:BATCH], pending[BATCH:]
+                reply = await self.run_script("LIST", *snapshot(index, prefix, batch))
+                for (public_id, _hexh), status, payload in zip(
+                    batch, reply[::2], reply[1::2], strict=True
+                ):
+                    if status == 1:
+                        found[public_id] = decode(payload)
+                    elif status == 2:
+                        moves += 1
+                        pending.append((public_id, payload))
+                if moves > _ATTEMPTS * BATCH:
+                    raise StoreError("redis: the user's sessions kept changing during list")
+            if cursor == 0:
+                return sorted(found.values(), key=lambda r: r.created_at)
 
     async def prune_indexes(self) -> int:
-        """Drop index entries whose session Redis has already expired (every user)."""
+        """Drop index entries whose session Redis has already expired (every user), one batch
+        of one index per script."""
         with self.errors:
             found = [
                 k async for k in self.client.scan_iter(match=self.keys.index_pattern, count=1000)
@@ -173,11 +211,12 @@ class AsyncRedisSessions(AsyncRedisClient):
             tag = self.keys.index_tag(index)
             if tag is None:
                 continue
-            with self.errors:
-                entries: dict[bytes, bytes] = await self.client.hgetall(index)
-            if entries:
-                prefix = self.keys.session_prefix(tag)
-                removed += int(
-                    await self.run_script("PRUNE", *snapshot(index, prefix, entries.items()))
-                )
+            prefix = self.keys.session_prefix(tag)
+            cursor = 0
+            while True:
+                cursor, entries = await self._scan(index, cursor)
+                for batch in batches(entries):
+                    removed += int(await self.run_script("PRUNE", *snapshot(index, prefix, batch)))
+                if cursor == 0:
+                    break
         return removed

@@ -6,9 +6,12 @@ NOSCRIPT by redis-py itself)."""
 
 from __future__ import annotations
 
+import inspect
+import sys
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from gatepass.errors import MissingDependency
+from gatepass.errors import ConfigurationError, MissingDependency, quote_prefix
 from gatepass.stores.driver_errors import translate_errors
 from gatepass.stores.redis.keys import SCRIPTS, Keys
 from gatepass.stores.urls import redis_parts
@@ -28,12 +31,37 @@ def _import_redis() -> None:
         ) from exc
 
 
-def _retry() -> Any:
-    """One quick retry (a pooled connection may be stale after a restart), then fail closed."""
+def _retry(*, cluster: bool) -> Any:
+    """How often a command is sent again after a failure, so that a call ends within the
+    documented bound (``socket_timeout``) and fails closed.
+
+    One server: one quick retry of a connection error (a pooled connection may be stale after a
+    restart: the server closed it, and a new one answers at once). A timeout is not retried: a
+    server that did not answer within ``socket_timeout`` (frozen, overloaded, or the network
+    black-holed) would make the retry wait as long again.
+
+    Cluster: no retry. The cluster client retries every connection error *and* timeout it is
+    allowed to (its own list, whatever ``Retry`` says) after refreshing the slot map, which
+    still names the frozen node; redirections (``MOVED``, ``ASK``, ``TRYAGAIN``) are followed
+    within the one attempt all the same, and a connection the server closed is replaced when it
+    is taken from the pool.
+
+    The asyncio client gets ``redis.retry.Retry`` (a blocking ``Retry`` would be
+    converted, with a warning).
+    """
     from redis.backoff import ExponentialBackoff  # noqa: PLC0415
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
     from redis.retry import Retry  # noqa: PLC0415
 
-    return Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)
+    backoff = ExponentialBackoff(cap=0.05, base=0.01)
+    return Retry(backoff, 0 if cluster else 1, supported_errors=(RedisConnectionError,))
+
+
+def _parameters(cls: type) -> set[str]:
+    """The names ``cls(...)`` takes as keywords (``**kwargs`` excepted)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(cls).parameters.values()
+    return {p.name for p in params if p.kind in kinds}
 
 
 class RedisClient:
@@ -52,9 +80,46 @@ class RedisClient:
         self.driver_url, self.prefix, self.cluster, self.pool_timeout, self.socket_timeout = parts
         self.keys = Keys(self.prefix)
         self.errors = translate_errors("redis")
+        self._check_driver_options()
         with self.errors:
             self.client: Any = self._connect()
         self.scripts = {name: self.client.register_script(src) for name, src in SCRIPTS.items()}
+
+    def _check_driver_options(self) -> None:
+        """Every option left for redis-py must be one it reads, with a value it can parse: an
+        unknown one would be a ``TypeError`` on first use (one server) or silently dropped (a
+        blocking cluster client). The names are the keyword parameters of the classes this
+        flavour's client hands them to, asked of redis-py itself."""
+        from redis import connection  # noqa: PLC0415
+        from redis.cluster import RedisCluster  # noqa: PLC0415
+
+        try:
+            connection.parse_url(self.driver_url)  # type: ignore[no-untyped-call,unused-ignore]
+        except ValueError as exc:
+            raise ConfigurationError(f"redis URL: {exc}") from None
+        if self.cluster:
+            module = sys.modules[RedisCluster.__module__]
+            accepted = _parameters(RedisCluster)
+            accepted |= set(getattr(module, "REDIS_ALLOWED_KEYS", ()))
+        else:
+            accepted = set().union(
+                *map(
+                    _parameters,
+                    (
+                        connection.AbstractConnection,
+                        connection.Connection,
+                        connection.SSLConnection,
+                        connection.UnixDomainSocketConnection,
+                        connection.BlockingConnectionPool,
+                    ),
+                )
+            )
+        for name, _value in parse_qsl(urlsplit(self.driver_url).query, keep_blank_values=True):
+            if name not in accepted:
+                raise ConfigurationError(
+                    f"unknown redis URL option {quote_prefix(name)}: neither gatepass "
+                    "(prefix, cluster, pool_timeout) nor redis-py reads it"
+                )
 
     def _connect(self) -> Any:
         from redis import BlockingConnectionPool, Redis  # noqa: PLC0415
@@ -72,11 +137,13 @@ class RedisClient:
                 max_connections=_MAX_CONNECTIONS,
             )
             return RedisCluster.from_url(
-                self.driver_url, retry=_retry(), connection_pool_class=node_pool
+                self.driver_url,
+                retry=_retry(cluster=True),
+                connection_pool_class=node_pool,
             )
         pool = BlockingConnectionPool.from_url(
             self.driver_url,
-            retry=_retry(),
+            retry=_retry(cluster=False),
             timeout=self.pool_timeout,
             max_connections=_MAX_CONNECTIONS,
         )
