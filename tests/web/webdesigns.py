@@ -23,7 +23,7 @@ from gatepass.stores import open_async_store, open_store
 from gatepass.strategies.access import AsyncAccessTokens
 from gatepass.strategies.refresh import AsyncRefreshTokens
 from gatepass.strategies.sessions import AsyncSessions
-from gatepass.web import Gatepass, LoginResult
+from gatepass.web import DPoPPolicy, Gatepass, LoginResult
 
 SECRET = b"web-tests-csrf-secret-0123456789abcdef"
 REFRESH_SECRET = b"web-tests-refresh-secret-0123456789ab"
@@ -32,8 +32,11 @@ AUDIENCE = "testserver"
 PASSWORD = "correct horse battery staple"
 
 #: Every design the table knows; ``several`` is a session cookie, the hybrid and bearer tokens
-#: in one app.
+#: in one app. The DPoP designs are the hybrid with a :class:`DPoPPolicy`: ``dpop`` (bearer
+#: and DPoP, proof ids shared through the store), ``dpop-nonce`` (server nonces, the
+#: in-process replay cache) and ``dpop-required`` (DPoP only).
 DESIGNS = ("session", "stateless", "denylist", "replicated", "hybrid", "several")
+DPOP_DESIGNS = ("dpop", "dpop-nonce", "dpop-required")
 
 #: user name -> (password, what check_password returns). ``raises`` and ``junk`` are an app's
 #: broken password check: neither may ever log anybody in.
@@ -112,6 +115,14 @@ def build(
     elif design == "hybrid":
         refresh = refresh_kind(store, access("replicated"), secret=REFRESH_SECRET, grace=0)
         gp = Gatepass(refresh_tokens=refresh, **common)
+    elif design in DPOP_DESIGNS:
+        policy = {
+            "dpop": DPoPPolicy(replay=store),
+            "dpop-nonce": DPoPPolicy(nonce=True),
+            "dpop-required": DPoPPolicy(required=True, replay=store, algorithms=("ES256",)),
+        }[design]
+        refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
+        gp = Gatepass(refresh_tokens=refresh, dpop=policy, **common)
     elif design == "several":
         refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
         gp = Gatepass(sessions=sessions_kind(store), refresh_tokens=refresh, **common)
