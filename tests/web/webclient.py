@@ -155,17 +155,23 @@ class Browser:
 
 @dataclass
 class Target:
-    """One app behind its in-process transport. ``root``: where it is mounted."""
+    """One app behind its in-process transport, or behind a real server at ``server`` (its base
+    URL). ``root``: where it is mounted."""
 
     kind: str
     app: Any
     gatepass: Gatepass
     root: str = ""
     store_control: Callable[[str], Awaitable[None]] | None = None
+    server: str | None = None
     _client: Any = None
 
     def __post_init__(self) -> None:
-        if self.kind in ("asgi", "fastapi"):
+        if self.server is not None:
+            # A real server on loopback (uvicorn, waitress): the requests go over TCP, and name
+            # the host the table's URLs use.
+            self._client = httpx.AsyncClient(base_url=self.server, headers={"host": "testserver"})
+        elif self.kind in ("asgi", "fastapi"):
             transport = httpx.ASGITransport(
                 app=self.app, raise_app_exceptions=False, root_path=self.root
             )
@@ -176,7 +182,8 @@ class Target:
 
     @property
     def asgi(self) -> bool:
-        return self.kind in ("asgi", "fastapi")
+        """Whether the client is an asyncio one (an ASGI app, or any app behind a server)."""
+        return self.kind in ("asgi", "fastapi") or self.server is not None
 
     async def send(
         self,

@@ -85,6 +85,7 @@ def build(
     *,
     asynchronous: bool,
     clock: Callable[[], float] | None = None,
+    dpop_origin: str | None = None,
     **options: Any,
 ) -> Built:
     """``design`` on ``store`` (a blocking store, or an asyncio one when ``asynchronous``).
@@ -92,6 +93,7 @@ def build(
     Refresh tokens get ``grace=0``: the cases replay a used refresh token at once, and inside
     the grace window (tested in tests/strategies) that would be the same successor, not reuse.
     ``clock``: one clock for every strategy (tests that let sessions and tokens expire).
+    ``dpop_origin``: the public origin of the DPoP designs (an app behind a real server).
     """
     timed: dict[str, Any] = {} if clock is None else {"clock": clock}
     sessions_kind = partial(AsyncSessions if asynchronous else Sessions, **timed)
@@ -117,9 +119,11 @@ def build(
         gp = Gatepass(refresh_tokens=refresh, **common)
     elif design in DPOP_DESIGNS:
         policy = {
-            "dpop": DPoPPolicy(replay=store),
-            "dpop-nonce": DPoPPolicy(nonce=True),
-            "dpop-required": DPoPPolicy(required=True, replay=store, algorithms=("ES256",)),
+            "dpop": DPoPPolicy(replay=store, origin=dpop_origin),
+            "dpop-nonce": DPoPPolicy(nonce=True, origin=dpop_origin),
+            "dpop-required": DPoPPolicy(
+                required=True, replay=store, algorithms=("ES256",), origin=dpop_origin
+            ),
         }[design]
         refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
         gp = Gatepass(refresh_tokens=refresh, dpop=policy, **common)
