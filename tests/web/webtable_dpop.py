@@ -10,7 +10,7 @@ and must be refused, and the victim's own requests must keep working afterwards.
 from __future__ import annotations
 
 from webclient import Case, Expect, Step
-from webtable import ALICE, ASGI_ONLY, UNAUTH
+from webtable import ALICE, ASGI_ONLY, DOWN, UNAUTH
 
 BOTH = ("dpop", "dpop-required")
 ALL_DPOP = (*BOTH, "dpop-nonce")
@@ -172,3 +172,22 @@ DPOP_STORE_CASES = tuple(
     if case.name in DPOP_STORE_NAMES
 )
 assert len(DPOP_STORE_CASES) == len(DPOP_STORE_NAMES)
+
+#: The store that shares the proof ids is down (a private Redis, SIGKILLed and restarted): a
+#: proof cannot be checked for replay, so the request is refused with 503 (fail closed), the
+#: refresh cookie is kept, and everything works again once the store is back.
+# fmt: off
+DPOP_OUTAGE: tuple[Case, ...] = (
+    Case("replay cache down: 503, nothing accepted unchecked, nothing lost", ("dpop",), (
+        LOGIN,
+        ME,
+        Step("STORE down"),
+        Step("GET /me", DOWN._replace(cookies={}), bearer="access", dpop="proof"),
+        Step("POST /auth/refresh", DOWN._replace(cookies={"refresh": "kept"}), dpop="proof"),
+        Step("STORE up"),
+        Step("GET /me", BOUND, bearer="access", dpop="proof", eventually=True),
+        REFRESH,
+        ME,
+    )),
+)
+# fmt: on
