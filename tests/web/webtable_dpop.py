@@ -10,7 +10,7 @@ and must be refused, and the victim's own requests must keep working afterwards.
 from __future__ import annotations
 
 from webclient import Case, Expect, Step
-from webtable import ALICE, ASGI_ONLY, DOWN, UNAUTH
+from webtable import ALICE, ASGI_ONLY, DOWN, OK, UNAUTH
 
 BOTH = ("dpop", "dpop-required")
 ALL_DPOP = (*BOTH, "dpop-nonce")
@@ -113,6 +113,15 @@ DPOP_CASES: tuple[Case, ...] = (
              cookies="__Secure-refresh={a.stolen}", actor="t", jar=False, dpop="proof"),
         REFRESH,
         ME,
+    )),
+    Case("devices and logout with a DPoP-bound token", BOTH, (
+        LOGIN,
+        Step("GET /auth/sessions", OK, bearer="access", dpop="proof"),
+        Step("GET /auth/sessions", proof_refused("ERR_DPOP_REPLAYED"), bearer="access",
+             dpop="replay"),
+        Step("POST /auth/logout", OK, bearer="access", dpop="proof", site="script"),
+        Step("GET /me", proof_refused("ERR_TOKEN_REVOKED", "invalid_token"), bearer="access",
+             dpop="proof"),
     )),
     Case("login proofs are checked like any other", BOTH, (
         Step("POST /auth/login", endpoint_refused("ERR_DPOP_REQUEST_MISMATCH"),
