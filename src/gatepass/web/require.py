@@ -79,8 +79,9 @@ def require(
 def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
     """When the login behind a token of the hybrid happened: its session's ``authenticated_at``.
 
-    The hybrid's access tokens are re-issued at every refresh and do not carry the login time;
-    the session that records the login does. One store read, only for routes that ask.
+    The hybrid's access tokens carry the login's ``auth_time`` (kept with the refresh family);
+    a token without it (issued by a family from before that, or by hand with a ``sid``) falls
+    back on the session that records the login. One store read, only for routes that ask.
     """
     gp = state.gatepass
     for sessions in (gp.anchors, gp.sessions):
