@@ -16,6 +16,7 @@ from gp_store_servers import PostgresServer, RedisServer
 from webclient import Case, run
 from webdesigns import serving
 from webtable import CASES, STORE_CASES
+from webtable_dpop import DPOP_CASES, DPOP_OUTAGE, DPOP_STORE_CASES
 from webtable_outage import NOTHING_LISTENING, OUTAGE
 
 
@@ -32,7 +33,7 @@ def _params(cases: tuple[Case, ...]) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(("case", "design", "app"), _params(CASES))
+@pytest.mark.parametrize(("case", "design", "app"), _params(CASES + DPOP_CASES))
 async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> None:
     async with serving(app, design, sqlite_url) as target:
         await run(target, case.steps, case.name)
@@ -43,7 +44,7 @@ async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> Non
     [
         pytest.param(server, *p.values, id=f"{server}-{p.id}", marks=getattr(pytest.mark, server))
         for server in ("redis", "postgres")
-        for p in _params(STORE_CASES)
+        for p in _params(STORE_CASES + DPOP_STORE_CASES)
     ],
 )
 async def test_shared_server(
@@ -56,7 +57,7 @@ async def test_shared_server(
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize(("case", "design", "app"), _params(OUTAGE))
+@pytest.mark.parametrize(("case", "design", "app"), _params(OUTAGE + DPOP_OUTAGE))
 async def test_outage(case: Case, design: str, app: str, private_redis: RedisServer) -> None:
     """The store's server really stops (SIGKILL) and starts again with its data."""
 
