@@ -9,14 +9,13 @@ import time
 from typing import Any
 
 import pytest
+from gp_strategy_kit import AUD, ISS, SECRET, family, setup_flow
 
 from gatepass import (
-    AccessTokens,
     AsyncAccessTokens,
     AsyncRefreshTokens,
     AsyncSessions,
     KeyRing,
-    RefreshTokens,
     Sessions,
 )
 from gatepass.errors import (
@@ -26,45 +25,9 @@ from gatepass.errors import (
     ReusedToken,
     RevokedToken,
 )
-from gatepass.stores.records import Family
 from gatepass.strategies._refresh_policy import ReuseEvent, parse
 from gatepass.strategies._session_tokens import hash_token, routing_tag
 from gp_testkit import FakeClock
-
-ISS, AUD = "https://auth.example", "api"
-SECRET = b"r" * 32
-
-
-def family(store: Any, token: str) -> Family:
-    parsed = parse(token)
-    assert parsed is not None
-    found = store.family_of(*parsed)
-    assert found is not None
-    return found
-
-
-def setup_flow(
-    store: Any, clock: FakeClock, *, mode: str = "stateless", **kw: Any
-) -> tuple[RefreshTokens, AccessTokens, list[ReuseEvent]]:
-    events: list[ReuseEvent] = []
-    access = AccessTokens(
-        KeyRing.generate("ES256"),
-        issuer=ISS,
-        audience=AUD,
-        clock=clock,
-        revocation=mode,
-        store=store if mode != "stateless" else None,
-    )
-    options: dict[str, Any] = {
-        "idle_timeout": 3600,
-        "absolute_timeout": 86400,
-        "grace": 5,
-        "secret": SECRET,
-        "clock": clock,
-        "on_reuse": events.append,
-    }
-    options.update(kw)
-    return RefreshTokens(store, access, **options), access, events
 
 
 def test_rotation_gives_new_pairs(store: Any) -> None:

@@ -42,18 +42,20 @@ class MemoryStore:
         self._families: dict[str, Family] = {}
         self._tokens: dict[bytes, _TokenRef] = {}
         self._revocations: dict[tuple[str, str], tuple[int, float]] = {}
+        self._proofs: dict[str, float] = {}
         self._feeds: set[MemoryFeed] = set()
 
     def table(self, name: str) -> dict[Any, Any]:
         """A copy of one of the store's dicts, for tests and tooling: ``sessions`` (token hash
         -> record), ``users`` (user id -> public id -> token hash), ``refresh_families``,
-        ``refresh_tokens`` or ``revocations``."""
+        ``refresh_tokens``, ``revocations`` or ``dpop_proofs``."""
         tables: dict[str, dict[Any, Any]] = {
             "sessions": self._sessions,
             "users": self._users,
             "refresh_families": self._families,
             "refresh_tokens": self._tokens,
             "revocations": self._revocations,
+            "dpop_proofs": self._proofs,
         }
         with self.lock:
             return dict(tables[name])
@@ -82,7 +84,19 @@ class MemoryStore:
             entries = [k for k, (_, expires) in self._revocations.items() if expires <= when]
             for pair in entries:
                 del self._revocations[pair]
-        return len(dead) + len(families) + len(tokens) + len(entries)
+            proofs = [k for k, expires in self._proofs.items() if expires <= when]
+            for proof_id in proofs:
+                del self._proofs[proof_id]
+        return len(dead) + len(families) + len(tokens) + len(entries) + len(proofs)
+
+    # --- DPoP proofs ---------------------------------------------------------------------------
+
+    def proof_add(self, proof_id: str, expires_at: float) -> bool:
+        with self.lock:
+            if proof_id in self._proofs:
+                return False
+            self._proofs[proof_id] = expires_at
+            return True
 
     # --- sessions ------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The store contract, one typed protocol per concern, blocking and asyncio.
 
 A *store* (what :func:`gatepass.open_store` / :func:`gatepass.open_async_store` return) keeps
-three kinds of state on one connection or pool: sessions (:class:`SessionStore`), refresh-token
-families (:class:`FamilyStore`) and access-token revocations with their change feed
-(:class:`RevocationStore`). Each backend implements every protocol once, in its own package
+four kinds of state on one connection or pool: sessions (:class:`SessionStore`), refresh-token
+families (:class:`FamilyStore`), access-token revocations with their change feed
+(:class:`RevocationStore`) and the DPoP proofs already accepted (:class:`ProofStore`). Each
+backend implements every protocol once, in its own package
 (``gatepass.stores.memory``, ``.sqlite``, ``.redis``, ``.postgres``); the strategies call them
 only through these protocols and never ask which backend they have.
 
@@ -158,7 +159,23 @@ class RevocationStore(Protocol):
         """A new, unstarted subscription to the change stream."""
 
 
-class Store(SessionStore, FamilyStore, RevocationStore, Protocol):
+class ProofStore(Protocol):
+    """DPoP proofs already accepted: the replay cache every process shares (blocking).
+
+    The verifier (:mod:`gatepass.tokens.dpop_verify`) asks once per proof, after every other check
+    passed, through :class:`gatepass.strategies.dpop.StoreReplayCache`. ``proof_id`` is the
+    verifier's fixed-size hash of the proof's key and ``jti`` (64 hex characters): a store never
+    keeps client-chosen text.
+    """
+
+    def proof_add(self, proof_id: str, expires_at: float) -> bool:
+        """Record ``proof_id`` until at least ``expires_at``, atomically, in one round trip:
+        True if this call recorded it, False if it was recorded already (a replay). An entry
+        may outlive ``expires_at`` until the store's purge removes it; the proof is refused as
+        too old by then anyway."""
+
+
+class Store(SessionStore, FamilyStore, RevocationStore, ProofStore, Protocol):
     """A blocking store: every concern, plus its lifecycle.
 
     ``kind`` names the backend for people (logs, diagnostics, tests); code never branches on it.
@@ -178,7 +195,8 @@ class Store(SessionStore, FamilyStore, RevocationStore, Protocol):
     ) -> int:
         """Delete what stopped mattering at ``now`` (default: the current time): sessions whose
         idle deadline is at or before ``sessions_before`` (default ``now``), families past their
-        absolute expiry, revocation entries past theirs. Returns how many records went."""
+        absolute expiry, revocation entries and DPoP proof ids past theirs. Returns how many
+        records went."""
 
     def close(self) -> None:
         """Release connections (idempotent)."""
@@ -262,7 +280,15 @@ class AsyncRevocationStore(Protocol):
     def revocation_feed(self) -> AsyncRevocationFeed: ...
 
 
-class AsyncStore(AsyncSessionStore, AsyncFamilyStore, AsyncRevocationStore, Protocol):
+class AsyncProofStore(Protocol):
+    """:class:`ProofStore`, awaited."""
+
+    async def proof_add(self, proof_id: str, expires_at: float) -> bool: ...
+
+
+class AsyncStore(
+    AsyncSessionStore, AsyncFamilyStore, AsyncRevocationStore, AsyncProofStore, Protocol
+):
     """An asyncio store (see :class:`Store`)."""
 
     kind: str
@@ -278,11 +304,13 @@ class AsyncStore(AsyncSessionStore, AsyncFamilyStore, AsyncRevocationStore, Prot
 
 __all__ = [
     "AsyncFamilyStore",
+    "AsyncProofStore",
     "AsyncRevocationFeed",
     "AsyncRevocationStore",
     "AsyncSessionStore",
     "AsyncStore",
     "FamilyStore",
+    "ProofStore",
     "RevocationFeed",
     "RevocationStore",
     "SessionStore",

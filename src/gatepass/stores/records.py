@@ -125,8 +125,12 @@ class Family:
     ``created_at``, ``last_used_at`` and ``expires_at`` are seconds of the refresh strategy's
     clock (idle and absolute lifetimes). ``rotated_at`` is the *store's* clock at the moment the
     last rotation was applied: the grace window is measured on that one clock, so a caller whose
-    clock lags, or that waited for a lock, cannot stretch it. A later binding (for example a key
-    thumbprint) is one more field here, stored with the family and returned by every read.
+    clock lags, or that waited for a lock, cannot stretch it.
+
+    What the login established travels with the family, so that every access token a rotation
+    issues says the same as the first: ``scopes`` (granted at login), ``auth_time`` (when the user
+    proved a password: a refresh must not make a login look recent) and ``jkt`` (the RFC 7638
+    thumbprint of the DPoP key the family is bound to, RFC 9449 5; None for an unbound family).
     """
 
     id: str
@@ -138,6 +142,9 @@ class Family:
     rotated_at: float
     revoked: bool
     expires_at: float
+    scopes: tuple[str, ...] = ()
+    auth_time: float | None = None
+    jkt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

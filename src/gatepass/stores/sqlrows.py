@@ -22,8 +22,13 @@ _new_record = tuple.__new__
 _cached = LOADED_JSON.get
 
 FAMILY_COLUMNS = (
-    "id, user_id, sid, created_at, last_used_at, generation, rotated_at, revoked, expires_at"
+    "id, user_id, sid, created_at, last_used_at, generation, rotated_at, revoked, expires_at, "
+    "scopes, auth_time, jkt"
 )
+#: The columns a family gained after its table was first released, with their SQL types (both
+#: backends): ``setup()`` adds the ones an older table lacks.
+FAMILY_ADDED = (("scopes", "TEXT NOT NULL DEFAULT ''"), ("auth_time", "REAL"), ("jkt", "TEXT"))
+_FAMILY_WIDTH = 12
 
 
 def check_identifier(value: str, what: str, *, allow_empty: bool = False) -> str:
@@ -117,7 +122,7 @@ def family_values(family: Family) -> tuple[Any, ...]:
     f = family
     return (
         f.id, f.user_id, f.sid, f.created_at, f.last_used_at, f.generation, f.rotated_at,
-        f.revoked, f.expires_at,
+        f.revoked, f.expires_at, " ".join(f.scopes), f.auth_time, f.jkt,
     )  # fmt: skip
 
 
@@ -125,8 +130,12 @@ def family_values(family: Family) -> tuple[Any, ...]:
 
 
 def family_from_row(row: Sequence[Any]) -> Family:
-    """A family from :data:`FAMILY_COLUMNS` (SQLite and PostgreSQL alike)."""
-    return Family(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), row[8])
+    """A family from :data:`FAMILY_COLUMNS` (SQLite and PostgreSQL alike); scopes are stored
+    space-separated (a scope never holds a space)."""
+    return Family(
+        row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]), row[8],
+        tuple(row[9].split()) if row[9] else (), row[10], row[11],
+    )  # fmt: skip
 
 
 def family_read_sql(fam: str, tok: str, sess: str, ph: str, clock: str = "NULL") -> str:
@@ -148,9 +157,10 @@ def family_read_from_row(row: Sequence[Any] | None, store_now: float) -> FamilyR
     session row's token hash as read."""
     if row is None:
         return FamilyRead(None, 0, None, store_now)
-    family = family_from_row(row[1:10])
-    session_hash = row[10]
-    session = None if session_hash is None else session_from_row(row[11:21])
+    family = family_from_row(row[1 : 1 + _FAMILY_WIDTH])
+    session_hash = row[1 + _FAMILY_WIDTH]
+    first = 2 + _FAMILY_WIDTH
+    session = None if session_hash is None else session_from_row(row[first : first + 10])
     return FamilyRead(
         family, int(row[0]), session, store_now, version=(family.generation, session_hash)
     )

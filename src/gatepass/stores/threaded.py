@@ -137,6 +137,9 @@ class ThreadedAsyncStore(Generic[S]):
     async def revocation_snapshot(self, now: float) -> list[RevocationEntry]:
         return await self._call(self.sync.revocation_snapshot, now)
 
+    async def proof_add(self, proof_id: str, expires_at: float) -> bool:
+        return await self._call(self.sync.proof_add, proof_id, expires_at)
+
     def revocation_feed(self) -> ThreadedFeed:
         return ThreadedFeed(self.sync.revocation_feed())
 

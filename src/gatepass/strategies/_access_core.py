@@ -110,6 +110,7 @@ class AccessCore:
         session: object,
         scopes: Iterable[str],
         claims: Mapping[str, Any] | None,
+        jkt: str | None = None,
     ) -> str:
         now = self.clock()
         body = build_claims(
@@ -121,6 +122,7 @@ class AccessCore:
             sid=session_id(session),
             scopes=scopes,
             extra=claims,
+            jkt=jkt,
         )
         return jwt.encode(body, self.signing_key(), typ=ACCESS_TYP, now=now)
 

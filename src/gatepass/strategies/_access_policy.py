@@ -35,7 +35,9 @@ RevocationMode = Literal["stateless", "denylist", "replicated"]
 MODES: tuple[RevocationMode, ...] = ("stateless", "denylist", "replicated")
 ACCESS_TYP = "at+jwt"
 ISSUED_US = "iat_us"
-RESERVED = frozenset({"iss", "aud", "sub", "iat", "exp", "nbf", "jti", "sid", "scope", ISSUED_US})
+RESERVED = frozenset(
+    {"iss", "aud", "sub", "iat", "exp", "nbf", "jti", "sid", "scope", "cnf", ISSUED_US}
+)
 MAX_ID = 255
 
 
@@ -49,6 +51,16 @@ def check_id(value: object, what: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_ID:
         raise ConfigurationError(f"{what} must be a non-empty string of at most {MAX_ID} chars")
     return value
+
+
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """``scopes`` as a tuple, each a non-empty string without spaces (the ``scope`` claim joins
+    them with spaces: RFC 8693 4.2)."""
+    scope_list = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+    for scope in scope_list:
+        if not isinstance(scope, str) or not scope or " " in scope:
+            raise ConfigurationError("each scope must be a non-empty string without spaces")
+    return scope_list
 
 
 def new_jti() -> str:
@@ -66,8 +78,10 @@ def build_claims(
     sid: str | None,
     scopes: Iterable[str],
     extra: Mapping[str, Any] | None,
+    jkt: str | None = None,
 ) -> dict[str, Any]:
-    """The claim set of one access token (RFC 9068 profile plus ``sid`` and ``iat_us``)."""
+    """The claim set of one access token (RFC 9068 profile plus ``sid`` and ``iat_us``; with
+    ``jkt``, bound to that DPoP key: ``cnf.jkt``, RFC 9449 6.1)."""
     check_id(user_id, "user_id")
     issued_us = int(now * 1_000_000)
     iat = issued_us // 1_000_000
@@ -88,12 +102,13 @@ def build_claims(
     claims[ISSUED_US] = issued_us
     if sid is not None:
         claims["sid"] = check_id(sid, "session id")
-    scope_list = [scopes] if isinstance(scopes, str) else list(scopes)
+    scope_list = check_scopes(scopes)
     if scope_list:
-        for scope in scope_list:
-            if not isinstance(scope, str) or not scope or " " in scope:
-                raise ConfigurationError("each scope must be a non-empty string without spaces")
         claims["scope"] = " ".join(scope_list)
+    if jkt is not None:
+        if not isinstance(jkt, str) or not 0 < len(jkt) <= 128:
+            raise ConfigurationError("jkt must be a DPoP key thumbprint (DPoPProof.jkt)")
+        claims["cnf"] = {"jkt": jkt}
     return claims
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from gatepass.errors import ConfigurationError, MalformedToken
 from gatepass.stores.records import Family
 from gatepass.strategies._access_core import session_id
-from gatepass.strategies._access_policy import check_id
+from gatepass.strategies._access_policy import check_id, check_scopes
 from gatepass.strategies._refresh_policy import (
     ReuseEvent,
     check_secret,
@@ -61,10 +61,25 @@ class RefreshConfig(Generic[StoreT, AccessT]):
         self._secret = check_secret(secret)
         self.clock = clock
 
-    def plan_start(self, user_id: str, session: object) -> tuple[str, Family, bytes, str]:
-        """``(first token, family, its hash, tag)`` of a new family."""
+    def plan_start(
+        self,
+        user_id: str,
+        session: object,
+        scopes: Iterable[str] = (),
+        auth_time: float | None = None,
+        jkt: str | None = None,
+    ) -> tuple[str, Family, bytes, str]:
+        """``(first token, family, its hash, tag)`` of a new family; ``auth_time`` defaults to
+        now (a family is started by a login)."""
         check_id(user_id, "user_id")
         now = self.clock()
+        granted = check_scopes(scopes)
+        if auth_time is None:
+            auth_time = now
+        elif type(auth_time) not in (int, float) or not 0 <= auth_time <= now + 300:
+            raise ConfigurationError("auth_time must be when the user logged in (epoch seconds)")
+        if jkt is not None and (not isinstance(jkt, str) or not 0 < len(jkt) <= 128):
+            raise ConfigurationError("jkt must be a DPoP key thumbprint (DPoPProof.jkt)")
         family_id = new_family_id()
         token = first_token(user_id, family_id)
         family = Family(
@@ -77,6 +92,9 @@ class RefreshConfig(Generic[StoreT, AccessT]):
             rotated_at=now,
             revoked=False,
             expires_at=now + self.absolute,
+            scopes=granted,
+            auth_time=float(auth_time),
+            jkt=jkt,
         )
         return token, family, hash_token(token), routing_tag(user_id)
 

@@ -42,7 +42,10 @@ The rotation rule (:func:`decide`: the one place it is written)
 ----------------------------------------------------------------
 For the presented token (its family and generation ``g``), in this order:
 
-1. unknown hash -> ``unknown``; family revoked -> ``revoked``;
+1. unknown hash -> ``unknown``; a family bound to a DPoP key (``jkt``) and no proof from that
+   key -> ``unproven`` (refused, nothing written: a stolen refresh token without the key
+   neither rotates nor burns the family for the client that holds the key, RFC 9449 5);
+   family revoked -> ``revoked``;
 2. ``now >= expires_at`` (absolute) or ``now >= last_used + idle`` -> ``expired``;
 3. family bound to a session that is no longer live -> ``session``;
 4. ``g`` is the family's current generation -> ``rotated`` (generation + 1, last_used = now);
@@ -67,10 +70,11 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from gatepass.errors import (
     ConfigurationError,
+    DPoPBindingMismatch,
     ExpiredToken,
     InvalidToken,
     ReusedToken,
@@ -92,7 +96,9 @@ __all__ = [
     "verdict",
 ]
 
-Status = Literal["rotated", "grace", "reused", "revoked", "expired", "session", "unknown"]
+Status = Literal[
+    "rotated", "grace", "reused", "revoked", "expired", "session", "unknown", "unproven"
+]
 
 PREFIX = "rt_"
 _TAG = 4
@@ -160,11 +166,16 @@ def session_live(session: SessionRecord | None, now: float) -> bool:
     return session is not None and now < session.expires_at and now < session.absolute_expires_at
 
 
-def decide(read: FamilyRead, *, now: float, idle: float, grace: float) -> Status:
-    """The rotation rule (see the module docstring), on one read of the store."""
+def decide(
+    read: FamilyRead, *, now: float, idle: float, grace: float, jkt: str | None = None
+) -> Status:
+    """The rotation rule (see the module docstring), on one read of the store; ``jkt`` is the
+    thumbprint of the key a verified DPoP proof came from, None without one."""
     family = read.family
     if family is None:
         return "unknown"
+    if family.jkt is not None and jkt != family.jkt:
+        return "unproven"
     if family.revoked:
         return "revoked"
     if now >= family.expires_at or now >= family.last_used_at + idle:
@@ -184,6 +195,10 @@ def verdict(status: Status) -> None:
         return
     if status == "unknown":
         raise InvalidToken("unknown refresh token")
+    if status == "unproven":
+        raise DPoPBindingMismatch(
+            "this refresh token is bound to a DPoP key: it needs a DPoP proof from that key"
+        )
     if status == "expired":
         raise ExpiredToken("refresh token family expired; sign in again", "exp")
     if status == "session":
@@ -191,6 +206,14 @@ def verdict(status: Status) -> None:
     if status == "reused":
         raise ReusedToken("refresh token reused: the whole family is now revoked")
     raise RevokedToken("refresh token family has been revoked")
+
+
+def login_claims(family: Family) -> dict[str, Any] | None:
+    """The claims every access token of a family repeats from its login: ``auth_time``, the
+    moment the user proved a password (a rotation is not a login, so it must not move)."""
+    if family.auth_time is None:
+        return None
+    return {"auth_time": int(family.auth_time)}
 
 
 def access_sid(family: Family) -> str:

@@ -9,6 +9,7 @@ a bound parameter. Reads return the jsonb columns as text, decoded once per dist
 from __future__ import annotations
 
 from gatepass.stores.sqlrows import (
+    FAMILY_ADDED,
     FAMILY_COLUMNS,
     SESSION_COLUMNS,
     check_identifier,
@@ -67,7 +68,7 @@ class Statements:
             f"WHERE expires_at <= %s LIMIT {PURGE_BATCH})"
         )
         self.family_insert = (
-            f"INSERT INTO {fam} ({FAMILY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            f"INSERT INTO {fam} ({FAMILY_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"
         )
         self.token_insert = f"INSERT INTO {tok} VALUES (%s, %s, %s, %s)"
         self.family_read = family_read_sql(fam, tok, s, "%s", CLOCK).replace(
@@ -114,6 +115,14 @@ class Statements:
         )
         self.revocation_purge = f"DELETE FROM {rev} WHERE expires_at <= %s"
         self.channel = f"{self.schema}.{self.prefix}revocations"[:63]
+        proofs = self.table("dpop_proofs")
+        self.proof_add = (
+            f"INSERT INTO {proofs} (id, expires_at) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING"
+        )
+        self.proof_purge = (
+            f"DELETE FROM {proofs} WHERE id IN (SELECT id FROM {proofs} "
+            f"WHERE expires_at <= %s LIMIT {PURGE_BATCH})"
+        )
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{self.prefix}{check_identifier(name, "table name")}"'
@@ -150,6 +159,11 @@ class Statements:
                 created_at double precision NOT NULL, last_used_at double precision NOT NULL,
                 generation integer NOT NULL, rotated_at double precision NOT NULL,
                 revoked boolean NOT NULL, expires_at double precision NOT NULL)""",
+            *(
+                f"ALTER TABLE {fam} ADD COLUMN IF NOT EXISTS {name} "
+                + kind.replace("REAL", "double precision")
+                for name, kind in FAMILY_ADDED
+            ),
             f"""CREATE TABLE IF NOT EXISTS {tok} (
                 token_hash bytea PRIMARY KEY, family_id text NOT NULL,
                 generation integer NOT NULL, expires_at double precision NOT NULL)""",
@@ -160,4 +174,8 @@ class Statements:
                 kind text NOT NULL, key text NOT NULL, value bigint NOT NULL,
                 expires_at double precision NOT NULL, PRIMARY KEY (kind, key))""",
             f"CREATE INDEX IF NOT EXISTS {self.index('revocations_exp')} ON {rev} (expires_at)",
+            f"""CREATE TABLE IF NOT EXISTS {self.table("dpop_proofs")} (
+                id text PRIMARY KEY, expires_at double precision NOT NULL)""",
+            f"CREATE INDEX IF NOT EXISTS {self.index('dpop_proofs_exp')} "
+            f"ON {self.table('dpop_proofs')} (expires_at)",
         ]

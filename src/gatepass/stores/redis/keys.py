@@ -8,6 +8,8 @@ Key layout (``prefix`` defaults to ``gatepass:``; ``T`` is the 4-character routi
     <prefix>{T}:rt:<sha256 hex>  STRING  "<family id>|<generation>" of every token it issued
     <prefix>{rv}:jti:<jti>, ...:sid:<sid>, ...:user:<user>   revocation entries (TTL)
     <prefix>{rv}:index           ZSET    "kind|value|key" scored by expiry (snapshots)
+    <prefix>{H}:dp:<proof id>    STRING  a DPoP proof already accepted (TTL: until it is stale);
+                                         ``H`` is the id's first four hex digits
     channel <prefix>revocations          pub/sub change messages
 
 All keys of a user share the hash tag ``{T}``, hence one Cluster slot; all revocation keys share
@@ -32,7 +34,7 @@ from gatepass.stores.records import Family, SessionRecord, freeze
 
 _TAG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 REVOCATION_TAG = "rv"
-FAMILY_FIELDS = ("u", "s", "c", "l", "g", "r", "x", "e")
+FAMILY_FIELDS = ("u", "s", "c", "l", "g", "r", "x", "e", "p", "a", "k")
 
 
 def is_tag(tag: str) -> bool:
@@ -71,6 +73,11 @@ class Keys:
 
     def token(self, tag: str, token_hash: bytes) -> str:
         return f"{self.prefix}{{{tag}}}:rt:{token_hash.hex()}"
+
+    def proof(self, proof_id: str) -> str:
+        """A DPoP proof id's key, tagged by its first four hex digits: proofs spread over the
+        Cluster's slots (each is one single-key command)."""
+        return f"{self.prefix}{{{proof_id[:4]}}}:dp:{proof_id}"
 
     def revocation(self, kind: str, key: str) -> str:
         return self.key(REVOCATION_TAG, kind, key)
@@ -143,10 +150,14 @@ def family_from_fields(family_id: str, fields: Sequence[Any]) -> Family | None:
     if fields[0] is None:
         return None
     try:
-        t = [text(x) for x in fields]
+        # Scopes, login time and key ("p", "a", "k") are absent (nil) from a family an earlier
+        # release wrote: read as none, as that release issued them.
+        t = ["" if x is None else text(x) for x in fields]
+        scopes, auth_time, jkt = [*t[8:11], "", "", ""][:3]
         return Family(
             family_id, t[0], t[1] or None, float(t[2]), float(t[3]), int(t[4]), float(t[5]),
-            t[6] == "1", float(t[7]),
+            t[6] == "1", float(t[7]), tuple(scopes.split()),
+            float(auth_time) if auth_time else None, jkt or None,
         )  # fmt: skip
     except (TypeError, ValueError):
         raise StoreError("redis: a refresh family is damaged or not gatepass's") from None
@@ -274,10 +285,11 @@ return n
 
 # --- scripts: refresh families ------------------------------------------------------------------
 
-# KEYS: family, first token. ARGV: the FAMILY_FIELDS values, ttl_ms, family id.
+# KEYS: family, first token. ARGV: the first eight FAMILY_FIELDS values, ttl_ms, family id, then
+# the values of 'p', 'a', 'k'.
 CREATE_FAMILY = """
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 's', ARGV[2], 'c', ARGV[3], 'l', ARGV[4], 'g', ARGV[5],
-  'r', ARGV[6], 'x', ARGV[7], 'e', ARGV[8])
+  'r', ARGV[6], 'x', ARGV[7], 'e', ARGV[8], 'p', ARGV[11], 'a', ARGV[12], 'k', ARGV[13])
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 redis.call('SET', KEYS[2], ARGV[10] .. '|' .. ARGV[5], 'PX', ARGV[9])
 return 1
@@ -288,8 +300,8 @@ return 1
 READ_FAMILY = """#!lua flags=no-writes
 local t = redis.call('TIME')
 local ref = redis.call('GET', KEYS[1]) or ''
-local f = redis.call('HMGET', KEYS[2], 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e')
-return {t[1], t[2], ref, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]}
+local f = redis.call('HMGET', KEYS[2], 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e', 'p', 'a', 'k')
+return {t[1], t[2], ref, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11]}
 """
 
 # KEYS: family, new token, and for a family with a session the session key read.
@@ -324,7 +336,7 @@ return 1
 REVOKE_TOKEN = """
 local ref = redis.call('GET', KEYS[1])
 if not ref or string.sub(ref, 1, #ARGV[1] + 1) ~= ARGV[1] .. '|' then return false end
-local f = redis.call('HMGET', KEYS[2], 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e')
+local f = redis.call('HMGET', KEYS[2], 'u', 's', 'c', 'l', 'g', 'r', 'x', 'e', 'p', 'a', 'k')
 if not f[1] then return false end
 redis.call('HSET', KEYS[2], 'x', '1')
 return f

@@ -10,20 +10,27 @@ from __future__ import annotations
 import time
 
 from gatepass.stores.limits import point_in_time
-from gatepass.stores.sqlite.families import SQLiteFamilies, family_ddl
+from gatepass.stores.sqlite.families import SQLiteFamilies, family_ddl, family_upgrade
+from gatepass.stores.sqlite.proofs import SQLiteProofs, proof_ddl
 from gatepass.stores.sqlite.revocations import SQLiteRevocations, revocation_ddl
 from gatepass.stores.sqlite.sessions import SQLiteSessions, session_ddl
 from gatepass.stores.threaded import ThreadedAsyncStore
 
 
-class SQLiteStore(SQLiteSessions, SQLiteFamilies, SQLiteRevocations):
+class SQLiteStore(SQLiteSessions, SQLiteFamilies, SQLiteRevocations, SQLiteProofs):
     """Every protocol of :mod:`gatepass.stores.protocols` on one SQLite database."""
 
     def setup(self) -> None:
-        statements = [*session_ddl(self), *family_ddl(self), *revocation_ddl(self)]
+        statements = [
+            *session_ddl(self),
+            *family_ddl(self),
+            *revocation_ddl(self),
+            *proof_ddl(self),
+        ]
         with self.transaction() as conn:
             for statement in statements:
                 conn.execute(statement)
+            family_upgrade(self, conn)
 
     def purge_expired(
         self, now: float | None = None, *, sessions_before: float | None = None
@@ -31,7 +38,8 @@ class SQLiteStore(SQLiteSessions, SQLiteFamilies, SQLiteRevocations):
         when = time.time() if now is None else point_in_time(now, "purge time")
         cut = when if sessions_before is None else point_in_time(sessions_before, "purge time")
         removed = self.delete_expired(self.table("sessions"), "token_hash", cut)
-        return removed + self.purge_families(when) + self.purge_revocations(when)
+        removed += self.purge_families(when) + self.purge_revocations(when)
+        return removed + self.purge_proofs(when)
 
 
 class AsyncSQLiteStore(ThreadedAsyncStore[SQLiteStore]):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from gatepass.stores.records import Family, FamilyRead
 from gatepass.stores.sqlite.connection import SQLiteConnections
 from gatepass.stores.sqlrows import (
+    FAMILY_ADDED,
     FAMILY_COLUMNS,
     family_from_row,
     family_read_from_row,
@@ -21,7 +23,8 @@ def family_ddl(db: SQLiteConnections) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {fam} (
             id TEXT PRIMARY KEY, user_id TEXT NOT NULL, sid TEXT,
             created_at REAL NOT NULL, last_used_at REAL NOT NULL, generation INTEGER NOT NULL,
-            rotated_at REAL NOT NULL, revoked INTEGER NOT NULL, expires_at REAL NOT NULL
+            rotated_at REAL NOT NULL, revoked INTEGER NOT NULL, expires_at REAL NOT NULL,
+            scopes TEXT NOT NULL DEFAULT '', auth_time REAL, jkt TEXT
         ) WITHOUT ROWID""",
         f"""CREATE TABLE IF NOT EXISTS {tok} (
             token_hash BLOB PRIMARY KEY, family_id TEXT NOT NULL, generation INTEGER NOT NULL,
@@ -32,6 +35,16 @@ def family_ddl(db: SQLiteConnections) -> list[str]:
     ]
 
 
+def family_upgrade(db: SQLiteConnections, conn: sqlite3.Connection) -> None:
+    """Add the columns a table made by an earlier release lacks (SQLite has no ``ADD COLUMN IF
+    NOT EXISTS``): run by ``setup()`` inside its transaction."""
+    fam = db.table("refresh_families")
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({fam})")}
+    for name, kind in FAMILY_ADDED:
+        if name not in present:
+            conn.execute(f"ALTER TABLE {fam} ADD COLUMN {name} {kind}")
+
+
 class SQLiteFamilies(SQLiteConnections):
     """:class:`~gatepass.stores.protocols.FamilyStore` on SQLite (the store's clock: this
     machine's, shared by every process using the file)."""
@@ -40,7 +53,7 @@ class SQLiteFamilies(SQLiteConnections):
         with self.transaction() as conn:
             conn.execute(
                 f"INSERT INTO {self.table('refresh_families')} ({FAMILY_COLUMNS}) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 family_values(family),
             )
             conn.execute(

@@ -15,6 +15,7 @@ from gatepass.strategies._async.revocation import (
     AsyncRevocations,
     AsyncStatelessRevocations,
 )
+from gatepass.tokens.dpop import DPoPProof, check_binding
 from gatepass.tokens.keys import Key, KeySet
 
 
@@ -62,18 +63,27 @@ class AsyncAccessTokens(AccessFront):
         session: object = None,
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
+        jkt: str | None = None,
     ) -> str:
-        """A new signed access token for ``user_id`` (``session``: a record or its public id)."""
-        return self._core.mint(user_id, session, scopes, claims)
+        """A new signed access token for ``user_id`` (``session``: a record or its public id).
 
-    async def verify(self, token: str | bytes) -> dict[str, Any]:
+        ``jkt``: the thumbprint of the key the client proved (``DPoPProof.jkt``); the token is
+        then bound to it (``cnf.jkt``) and verifies only with a proof from that key.
+        """
+        return self._core.mint(user_id, session, scopes, claims, jkt)
+
+    async def verify(self, token: str | bytes, *, proof: DPoPProof | None = None) -> dict[str, Any]:
         """The token's claims, or :class:`InvalidToken` (``RevokedToken`` when revoked).
 
+        ``proof``: the verified DPoP proof that came with the token (its ``ath`` checked against
+        this token by the verifier). A bound token (``cnf.jkt``) needs one from its key, and an
+        unbound token must come without one (:class:`DPoPBindingMismatch`, RFC 9449 7.1).
         ``StoreUnavailable`` when the revocation state cannot be consulted (fail closed).
         """
         core = self._core
         now = core.clock()
         claims = core.check(token, self._fixed or await self._keys_for(token), now)
+        check_binding(claims, proof)
         await self.revocations.check(claims, now)
         return claims
 

@@ -4,11 +4,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gatepass.errors import StoreError
 from gatepass.stores.protocols import Store
 from gatepass.stores.records import Family
 from gatepass.strategies._refresh_config import ATTEMPTS, RefreshConfig
-from gatepass.strategies._refresh_policy import access_sid, decide, parse, verdict
+from gatepass.strategies._refresh_policy import (
+    access_sid,
+    decide,
+    login_claims,
+    parse,
+    verdict,
+)
 from gatepass.strategies._sync.access import AccessTokens
 
 
@@ -16,23 +24,40 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
     """Rotating refresh tokens with reuse detection; ``access_tokens`` mints the access token
     of each pair. ``on_reuse`` may be a plain function or (asyncio) a coroutine function."""
 
-    def start(self, user_id: str, *, session: object = None) -> tuple[str, str]:
-        """A new family for ``user_id``: ``(refresh_token, access_token)``."""
-        token, family, token_hash, tag = self.plan_start(user_id, session)
-        self.store.family_create(family, token_hash, tag)
-        return token, self.access.issue(user_id, session=access_sid(family))
+    def start(
+        self,
+        user_id: str,
+        *,
+        session: object = None,
+        scopes: Iterable[str] = (),
+        auth_time: float | None = None,
+        jkt: str | None = None,
+    ) -> tuple[str, str]:
+        """A new family for ``user_id``: ``(refresh_token, access_token)``.
 
-    def rotate(self, refresh_token: str) -> tuple[str, str]:
+        What the login established is kept with the family and repeated in every access token
+        it issues: ``scopes``, ``auth_time`` (when the user proved a password; default now) and
+        ``jkt`` (the DPoP key the client proved at login: every token is bound to it, and every
+        rotation needs a proof from it).
+        """
+        token, family, token_hash, tag = self.plan_start(user_id, session, scopes, auth_time, jkt)
+        self.store.family_create(family, token_hash, tag)
+        return token, self._issue(family)
+
+    def rotate(self, refresh_token: str, *, jkt: str | None = None) -> tuple[str, str]:
         """The next ``(refresh_token, access_token)``, or ``InvalidToken`` (``ReusedToken``...).
 
-        Read the family, decide (:func:`~gatepass.strategies._refresh_policy.decide`), write the
-        decision with a compare-and-set; when the family changed in between, read again.
+        ``jkt``: the key thumbprint of the verified DPoP proof that came with the request; a
+        family bound to a key rotates only with its key (``DPoPBindingMismatch`` otherwise,
+        and nothing changes). Read the family, decide
+        (:func:`~gatepass.strategies._refresh_policy.decide`), write the decision with a
+        compare-and-set; when the family changed in between, read again.
         """
         nxt, old_hash, new_hash, tag, family_id = self.plan_rotate(refresh_token)
         for _attempt in range(ATTEMPTS):
             read = self.store.family_read(old_hash, tag, family_id)
             now = self.clock()
-            status = decide(read, now=now, idle=self.idle, grace=self.grace)
+            status = decide(read, now=now, idle=self.idle, grace=self.grace, jkt=jkt)
             family = read.family
             if family is not None and status == "rotated":
                 if not self.store.family_advance(read, new_hash, tag, now):
@@ -43,8 +68,18 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
                 self._contain(family, tag)
             verdict(status)
             assert family is not None  # verdict raised for every other outcome
-            return nxt, self.access.issue(family.user_id, session=access_sid(family))
+            return nxt, self._issue(family)
         raise StoreError("the refresh family kept changing during rotation")
+
+    def _issue(self, family: Family) -> str:
+        """An access token of ``family``: its user, session, scopes, login time and key."""
+        return self.access.issue(
+            family.user_id,
+            session=access_sid(family),
+            scopes=family.scopes,
+            claims=login_claims(family),
+            jkt=family.jkt,
+        )
 
     def revoke(self, refresh_token: str) -> bool:
         """Revoke the token's family (logout) and its session; False if the token is unknown."""

@@ -124,7 +124,12 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
     elif design == "hybrid":
         assert gp.anchors is not None and gp.refresh is not None and gp.access is not None
         _, record = yield gp.anchors.create(result.user_id, metadata=metadata)
-        refresh_token, access_token = yield gp.refresh.start(result.user_id, session=record)
+        refresh_token, access_token = yield gp.refresh.start(
+            result.user_id,
+            session=record,
+            scopes=result.scopes,
+            auth_time=record.authenticated_at,
+        )
         lifetime = int(gp.refresh.absolute)
         set_cookies.append(gp.cookies.refresh(refresh_token, lifetime, request.root))
         body.update(

@@ -12,11 +12,12 @@ import time
 
 from gatepass.stores.limits import point_in_time
 from gatepass.stores.postgres._sync.families import PostgresFamilies
+from gatepass.stores.postgres._sync.proofs import PostgresProofs
 from gatepass.stores.postgres._sync.revocations import PostgresRevocations
 from gatepass.stores.postgres._sync.sessions import PostgresSessions
 
 
-class PostgresStore(PostgresSessions, PostgresFamilies, PostgresRevocations):
+class PostgresStore(PostgresSessions, PostgresFamilies, PostgresRevocations, PostgresProofs):
     """Every protocol of :mod:`gatepass.stores.protocols` on one PostgreSQL schema."""
 
     def purge_expired(
@@ -25,4 +26,5 @@ class PostgresStore(PostgresSessions, PostgresFamilies, PostgresRevocations):
         when = time.time() if now is None else point_in_time(now, "purge time")
         cut = when if sessions_before is None else point_in_time(sessions_before, "purge time")
         removed = self.purge_sessions(cut)
-        return removed + self.purge_families(when) + self.purge_revocations(when)
+        removed += self.purge_families(when) + self.purge_revocations(when)
+        return removed + self.purge_proofs(when)

@@ -37,6 +37,9 @@ class AsyncRedisFamilies(AsyncRedisClient):
                 repr(family.expires_at),
                 ttl_ms(family.expires_at, family.created_at),
                 family.id,
+                " ".join(family.scopes),
+                "" if family.auth_time is None else repr(family.auth_time),
+                family.jkt or "",
             ],
         )
 
@@ -53,7 +56,7 @@ class AsyncRedisFamilies(AsyncRedisClient):
         head = f"{family_id}|"
         if not ref.startswith(head):  # unknown, or the reference names another family
             return None, 0, store_now
-        return family_from_fields(family_id, reply[3:11]), int(ref[len(head) :]), store_now
+        return family_from_fields(family_id, reply[3:14]), int(ref[len(head) :]), store_now
 
     async def family_read(self, token_hash: bytes, tag: str, family_id: str) -> FamilyRead:
         family, generation, store_now = await self._read(token_hash, tag, family_id)

@@ -12,11 +12,14 @@ import time
 
 from gatepass.stores.limits import point_in_time
 from gatepass.stores.redis._async.families import AsyncRedisFamilies
+from gatepass.stores.redis._async.proofs import AsyncRedisProofs
 from gatepass.stores.redis._async.revocations import AsyncRedisRevocations
 from gatepass.stores.redis._async.sessions import AsyncRedisSessions
 
 
-class AsyncRedisStore(AsyncRedisSessions, AsyncRedisFamilies, AsyncRedisRevocations):
+class AsyncRedisStore(
+    AsyncRedisSessions, AsyncRedisFamilies, AsyncRedisRevocations, AsyncRedisProofs
+):
     """Every protocol of :mod:`gatepass.stores.protocols` on one Redis (or Redis Cluster)."""
 
     async def purge_expired(

@@ -14,11 +14,12 @@ import time
 
 from gatepass.stores.limits import point_in_time
 from gatepass.stores.redis._sync.families import RedisFamilies
+from gatepass.stores.redis._sync.proofs import RedisProofs
 from gatepass.stores.redis._sync.revocations import RedisRevocations
 from gatepass.stores.redis._sync.sessions import RedisSessions
 
 
-class RedisStore(RedisSessions, RedisFamilies, RedisRevocations):
+class RedisStore(RedisSessions, RedisFamilies, RedisRevocations, RedisProofs):
     """Every protocol of :mod:`gatepass.stores.protocols` on one Redis (or Redis Cluster)."""
 
     def purge_expired(
