@@ -19,8 +19,14 @@ round: the overhead the target bounds. ``dpop - floor`` (the proof alone minus i
 binding check excluded) is the same quantity from two terms instead of three: less noise. Each
 call uses a fresh proof (a pool, reset between rounds), so the replay cache records every one.
 
+A second table (``--layers``, on by default) measures the same in the access-token strategy and
+in the ASGI middleware, and the replay cache shared through Redis beside one raw ``SET NX PX``
+(``bench/dpop_layers.py``): ``strategy/web added - floor`` is (dpop - bearer - sig floor) per
+round at that layer, ``redis cache - floor`` what the shared cache costs beyond its round trip.
+
 Run: ``.venv/bin/python bench/bench_dpop.py [--repeats 200] [--target-ms 2] [--algs ES256,...]
-[--cpu-time]`` (``--cpu-time`` on a crowded machine: see ``bench_tokens.measure``).
+[--cpu-time] [--no-layers] [--redis URL | --no-redis]`` (``--cpu-time`` on a crowded machine:
+see ``bench_tokens.measure``; ``--cpu-time`` leaves the Redis server's time out).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from bench_tokens import Floor, _b64d, _paired, measure
+from dpop_layers import layer_contenders
 from gatepass import Key, jwt
 from gatepass.tokens import dpop
 from gatepass.tokens.dpop_replay import MemoryReplayCache
@@ -163,6 +170,9 @@ def main() -> None:
         action="store_true",
         help="time with the thread's CPU clock (for a crowded machine; wall clock otherwise)",
     )
+    parser.add_argument("--no-layers", action="store_true", help="only the token-layer table")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--no-redis", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # joserfc warns on every EdDSA call (RFC 9864)
     timer = time.thread_time if args.cpu_time else time.perf_counter
@@ -209,8 +219,60 @@ def main() -> None:
             f" {_paired(samples, 'joserfc dpop', 'dpop'):.2f}x | ≤{TARGET_US:g} µs |"
             f" {'yes' if ok else 'NO'} |"
         )
+    if not args.no_layers:
+        misses += _layers(args, timer)
     print()
     print("Targets missed: " + ("; ".join(misses) if misses else "none"))
+
+
+def _beyond(samples: dict[str, list[float]], more: str, less: str, floor: str) -> float:
+    """Median over rounds of ``more - less - floor`` in the same round (what ``more`` adds to
+    ``less`` beyond the unavoidable ``floor``)."""
+    return statistics.median(
+        m - n - f for m, n, f in zip(samples[more], samples[less], samples[floor], strict=True)
+    )
+
+
+def _layers(args: argparse.Namespace, timer: Callable[[], float]) -> list[str]:
+    """The strategy and web table; returns the targets it missed."""
+    print()
+    print(
+        "| proof alg | sig floor µs | strategy bearer µs | strategy dpop µs | strategy added -"
+        " floor µs | web bearer µs | web dpop µs | web added - floor µs | web dpop/bearer |"
+        " strategy dpop redis µs | redis floor µs | redis cache - floor µs | ok |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    misses = []
+    for alg in args.algs.split(","):
+        calls, store = layer_contenders(alg, None if args.no_redis else args.redis)
+        try:
+            for call in calls.values():
+                call()
+            samples = measure(calls, args.repeats, args.target_ms / 1000, timer)
+        finally:
+            if store is not None:
+                store.close()
+        med = {name: statistics.median(values) for name, values in samples.items()}
+
+        strategy = _beyond(samples, "strategy dpop", "strategy bearer", "sig floor")
+        web = _beyond(samples, "web dpop", "web bearer", "sig floor")
+        cache = "n/a"
+        redis = ("n/a", "n/a")
+        if "redis floor" in samples:
+            extra = _beyond(samples, "strategy dpop redis", "strategy dpop", "redis floor")
+            cache = f"{extra:.1f}"
+            redis = (f"{med['strategy dpop redis']:.1f}", f"{med['redis floor']:.1f}")
+        ok = strategy <= TARGET_US and web <= TARGET_US
+        if not ok:
+            misses.append(f"{alg}: strategy +{strategy:.1f} µs, web +{web:.1f} µs beyond the sig")
+        print(
+            f"| {alg} | {med['sig floor']:.1f} | {med['strategy bearer']:.1f} |"
+            f" {med['strategy dpop']:.1f} | {strategy:.1f} | {med['web bearer']:.1f} |"
+            f" {med['web dpop']:.1f} | {web:.1f} |"
+            f" {_paired(samples, 'web dpop', 'web bearer'):.2f}x | {redis[0]} | {redis[1]} |"
+            f" {cache} | {'yes' if ok else 'NO'} |"
+        )
+    return misses
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ async def test_cross_site_mode_answers_cors_for_the_endpoints_from_the_allow_lis
     allowed = {
         "access-control-allow-origin": "https://trusted.example",
         "access-control-allow-credentials": "true",
+        "access-control-expose-headers": "DPoP-Nonce",  # the next DPoP nonce, for gatepass.js
         "vary": "+Origin",
     }
     refused = {"access-control-allow-origin": None, "access-control-allow-credentials": None}
@@ -91,6 +92,8 @@ async def test_cross_site_mode_answers_cors_for_the_endpoints_from_the_allow_lis
              **allowed, "access-control-allow-methods": "POST",
              "access-control-allow-headers": "~x-csrf-token"}), site="trusted",
              headers=preflight),
+        Step("OPTIONS /auth/refresh", Expect(204, headers={
+             "access-control-allow-headers": "~dpop"}), site="trusted", headers=preflight),
         Step("OPTIONS /auth/sessions", Expect(204, headers={
              "access-control-allow-methods": "GET, HEAD"}), site="trusted",
              headers={"access-control-request-method": "GET"}),

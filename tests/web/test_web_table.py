@@ -15,6 +15,7 @@ from gp_store_servers import RedisServer
 from webclient import Case, run
 from webdesigns import serving
 from webtable import CASES, STORE_CASES
+from webtable_dpop import DPOP_CASES, DPOP_STORE_CASES
 from webtable_outage import NOTHING_LISTENING, OUTAGE
 
 
@@ -31,7 +32,7 @@ def _params(cases: tuple[Case, ...]) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(("case", "design", "app"), _params(CASES))
+@pytest.mark.parametrize(("case", "design", "app"), _params(CASES + DPOP_CASES))
 async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> None:
     async with serving(app, design, sqlite_url) as target:
         await run(target, case.steps, case.name)
@@ -42,7 +43,7 @@ async def test_sqlite(case: Case, design: str, app: str, sqlite_url: str) -> Non
     [
         pytest.param(server, *p.values, id=f"{server}-{p.id}", marks=getattr(pytest.mark, server))
         for server in ("redis", "postgres")
-        for p in _params(STORE_CASES)
+        for p in _params(STORE_CASES + DPOP_STORE_CASES)
     ],
 )
 async def test_shared_server(

@@ -7,6 +7,7 @@ four and any difference between them is a difference in gatepass, not in the tes
 ``GET /probe``      the principal the route sees, or ``{"user": null}`` (optional user)
 ``GET|POST /me``    the principal; 401 / 503 when there is none (a required user)
 ``GET /admin``      needs the scope ``admin``;  ``GET /recent``: a login within 300 s
+``GET /bound``      needs a DPoP-bound token with its proof (DPoP designs)
 ``POST /echo``      the request body as the app received it (after gatepass read it)
 ``GET /form``       a CSRF token minted by the app, as a page with a form would
 ``GET /vary?v=``    the probe, with the app's own ``Vary: <v>``
@@ -28,7 +29,14 @@ from starlette.responses import JSONResponse
 from gatepass.web import Gatepass, GatepassMiddleware, GatepassWSGIMiddleware
 from gatepass.web.asgi import send_response
 from gatepass.web.drive import run_async, run_sync
-from gatepass.web.fastapi import CurrentUser, OptionalUser, install, recent_login, require_scopes
+from gatepass.web.fastapi import (
+    CurrentUser,
+    DPoPUser,
+    OptionalUser,
+    install,
+    recent_login,
+    require_scopes,
+)
 from gatepass.web.fastapi import csrf_token as fastapi_csrf_token
 from gatepass.web.flask import GatepassFlask, current_user, login_optional, login_required
 from gatepass.web.flask import csrf_token as flask_csrf_token
@@ -52,6 +60,7 @@ def principal_json(principal: Principal | None) -> dict[str, Any]:
         "session": principal.session_id is not None,
         "token": principal.token_id is not None,
         "scopes": sorted(principal.scopes),
+        "dpop": principal.jkt is not None,
     }
 
 
@@ -62,6 +71,7 @@ NEEDS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/me"): {},
     ("GET", "/admin"): {"scopes": ("admin",)},
     ("GET", "/recent"): {"max_age": 300},
+    ("GET", "/bound"): {"dpop": True},
     ("POST", "/echo"): {"optional": True},
     ("GET", "/form"): {"optional": True},
     ("GET", "/vary"): {"optional": True},
@@ -219,6 +229,10 @@ def fastapi_app(gp: Gatepass) -> Any:
     async def recent(user: Principal = Depends(recent_login(300))) -> Any:  # noqa: B008
         return principal_json(user)
 
+    @app.get("/bound")
+    async def bound(user: DPoPUser) -> Any:
+        return principal_json(user)
+
     @app.post("/echo")
     async def echo(request: Request, user: OptionalUser) -> Any:
         return {**principal_json(user), "echo": (await request.body()).decode("latin-1")}
@@ -277,6 +291,11 @@ def flask_app(gp: Gatepass) -> Any:
     @app.get("/recent")
     @login_required(max_age=300)
     def recent() -> Any:
+        return principal_json(current_user)
+
+    @app.get("/bound")
+    @login_required(dpop=True)
+    def bound() -> Any:
         return principal_json(current_user)
 
     @app.post("/echo")

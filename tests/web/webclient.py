@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import httpx
+from webdpop import proof_headers
 
 from gatepass.web import Gatepass
 
@@ -64,7 +65,9 @@ class Step(NamedTuple):
     a copy, as a thief would). ``bearer``: ``"access"`` (the page's token), a memory
     name in braces, or a literal. ``cookies``: raw pairs sent besides the jar's. ``actor``: which
     browser (each has its own jar and memory). ``eventually``: repeat (bounded) until it holds,
-    for effects that propagate (a replicated revocation cache noticing an outage)."""
+    for effects that propagate (a replicated revocation cache noticing an outage). ``dpop``: the
+    DPoP proof to send (``webdpop.proof_headers``); with ``bearer``, the token then travels as
+    ``Authorization: DPoP`` (``"bearer-scheme"`` in ``headers`` keeps ``Bearer``)."""
 
     request: str
     expect: Expect = Expect(0)  # actions only; a request without an expectation fails
@@ -79,6 +82,7 @@ class Step(NamedTuple):
     jar: bool = True
     actor: str = "a"
     eventually: bool = False
+    dpop: str | None = None
 
 
 class Case(NamedTuple):
@@ -151,17 +155,23 @@ class Browser:
 
 @dataclass
 class Target:
-    """One app behind its in-process transport. ``root``: where it is mounted."""
+    """One app behind its in-process transport, or behind a real server at ``server`` (its base
+    URL). ``root``: where it is mounted."""
 
     kind: str
     app: Any
     gatepass: Gatepass
     root: str = ""
     store_control: Callable[[str], Awaitable[None]] | None = None
+    server: str | None = None
     _client: Any = None
 
     def __post_init__(self) -> None:
-        if self.kind in ("asgi", "fastapi"):
+        if self.server is not None:
+            # A real server on loopback (uvicorn, waitress): the requests go over TCP, and name
+            # the host the table's URLs use.
+            self._client = httpx.AsyncClient(base_url=self.server, headers={"host": "testserver"})
+        elif self.kind in ("asgi", "fastapi"):
             transport = httpx.ASGITransport(
                 app=self.app, raise_app_exceptions=False, root_path=self.root
             )
@@ -172,10 +182,15 @@ class Target:
 
     @property
     def asgi(self) -> bool:
-        return self.kind in ("asgi", "fastapi")
+        """Whether the client is an asyncio one (an ASGI app, or any app behind a server)."""
+        return self.kind in ("asgi", "fastapi") or self.server is not None
 
     async def send(
-        self, method: str, path: str, headers: dict[str, str], content: bytes | None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | list[tuple[str, str]],
+        content: bytes | None,
     ) -> httpx.Response:
         self._client.cookies.clear()  # the Browser keeps the cookies, not httpx
         request = self._client.build_request(method, path, headers=headers, content=content)
@@ -266,9 +281,13 @@ def _request(step: Step, browser: Browser, target: Target, fill: Callable[[str],
         headers["sec-fetch-site"] = fetch_site
     if origin is not None and method not in ("GET", "HEAD"):  # as browsers do (and on WS)
         headers["origin"] = origin
+    token = None
     if step.bearer is not None:
         token = browser.memory.get("access") if step.bearer == "access" else fill(step.bearer)
-        headers["authorization"] = f"Bearer {token}"
+        scheme = (
+            "DPoP" if step.dpop is not None and "bearer-scheme" not in step.headers else "Bearer"
+        )
+        headers["authorization"] = f"{scheme} {token}"
     cookies = [browser.cookie_header(url_path)] if step.jar else []
     if step.cookies:
         cookies.append(fill(step.cookies))
@@ -286,7 +305,11 @@ def _request(step: Step, browser: Browser, target: Target, fill: Callable[[str],
         content = fill(step.body).encode("utf-8")
     if step.content_type is not None:
         headers["content-type"] = step.content_type
-    headers.update(_filled(step.headers, fill))
+    headers.update(_filled({k: v for k, v in step.headers.items() if k != "bearer-scheme"}, fill))
+    if step.dpop is not None:
+        url = BASE + url_path.partition("?")[0]
+        proofs = proof_headers(step.dpop, browser.memory, method, url, token)
+        return method, url_path, [*headers.items(), *proofs], content
     return method, url_path, headers, content
 
 
@@ -349,9 +372,13 @@ def check(response: httpx.Response, expect: Expect, gp: Gatepass, where: str) ->
 
 
 def remember(response: httpx.Response, browser: Browser) -> None:
-    """What a page keeps from an answer: tokens, and the ids of "your devices"."""
+    """What a page keeps from an answer: tokens, the next DPoP nonce, the ids of "your
+    devices"."""
     for header in response.headers.get_list("set-cookie"):
         browser.store(header)
+    nonce = response.headers.get("dpop-nonce")
+    if nonce is not None:
+        browser.memory["dpop_nonce"] = nonce
     if not response.content or not response.headers.get("content-type", "").startswith(
         "application/json"
     ):
@@ -363,6 +390,8 @@ def remember(response: httpx.Response, browser: Browser) -> None:
         browser.memory["access"] = body["access_token"]
     if "csrf_token" in body:
         browser.memory["csrf"] = body["csrf_token"]
+    if "token_type" in body:
+        browser.memory["token_type"] = body["token_type"]
     for entry in body.get("sessions", ()):
         key = "sid" if entry["current"] else "other_sid"
         browser.memory[key] = entry["id"]
@@ -397,6 +426,7 @@ async def run(
         assert step.expect.status, f"{where}: a request needs an expectation"
         method, path, headers, content = _request(step, browser, target, fill)
         if method == "WS":
+            assert isinstance(headers, dict), f"{where}: no DPoP over a WebSocket here"
             outcome = await target.websocket(path, headers)
             status = 101 if outcome.accepted else 403
             assert status == step.expect.status, f"{where}: {outcome}"

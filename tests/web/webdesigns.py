@@ -23,7 +23,7 @@ from gatepass.stores import open_async_store, open_store
 from gatepass.strategies.access import AsyncAccessTokens
 from gatepass.strategies.refresh import AsyncRefreshTokens
 from gatepass.strategies.sessions import AsyncSessions
-from gatepass.web import Gatepass, LoginResult
+from gatepass.web import DPoPPolicy, Gatepass, LoginResult
 
 SECRET = b"web-tests-csrf-secret-0123456789abcdef"
 REFRESH_SECRET = b"web-tests-refresh-secret-0123456789ab"
@@ -32,8 +32,11 @@ AUDIENCE = "testserver"
 PASSWORD = "correct horse battery staple"
 
 #: Every design the table knows; ``several`` is a session cookie, the hybrid and bearer tokens
-#: in one app.
+#: in one app. The DPoP designs are the hybrid with a :class:`DPoPPolicy`: ``dpop`` (bearer
+#: and DPoP, proof ids shared through the store), ``dpop-nonce`` (server nonces, the
+#: in-process replay cache) and ``dpop-required`` (DPoP only).
 DESIGNS = ("session", "stateless", "denylist", "replicated", "hybrid", "several")
+DPOP_DESIGNS = ("dpop", "dpop-nonce", "dpop-required")
 
 #: user name -> (password, what check_password returns). ``raises`` and ``junk`` are an app's
 #: broken password check: neither may ever log anybody in.
@@ -82,6 +85,7 @@ def build(
     *,
     asynchronous: bool,
     clock: Callable[[], float] | None = None,
+    dpop_origin: str | None = None,
     **options: Any,
 ) -> Built:
     """``design`` on ``store`` (a blocking store, or an asyncio one when ``asynchronous``).
@@ -89,6 +93,7 @@ def build(
     Refresh tokens get ``grace=0``: the cases replay a used refresh token at once, and inside
     the grace window (tested in tests/strategies) that would be the same successor, not reuse.
     ``clock``: one clock for every strategy (tests that let sessions and tokens expire).
+    ``dpop_origin``: the public origin of the DPoP designs (an app behind a real server).
     """
     timed: dict[str, Any] = {} if clock is None else {"clock": clock}
     sessions_kind = partial(AsyncSessions if asynchronous else Sessions, **timed)
@@ -112,6 +117,16 @@ def build(
     elif design == "hybrid":
         refresh = refresh_kind(store, access("replicated"), secret=REFRESH_SECRET, grace=0)
         gp = Gatepass(refresh_tokens=refresh, **common)
+    elif design in DPOP_DESIGNS:
+        policy = {
+            "dpop": DPoPPolicy(replay=store, origin=dpop_origin),
+            "dpop-nonce": DPoPPolicy(nonce=True, origin=dpop_origin),
+            "dpop-required": DPoPPolicy(
+                required=True, replay=store, algorithms=("ES256",), origin=dpop_origin
+            ),
+        }[design]
+        refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
+        gp = Gatepass(refresh_tokens=refresh, dpop=policy, **common)
     elif design == "several":
         refresh = refresh_kind(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
         gp = Gatepass(sessions=sessions_kind(store), refresh_tokens=refresh, **common)

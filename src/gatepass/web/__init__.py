@@ -10,6 +10,7 @@ Layout (imports point down; nothing here imports a web framework):
 ``http``          the request and response as plain data
 ``cookies``       cookie names and flags, in one place
 ``csrf``          fetch metadata, ``Origin`` and bound tokens
+``dpop``          DPoP (RFC 9449): the policy, proof checks, nonces, challenges
 ``principal``     :class:`Principal` and :class:`AuthState`, what a request carries
 ``problems``      RFC 9457 refusals (401, 403, 503 ...)
 ``authenticate``  the per-request plan
@@ -25,6 +26,7 @@ from __future__ import annotations
 from gatepass.web.asgi import GatepassMiddleware
 from gatepass.web.config import Gatepass, LoginResult
 from gatepass.web.cookies import CookiePolicy
+from gatepass.web.dpop import DPoPPolicy
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 from gatepass.web.wsgi import GatepassWSGIMiddleware
@@ -32,6 +34,7 @@ from gatepass.web.wsgi import GatepassWSGIMiddleware
 __all__ = [
     "AuthState",
     "CookiePolicy",
+    "DPoPPolicy",
     "Gatepass",
     "GatepassMiddleware",
     "GatepassWSGIMiddleware",

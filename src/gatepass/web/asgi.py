@@ -47,6 +47,7 @@ _READ = {
         "content-type",
         "user-agent",
         "access-control-request-method",
+        "dpop",
     )
 }
 
@@ -62,6 +63,10 @@ def request_of(scope: Scope) -> Request:
         value = raw_value.decode("latin-1")
         if name == "cookie" and name in headers:
             headers[name] = f"{headers[name]}; {value}"  # HTTP/2 may split cookies
+        elif name == "dpop" and name in headers:
+            # RFC 9449 4.3: exactly one proof. Joined as a WSGI server joins them, the two
+            # no longer parse as a proof and are refused.
+            headers[name] = f"{headers[name]},{value}"
         else:
             headers[name] = value
     host = headers.get("host")

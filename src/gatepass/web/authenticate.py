@@ -3,9 +3,13 @@
 :func:`authenticate` is the plan both middlewares run on every request that is not for an
 endpoint (see :mod:`gatepass.web.drive` for how plans do I/O). Order of precedence:
 
-1. ``Authorization: Bearer <token>`` when access tokens are configured. A request that carries
-   one is judged by it alone: a bad token is a 401 for routes that need a user, never a fall-back
+1. ``Authorization: Bearer <token>`` when access tokens are configured, or ``Authorization:
+   DPoP <token>`` with its ``DPoP`` proof when a :class:`~gatepass.web.dpop.DPoPPolicy` is (the
+   proof first, then the token, bound to the proof's key). A request that carries one is judged
+   by it alone: a bad token or proof is a 401 for routes that need a user, never a fall-back
    to the cookie, and the request is exempt from CSRF (no other site can make a browser send it).
+   A bound token sent as ``Bearer`` is refused (RFC 9449 7.2), and so is every bearer token
+   when the policy requires DPoP.
 2. The session cookie. Unsafe requests that carry it pass the CSRF check first, before any store
    work. A cookie whose session is gone (expired, revoked) is cleared on the response; a store
    outage keeps it and records ``failure="unavailable"`` (503 for routes that need a user).
@@ -19,7 +23,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from gatepass.errors import InvalidToken, StoreUnavailable
+from gatepass.errors import (
+    DPoPBindingMismatch,
+    InvalidDPoPProof,
+    InvalidToken,
+    StoreUnavailable,
+)
+from gatepass.tokens.dpop import DPoPProof
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
 from gatepass.web.csrf import (
@@ -29,6 +39,7 @@ from gatepass.web.csrf import (
     seed_binding,
     session_binding,
 )
+from gatepass.web.dpop import DPoPSetup, authorization, error_of
 from gatepass.web.drive import READ_BODY, Plan
 from gatepass.web.http import SAFE_METHODS, Request
 from gatepass.web.principal import AuthState, from_claims, from_record
@@ -78,27 +89,57 @@ def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Pr
     return None
 
 
+def _token(state: AuthState, access: Any, token: str, proof: DPoPProof | None) -> Plan[AuthState]:
+    """Judge an access token (with the verified proof that came with it, if any)."""
+    try:
+        claims = yield access.verify(token, proof=proof)
+    except InvalidToken as exc:
+        return state.refuse("invalid_token", exc.code, str(exc))
+    except StoreUnavailable:
+        return state.refuse("unavailable")
+    state.principal = from_claims(claims, None if proof is None else proof.jkt)
+    return state
+
+
+def _dpop_token(
+    state: AuthState, dpop: DPoPSetup, request: Request, scheme: str, token: str
+) -> Plan[AuthState]:
+    """A token under a DPoP policy: ``DPoP`` with its proof, or ``Bearer`` where allowed."""
+    if scheme == "bearer":
+        if dpop.required:
+            return state.refuse(
+                "invalid_token",
+                DPoPBindingMismatch.code,
+                "this resource accepts DPoP-bound tokens only (Authorization: DPoP)",
+            )
+        return (yield from _token(state, state.gatepass.access, token, None))
+    state.dpop = True
+    state.dpop_nonce = dpop.current_nonce()
+    try:
+        proof = yield from dpop.verify(request, token)
+        if proof is None:
+            raise InvalidDPoPProof("Authorization: DPoP needs a DPoP header with a proof")
+    except InvalidDPoPProof as exc:
+        return state.refuse(error_of(exc), exc.code, str(exc))
+    except StoreUnavailable:
+        return state.refuse("unavailable")
+    return (yield from _token(state, state.gatepass.access, token, proof))
+
+
 def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
     """The :class:`AuthState` of ``request``, or the CSRF :class:`Problem` that refuses it."""
     state = AuthState(gp)
     access = gp.access
     if access is not None:
-        token = bearer_token(request)
-        if token is not None:
-            try:
-                claims = yield access.verify(token)
-            except InvalidToken as exc:
-                state.failure, state.failure_code, state.failure_detail = (
-                    "invalid_token",
-                    exc.code,
-                    str(exc),
-                )
-                return state
-            except StoreUnavailable:
-                state.failure = "unavailable"
-                return state
-            state.principal = from_claims(claims)
-            return state
+        dpop = gp.dpop
+        if dpop is None:
+            token = bearer_token(request)
+            if token is not None:
+                return (yield from _token(state, access, token, None))
+        else:
+            found = authorization(request)
+            if found is not None:
+                return (yield from _dpop_token(state, dpop, request, *found))
 
     cookies = request.headers.get("cookie")
     sessions = gp.sessions

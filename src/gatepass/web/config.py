@@ -32,6 +32,7 @@ from gatepass.strategies.refresh import AsyncRefreshTokens, RefreshTokens
 from gatepass.strategies.sessions import AsyncSessions, Sessions
 from gatepass.web.cookies import CookiePolicy
 from gatepass.web.csrf import CsrfTokens, origin_host
+from gatepass.web.dpop import DPoPPolicy, DPoPSetup
 
 __all__ = ["Gatepass", "LoginDesign", "LoginResult", "PasswordCheck"]
 
@@ -128,6 +129,7 @@ class Gatepass:
     keys are published (None: not published). ``retry_after``: seconds sent with a 503.
     ``csrf_exempt``: path prefixes the CSRF check skips (webhooks that authenticate otherwise).
     ``max_body``: the largest body the web layer reads itself (login forms, CSRF fallback).
+    ``dpop``: accept DPoP-bound tokens (:class:`~gatepass.web.dpop.DPoPPolicy`, ``docs/dpop.md``).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Gatepass:
         retry_after: int = 5,
         csrf_exempt: Iterable[str] = (),
         max_body: int = 16 * 1024,
+        dpop: DPoPPolicy | None = None,
     ) -> None:
         if sessions is not None and not isinstance(sessions, Sessions | AsyncSessions):
             raise ConfigurationError("sessions must be gatepass Sessions or AsyncSessions")
@@ -195,7 +198,13 @@ class Gatepass:
             raise ConfigurationError(
                 "cross_site cookies need trusted_origins: the sites allowed to use them"
             )
-        self.csrf = CsrfTokens(self._secret(secret))
+        key = self._secret(secret)
+        self.csrf = CsrfTokens(key)
+        self.dpop: DPoPSetup | None = None
+        if dpop is not None:
+            if access_tokens is None:
+                raise ConfigurationError("dpop needs access_tokens or refresh_tokens to bind")
+            self.dpop = DPoPSetup(dpop, key)
         self.designs = self._designs()
         self.login_design = self._default_design(login_design)
 
@@ -254,7 +263,11 @@ class Gatepass:
         return any(
             isinstance(s, AsyncSessions | AsyncAccessTokens | AsyncRefreshTokens)
             for s in (self.sessions, self.access, self.refresh)
-        )
+        ) or (self.dpop is not None and self.dpop.asynchronous)
 
     def describe(self) -> dict[str, Any]:
-        return {"designs": sorted(self.designs), "login_design": self.login_design}
+        return {
+            "designs": sorted(self.designs),
+            "login_design": self.login_design,
+            "dpop": None if self.dpop is None else {"required": self.dpop.required},
+        }

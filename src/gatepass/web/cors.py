@@ -18,8 +18,10 @@ from gatepass.web.http import Request, Response
 
 __all__ = ["allow", "allowed_origin", "preflight"]
 
-#: Request headers a cross-site page may send to the endpoints.
-ALLOWED_HEADERS = "authorization, content-type, x-csrf-token"
+#: Request headers a cross-site page may send to the endpoints (``dpop``: the proof, RFC 9449).
+ALLOWED_HEADERS = "authorization, content-type, x-csrf-token, dpop"
+#: Response headers the page may read beyond the safelisted ones (the next DPoP nonce).
+EXPOSED_HEADERS = "DPoP-Nonce"
 #: How long a browser may reuse a preflight answer (seconds).
 MAX_AGE = 600
 
@@ -38,6 +40,7 @@ def allow(response: Response, origin: str) -> None:
         [
             ("access-control-allow-origin", origin),
             ("access-control-allow-credentials", "true"),
+            ("access-control-expose-headers", EXPOSED_HEADERS),
             ("vary", "Origin"),
         ]
     )

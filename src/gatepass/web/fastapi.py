@@ -36,9 +36,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 __all__ = [
     "CurrentUser",
+    "DPoPUser",
     "OptionalUser",
     "csrf_token",
     "current_user",
+    "dpop_user",
     "install",
     "optional_user",
     "recent_login",
@@ -110,6 +112,14 @@ def recent_login(max_age: int) -> Callable[[HTTPConnection], Awaitable[Principal
     return dependency
 
 
+async def dpop_user(connection: HTTPConnection) -> Principal:
+    """The logged-in user, who came with a DPoP-bound token and its proof (this route refuses
+    a session cookie or a bearer token even where the app accepts them elsewhere)."""
+    principal = await _require(connection, dpop=True)
+    assert principal is not None
+    return principal
+
+
 def csrf_token(connection: HTTPConnection) -> str:
     """A CSRF token for a form rendered by this request (a dependency or a plain call)."""
     state = connection.scope.get("gatepass")
@@ -120,3 +130,4 @@ def csrf_token(connection: HTTPConnection) -> str:
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+DPoPUser = Annotated[Principal, Depends(dpop_user)]

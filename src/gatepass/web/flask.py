@@ -86,19 +86,24 @@ def _guarded(func: F, **needs: Any) -> F:
 def login_required(view: F) -> F: ...
 @overload
 def login_required(
-    *, scopes: Iterable[str] = (), max_age: int | None = None
+    *, scopes: Iterable[str] = (), max_age: int | None = None, dpop: bool = False
 ) -> Callable[[F], F]: ...
 
 
 def login_required(
-    view: F | None = None, *, scopes: Iterable[str] = (), max_age: int | None = None
+    view: F | None = None,
+    *,
+    scopes: Iterable[str] = (),
+    max_age: int | None = None,
+    dpop: bool = False,
 ) -> F | Callable[[F], F]:
     """The view runs only for a logged-in user (with ``scopes``, logged in within ``max_age``
-    seconds); otherwise the client gets the RFC 9457 refusal (401, 403 or 503)."""
+    seconds, with a DPoP-bound token and its proof when ``dpop``); otherwise the client gets
+    the RFC 9457 refusal (401, 403 or 503)."""
     wanted = tuple(scopes)
 
     def decorate(func: F) -> F:
-        return _guarded(func, scopes=wanted, max_age=max_age)
+        return _guarded(func, scopes=wanted, max_age=max_age, dpop=dpop)
 
     return decorate(view) if view is not None else decorate
 

@@ -34,7 +34,8 @@ class Principal(NamedTuple):
     ``jti``. ``authenticated_at`` is when the user last proved a password (a session's
     ``authenticated_at``, a token's ``auth_time``), None when the credential does not say.
     ``claims`` holds the verified claims of a bearer token (empty for sessions), ``record`` the
-    session record (None for tokens).
+    session record (None for tokens). ``jkt`` is the thumbprint of the DPoP key the request
+    proved possession of (its token is bound to that key), None for any other credential.
 
     A ``NamedTuple`` because one is built on every authenticated request and it is the
     cheapest immutable record Python has.
@@ -48,6 +49,7 @@ class Principal(NamedTuple):
     expires_at: float | None = None
     claims: Mapping[str, Any] = _NO_CLAIMS
     record: SessionRecord | None = None
+    jkt: str | None = None
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -83,7 +85,7 @@ def _number(value: object) -> float | None:
     return None
 
 
-def from_claims(claims: Mapping[str, Any]) -> Principal:
+def from_claims(claims: Mapping[str, Any], jkt: str | None = None) -> Principal:
     sid = claims.get("sid")
     return Principal(
         claims["sub"],
@@ -94,6 +96,7 @@ def from_claims(claims: Mapping[str, Any]) -> Principal:
         _number(claims.get("exp")),
         claims,
         None,
+        jkt,
     )
 
 
@@ -105,18 +108,35 @@ class AuthState:
     ``principal`` is None when no acceptable credential came. ``failure`` then says why, when
     the reason matters to the response: ``"unavailable"`` (the store is down: answer 503, do
     not log out), ``"invalid_token"`` (a bearer token was refused: 401 with RFC 6750's error),
+    ``"invalid_dpop_proof"`` / ``"use_dpop_nonce"`` (the DPoP proof was refused, RFC 9449 7.1),
     None (no credential at all). ``failure_code`` / ``failure_detail`` describe the refusal.
+    ``dpop``: the token came as ``Authorization: DPoP`` (refusals then challenge with DPoP);
+    ``dpop_nonce``: the ``DPoP-Nonce`` to send with the response (server nonces on).
     ``set_cookies`` are added to the response by the middleware (a cleared dead session, a new
     CSRF seed). ``gatepass`` is the configuration that decided all this.
     """
 
     gatepass: Gatepass
     principal: Principal | None = None
-    failure: Literal["unavailable", "invalid_token"] | None = None
+    failure: (
+        Literal["unavailable", "invalid_token", "invalid_dpop_proof", "use_dpop_nonce"] | None
+    ) = None
     failure_code: str = ""
     failure_detail: str = ""
     set_cookies: list[str] = field(default_factory=list)
     csrf_binding: bytes | None = None
+    dpop: bool = False
+    dpop_nonce: str | None = None
+
+    def refuse(
+        self,
+        failure: Literal["unavailable", "invalid_token", "invalid_dpop_proof", "use_dpop_nonce"],
+        code: str = "",
+        detail: str = "",
+    ) -> AuthState:
+        """Record why the credential that came was not accepted; returns this state."""
+        self.failure, self.failure_code, self.failure_detail = failure, code, detail
+        return self
 
     @property
     def varies_on_cookie(self) -> bool:
@@ -133,12 +153,19 @@ class AuthState:
         """Whether a driver must see the app's response start: to add ``Vary: Cookie``, a
         cookie decided here, or the seed cookie an anonymous page may still ask for
         (:meth:`csrf_token`). False on the bearer hot path: the response goes out untouched."""
-        return self.principal is None or bool(self.set_cookies) or self.varies_on_cookie
+        return (
+            self.principal is None
+            or bool(self.set_cookies)
+            or self.varies_on_cookie
+            or self.dpop_nonce is not None
+        )
 
     def response_headers(self, vary: Iterable[str]) -> list[tuple[str, str]]:
         """What the driver adds to the app's response, given the ``Vary`` values it already
         has; read when the response starts, so a seed the app asked for is included."""
         headers = [("set-cookie", cookie) for cookie in self.set_cookies]
+        if self.dpop_nonce is not None:
+            headers.append(("dpop-nonce", self.dpop_nonce))
         if self.varies_on_cookie and not lists_token(vary, "cookie"):
             headers.append(("vary", "Cookie"))
         return headers

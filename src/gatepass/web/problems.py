@@ -36,8 +36,12 @@ class Problem(Exception):
         www_authenticate: str | None = None,
         retry_after: int | None = None,
         allow: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
+        error: str | None = None,
     ) -> None:
         super().__init__(status, code, detail)
+        self.headers = headers
+        self.error = error
         self.status = status
         self.slug = slug
         self.title = title
@@ -74,6 +78,31 @@ class Problem(Exception):
             detail,
             code,
             www_authenticate=f'{_REALM}, error="invalid_token", error_description="{safe}"',
+        )
+
+    @classmethod
+    def dpop(
+        cls,
+        status: int,
+        error: str,
+        *,
+        code: str,
+        detail: str,
+        challenge: str,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> Problem:
+        """A DPoP refusal (RFC 9449 7.1, 8): ``error`` is ``invalid_dpop_proof``,
+        ``use_dpop_nonce`` or ``invalid_token``, also in the body for clients of the token
+        endpoints (login, refresh: 400, as OAuth's token endpoint answers)."""
+        return cls(
+            status,
+            error.replace("_", "-"),
+            "DPoP proof refused" if error != "invalid_token" else "Invalid DPoP-bound token",
+            detail,
+            code,
+            www_authenticate=challenge,
+            headers=headers,
+            error=error,
         )
 
     @classmethod
@@ -167,7 +196,9 @@ def problem_response(problem: Problem) -> Response:
         "detail": problem.detail,
         "code": problem.code,
     }
-    headers: list[tuple[str, str]] = []
+    if problem.error is not None:
+        body["error"] = problem.error
+    headers: list[tuple[str, str]] = list(problem.headers)
     if problem.www_authenticate is not None:
         headers.append(("www-authenticate", problem.www_authenticate))
     if problem.retry_after is not None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, DPoPBindingMismatch
 from gatepass.web.drive import Plan
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 
 __all__ = ["require"]
+
+_UNBOUND = DPoPBindingMismatch.code
 
 
 def require(
@@ -24,6 +26,7 @@ def require(
     optional: bool = False,
     scopes: Iterable[str] = (),
     max_age: int | None = None,
+    dpop: bool = False,
 ) -> Plan[Principal | None]:
     """The request's principal if it satisfies the route, else the :class:`Problem` to send.
 
@@ -31,21 +34,57 @@ def require(
     still is not, since the client did present a credential. ``scopes``: every one must be
     granted (403 ``insufficient_scope``). ``max_age``: the user must have proved a password
     within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again).
+    ``dpop``: the user must have come with a DPoP-bound token and its proof (a session cookie or
+    a bearer token is refused with a DPoP challenge), though the app accepts bearer elsewhere.
     """
     if not isinstance(state, AuthState):
         raise ConfigurationError(
             "no gatepass state on this request: add the gatepass middleware to the app"
         )
     gp = state.gatepass
+    setup = gp.dpop
+    if dpop and setup is None:
+        raise ConfigurationError("a route that requires DPoP needs Gatepass(dpop=DPoPPolicy())")
     if state.failure == "unavailable":
         raise Problem.unavailable(gp.retry_after)
-    if state.failure == "invalid_token":
-        raise Problem.invalid_token(state.failure_code, state.failure_detail)
+    failure = state.failure
+    if (
+        setup is not None
+        and failure is not None
+        and (failure != "invalid_token" or state.dpop or state.failure_code == _UNBOUND)
+    ):
+        # A proof refused, or a token that came as DPoP or was bound: a DPoP challenge.
+        raise Problem.dpop(
+            401,
+            failure,
+            code=state.failure_code,
+            detail=state.failure_detail,
+            challenge=setup.challenge(failure, state.failure_detail),
+            headers=setup.nonce_headers() if failure == "use_dpop_nonce" else (),
+        )
+    if failure == "invalid_token":
+        problem = Problem.invalid_token(state.failure_code, state.failure_detail)
+        if setup is not None:
+            problem.www_authenticate = f"{problem.www_authenticate}, {setup.challenge()}"
+        raise problem
     principal = state.principal
     if principal is None:
         if optional:
             return None
-        raise Problem.unauthenticated()
+        problem = Problem.unauthenticated()
+        if setup is not None:  # both schemes are offered (RFC 9449 7.1)
+            problem.www_authenticate = f"{problem.www_authenticate}, {setup.challenge()}"
+        raise problem
+    if dpop and principal.jkt is None:
+        assert setup is not None
+        detail = "this resource needs a DPoP-bound token and its proof (Authorization: DPoP)"
+        raise Problem.dpop(
+            401,
+            "invalid_token",
+            code=_UNBOUND,
+            detail=detail,
+            challenge=setup.challenge("invalid_token", detail),
+        )
     wanted = tuple(scopes)
     if wanted and not principal.has_scopes(*wanted):
         raise Problem.insufficient_scope(wanted)

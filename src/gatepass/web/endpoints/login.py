@@ -9,7 +9,9 @@ What each design answers:
 
 ``session``  ``Set-Cookie: __Host-session=...`` and ``{"user_id", "design", "csrf_token"}``.
 ``hybrid``   ``{"access_token", "token_type": "Bearer", "expires_in", ...}`` and the refresh
-             cookie; the login is recorded as a session for "your devices".
+             cookie; the login is recorded as a session for "your devices". With a ``DPoP``
+             proof (a :class:`~gatepass.web.dpop.DPoPPolicy` configured), ``"token_type":
+             "DPoP"``: the access token and the refresh family are bound to the proof's key.
 ``bearer``   ``{"access_token", ...}`` only: a token for API clients (curl, mobile).
 
 Login CSRF is refused like any other cross-site request (the form's token, when needed, is
@@ -29,6 +31,7 @@ from gatepass.web.authenticate import check_csrf
 from gatepass.web.config import Gatepass, LoginResult
 from gatepass.web.cookies import read_cookie
 from gatepass.web.csrf import refresh_binding, seed_binding, session_binding
+from gatepass.web.dpop import token_endpoint_jkt
 from gatepass.web.drive import READ_BODY, Plan
 from gatepass.web.endpoints._forms import (
     flag_field,
@@ -96,6 +99,8 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
             raise refusal
     remember = flag_field(fields, "remember")
     form = is_form(request)
+    # The proof before the password: a refused proof (or a nonce round trip) costs no hash.
+    jkt = None if design == "session" else (yield from token_endpoint_jkt(gp.dpop, request))
 
     result = _result((yield gp.check_password(username, password)))
     if result is None:
@@ -129,23 +134,27 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
             session=record,
             scopes=result.scopes,
             auth_time=record.authenticated_at,
+            jkt=jkt,
         )
         lifetime = int(gp.refresh.absolute)
         set_cookies.append(gp.cookies.refresh(refresh_token, lifetime, request.root))
         body.update(
             access_token=access_token,
-            token_type="Bearer",
+            token_type="Bearer" if jkt is None else "DPoP",
             expires_in=gp.access.ttl,
             csrf_token=gp.csrf.mint(refresh_binding(refresh_token)),
         )
     else:
         assert gp.access is not None
         access_token = yield gp.access.issue(
-            result.user_id, scopes=result.scopes, claims={"auth_time": int(time.time())}
+            result.user_id, scopes=result.scopes, claims={"auth_time": int(time.time())}, jkt=jkt
         )
-        body.update(access_token=access_token, token_type="Bearer", expires_in=gp.access.ttl)
+        token_type = "Bearer" if jkt is None else "DPoP"
+        body.update(access_token=access_token, token_type=token_type, expires_in=gp.access.ttl)
 
     headers = [("set-cookie", cookie) for cookie in set_cookies]
+    if jkt is not None and gp.dpop is not None:
+        headers.extend(gp.dpop.nonce_headers())
     if form and "next" in fields:
         return redirect(safe_next(text_field(fields, "next"), request.root), headers)
     return json_response(200, body, headers)

@@ -10,11 +10,13 @@ family is then revoked) clears the cookie; a store outage is a 503 that keeps it
 
 from __future__ import annotations
 
-from gatepass.errors import InvalidToken
+from gatepass.errors import DPoPBindingMismatch, InvalidToken
 from gatepass.web.authenticate import check_csrf
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
 from gatepass.web.csrf import refresh_binding
+from gatepass.web.dpop import refusal as dpop_refusal
+from gatepass.web.dpop import token_endpoint_jkt
 from gatepass.web.drive import Plan
 from gatepass.web.http import Request, Response, json_response
 from gatepass.web.problems import Problem, problem_response
@@ -31,17 +33,29 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
     refusal = yield from check_csrf(gp, request, refresh_binding(token))
     if refusal is not None:
         raise refusal
+    jkt = yield from token_endpoint_jkt(gp.dpop, request)
     try:
-        new_refresh, access_token = yield gp.refresh.rotate(token)
+        new_refresh, access_token = yield gp.refresh.rotate(token, jkt=jkt)
+    except DPoPBindingMismatch as exc:
+        # The family is bound to a key this request did not prove: whoever sent it may hold
+        # a copied cookie. Nothing changed, and the cookie stays (the device may still use it).
+        if gp.dpop is None:
+            raise Problem.dpop(
+                400, "invalid_dpop_proof", code=exc.code, detail=str(exc), challenge="DPoP"
+            ) from None
+        raise dpop_refusal(gp.dpop, exc, 400) from None
     except InvalidToken as exc:
         response = problem_response(Problem.invalid_token(exc.code, str(exc)))
         response.headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
         return response
     body = {
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": "Bearer" if jkt is None else "DPoP",
         "expires_in": gp.access.ttl,
         "csrf_token": gp.csrf.mint(refresh_binding(new_refresh)),
     }
     cookie = gp.cookies.refresh(new_refresh, int(gp.refresh.absolute), request.root)
-    return json_response(200, body, [("set-cookie", cookie)])
+    headers = [("set-cookie", cookie)]
+    if jkt is not None and gp.dpop is not None:
+        headers.extend(gp.dpop.nonce_headers())
+    return json_response(200, body, headers)
