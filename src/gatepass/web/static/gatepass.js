@@ -31,6 +31,10 @@ import { DPoPKey } from "./gatepass-dpop.js";
 const LOCK = "gatepass-refresh";
 const CHANNEL = "gatepass";
 const REFRESH_TIMEOUT_MS = 30_000; // a refresh that hangs must not hold the lock of every tab
+// A refresh refused for these (RFC 9449 7.1, OAuth's token endpoint): trying again cannot help.
+const DEAD_ENDS = new Set(["invalid_dpop_proof", "invalid_token", "invalid_grant"]);
+// origin -> the latest DPoP-Nonce its server gave: shared by every Gatepass object of the page.
+const nonces = new Map();
 
 /** A refusal from a gatepass endpoint: the RFC 9457 problem document the server sent. */
 export class GatepassError extends Error {
@@ -106,7 +110,6 @@ export class Gatepass extends EventTarget {
   #pending = null; // this tab's refresh in flight, shared by every caller that needs one
   #dpop = null; // a promise of this profile's DPoPKey, when DPoP is on
   #scheme = "Bearer"; // how the token travels: "DPoP" once the server bound it to the key
-  #nonces = new Map(); // origin -> the latest DPoP-Nonce its server gave
 
   /**
    * prefix: where the gatepass endpoints live. refreshMargin: seconds before expiry at which
@@ -287,12 +290,13 @@ export class Gatepass extends EventTarget {
       this.#emit("refresh");
       return "refreshed";
     }
-    if (response.status === 401) {
+    const error = await GatepassError.from(response);
+    // 401, or 400 for a refresh cookie bound to a key whose proof did not come: over either way.
+    if (response.status === 401 || (response.status === 400 && DEAD_ENDS.has(error.problem.error))) {
       this.#loggedOut("refresh refused", {});
       return "out";
     }
     // 503 (the store is down) and anything unexpected: not logged out, try later.
-    const error = await GatepassError.from(response);
     this.#emit("failure", { error });
     throw error;
   }
@@ -429,17 +433,19 @@ export class Gatepass extends EventTarget {
     return new Request(request, { headers });
   }
 
-  /** `{DPoP: proof}` for one request, with the nonce last heard from that origin. */
+  /** `{DPoP: proof}` for one request, with the nonce last heard from that origin. A token bound
+   * by another Gatepass object of this profile (another tab) is signed for with the same key. */
   async #proof(method, url, token) {
+    this.#dpop ??= DPoPKey.load();
     const key = await this.#dpop;
-    const nonce = this.#nonces.get(new URL(url).origin) ?? null;
+    const nonce = nonces.get(new URL(url).origin) ?? null;
     return { DPoP: await key.proof(method, url, { accessToken: token, nonce }) };
   }
 
   /** Remember a DPoP-Nonce the server sent; true when it refused the proof for want of it. */
   #heardNonce(response, url) {
     const nonce = response.headers.get("DPoP-Nonce");
-    if (nonce !== null) this.#nonces.set(new URL(url).origin, nonce);
+    if (nonce !== null) nonces.set(new URL(url).origin, nonce);
     return this.#dpop !== null && asksForNonce(response);
   }
 }
