@@ -140,3 +140,25 @@ def test_memory_writes_only_when_due() -> None:
         assert sessions.get(token) is stored  # the very object: nothing was rewritten
     clock.advance(10)
     assert sessions.get(token) is not stored
+
+
+def test_redis_one_command_per_dpop_proof(redis_server_bin: str, tmp_path: Path) -> None:
+    """The shared replay cache: one ``SET NX PX`` per proof, fresh or replayed, nothing else."""
+    import time
+
+    from gatepass.strategies.dpop import StoreReplayCache
+
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        store = open_store(server.url)
+        store.setup()  # connects
+        cache = StoreReplayCache(store)
+        ids = [secrets.token_hex(32) for _ in range(10)]
+        server.cli("config", "resetstat")
+        later = time.time() + 60
+        assert [cache.seen(i, later) for i in ids] == [False] * 10
+        assert [cache.seen(i, later) for i in ids] == [True] * 10
+        assert _commandstats(server) == {"set": 20}
+        store.close()
+    finally:
+        server.kill()

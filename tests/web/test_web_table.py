@@ -15,7 +15,7 @@ from gp_store_servers import RedisServer
 from webclient import Case, run
 from webdesigns import serving
 from webtable import CASES, STORE_CASES
-from webtable_dpop import DPOP_CASES, DPOP_STORE_CASES
+from webtable_dpop import DPOP_CASES, DPOP_OUTAGE, DPOP_STORE_CASES
 from webtable_outage import NOTHING_LISTENING, OUTAGE
 
 
@@ -56,7 +56,7 @@ async def test_shared_server(
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize(("case", "design", "app"), _params(OUTAGE))
+@pytest.mark.parametrize(("case", "design", "app"), _params(OUTAGE + DPOP_OUTAGE))
 async def test_outage(case: Case, design: str, app: str, private_redis: RedisServer) -> None:
     """The store's server really stops (SIGKILL) and starts again with its data."""
 

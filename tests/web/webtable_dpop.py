@@ -10,7 +10,7 @@ and must be refused, and the victim's own requests must keep working afterwards.
 from __future__ import annotations
 
 from webclient import Case, Expect, Step
-from webtable import ALICE, ASGI_ONLY, UNAUTH
+from webtable import ALICE, ASGI_ONLY, DOWN, OK, UNAUTH
 
 BOTH = ("dpop", "dpop-required")
 ALL_DPOP = (*BOTH, "dpop-nonce")
@@ -114,6 +114,15 @@ DPOP_CASES: tuple[Case, ...] = (
         REFRESH,
         ME,
     )),
+    Case("devices and logout with a DPoP-bound token", BOTH, (
+        LOGIN,
+        Step("GET /auth/sessions", OK, bearer="access", dpop="proof"),
+        Step("GET /auth/sessions", proof_refused("ERR_DPOP_REPLAYED"), bearer="access",
+             dpop="replay"),
+        Step("POST /auth/logout", OK, bearer="access", dpop="proof", site="script"),
+        Step("GET /me", proof_refused("ERR_TOKEN_REVOKED", "invalid_token"), bearer="access",
+             dpop="proof"),
+    )),
     Case("login proofs are checked like any other", BOTH, (
         Step("POST /auth/login", endpoint_refused("ERR_DPOP_REQUEST_MISMATCH"),
              json={**ALICE, "design": "hybrid"}, dpop="url=/auth/refresh"),
@@ -172,3 +181,22 @@ DPOP_STORE_CASES = tuple(
     if case.name in DPOP_STORE_NAMES
 )
 assert len(DPOP_STORE_CASES) == len(DPOP_STORE_NAMES)
+
+#: The store that shares the proof ids is down (a private Redis, SIGKILLed and restarted): a
+#: proof cannot be checked for replay, so the request is refused with 503 (fail closed), the
+#: refresh cookie is kept, and everything works again once the store is back.
+# fmt: off
+DPOP_OUTAGE: tuple[Case, ...] = (
+    Case("replay cache down: 503, nothing accepted unchecked, nothing lost", ("dpop",), (
+        LOGIN,
+        ME,
+        Step("STORE down"),
+        Step("GET /me", DOWN._replace(cookies={}), bearer="access", dpop="proof"),
+        Step("POST /auth/refresh", DOWN._replace(cookies={"refresh": "kept"}), dpop="proof"),
+        Step("STORE up"),
+        Step("GET /me", BOUND, bearer="access", dpop="proof", eventually=True),
+        REFRESH,
+        ME,
+    )),
+)
+# fmt: on

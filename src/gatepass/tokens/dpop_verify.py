@@ -33,7 +33,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from gatepass.errors import (
     ConfigurationError,
@@ -135,8 +135,9 @@ class _ProofChecks:
         self.algorithms = names
         self.max_age, self.leeway = max_age, leeway
         self.max_size, self.max_jti_length, self.clock = max_size, max_jti_length, clock
-        self._headers: dict[str, tuple[str, Key, str]] = {}
+        self._headers: dict[str, tuple[str, Key, str, Any]] = {}
         self._urls: dict[str, str] = {}
+        self._aths: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def request_htu(self, url: str) -> str:
@@ -168,8 +169,19 @@ class _ProofChecks:
             _remember(self._urls, self._lock, htu, normal)
         return normal
 
-    def header(self, segment: str) -> tuple[str, Key, str]:
-        """``(alg, key, jkt)`` for a header segment; validated headers are cached by their text."""
+    def access_hash(self, access_token: str) -> str:
+        """``ath`` of a token, cached: a client presents the same token for its whole life."""
+        if type(access_token) is not str:
+            return access_token_hash(access_token)  # refuses it, naming the mistake
+        ath = self._aths.get(access_token)
+        if ath is None:
+            ath = _remember(self._aths, self._lock, access_token, access_token_hash(access_token))
+        return ath
+
+    def header(self, segment: str) -> tuple[str, Key, str, Any]:
+        """``(alg, key, jkt, id_hash)`` for a header segment (``id_hash``: SHA-256 fed with
+        ``jkt.``, copied per proof to derive its replay id); validated headers are cached by
+        their text."""
         cached = self._headers.get(segment)
         if cached is not None:
             return cached
@@ -205,7 +217,9 @@ class _ProofChecks:
             ) from None
         if not key.can_verify:
             raise InvalidDPoPProof("header 'jwk' has key_ops that exclude verify")
-        return _remember(self._headers, self._lock, segment, (alg, key, key.thumbprint()))
+        jkt = key.thumbprint()
+        id_hash = hashlib.sha256(f"{jkt}.".encode("ascii"))
+        return _remember(self._headers, self._lock, segment, (alg, key, jkt, id_hash))
 
     def check(
         self,
@@ -221,14 +235,14 @@ class _ProofChecks:
         if not isinstance(method, str) or not method:
             raise ConfigurationError("method must be the request's HTTP method, e.g. 'GET'")
         expected_htu = self.request_htu(url)
-        expected_ath = None if access_token is None else access_token_hash(access_token)
+        expected_ath = None if access_token is None else self.access_hash(access_token)
         nonces = None if nonce is None else (nonce,) if isinstance(nonce, str) else tuple(nonce)
         if nonces is not None and not all(isinstance(n, str) for n in nonces):
             raise ConfigurationError("nonce must be a str or a collection of str")
         try:
             text = as_text(proof, self.max_size)
             header_seg, payload_seg, signature_seg = split_compact(text)
-            alg, key, jkt = self.header(header_seg)
+            alg, key, jkt, id_hash = self.header(header_seg)
             claims = loads_object(b64decode(payload_seg, "payload"), "claims")
             signature = b64decode(signature_seg, "signature")
         except InvalidDPoPProof:
@@ -273,7 +287,9 @@ class _ProofChecks:
                 raise DPoPNonceRequired("the server requires a nonce in the DPoP proof")
             if type(got) is not str or got not in nonces:
                 raise DPoPNonceRequired("the DPoP proof's nonce is not one the server accepts")
-        proof_id = hashlib.sha256(f"{jkt}.{jti}".encode("utf-8", "surrogatepass")).hexdigest()
+        id_hash = id_hash.copy()  # sha256(f"{jkt}.{jti}"), without hashing the jkt again
+        id_hash.update(jti.encode("utf-8", "surrogatepass"))
+        proof_id = id_hash.hexdigest()
         return DPoPProof(jkt, jti, iat, alg), proof_id, expires_at
 
 

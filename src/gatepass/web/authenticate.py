@@ -45,7 +45,7 @@ from gatepass.web.http import SAFE_METHODS, Request
 from gatepass.web.principal import AuthState, from_claims, from_record
 from gatepass.web.problems import Problem
 
-__all__ = ["authenticate", "bearer_token", "check_csrf"]
+__all__ = ["authenticate", "bearer_token", "check_csrf", "presented_token"]
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -59,6 +59,14 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip()
+
+
+def presented_token(gp: Gatepass, request: Request) -> str | None:
+    """The access token the request presents: ``Bearer``, or ``DPoP`` where a policy is set."""
+    if gp.dpop is None:
+        return bearer_token(request)
+    found = authorization(request)
+    return None if found is None else found[1]
 
 
 def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Problem | None]:

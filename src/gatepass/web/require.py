@@ -15,7 +15,7 @@ from gatepass.web.drive import Plan
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 
-__all__ = ["require"]
+__all__ = ["check_failure", "require"]
 
 _UNBOUND = DPoPBindingMismatch.code
 
@@ -45,28 +45,7 @@ def require(
     setup = gp.dpop
     if dpop and setup is None:
         raise ConfigurationError("a route that requires DPoP needs Gatepass(dpop=DPoPPolicy())")
-    if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
-    failure = state.failure
-    if (
-        setup is not None
-        and failure is not None
-        and (failure != "invalid_token" or state.dpop or state.failure_code == _UNBOUND)
-    ):
-        # A proof refused, or a token that came as DPoP or was bound: a DPoP challenge.
-        raise Problem.dpop(
-            401,
-            failure,
-            code=state.failure_code,
-            detail=state.failure_detail,
-            challenge=setup.challenge(failure, state.failure_detail),
-            headers=setup.nonce_headers() if failure == "use_dpop_nonce" else (),
-        )
-    if failure == "invalid_token":
-        problem = Problem.invalid_token(state.failure_code, state.failure_detail)
-        if setup is not None:
-            problem.www_authenticate = f"{problem.www_authenticate}, {setup.challenge()}"
-        raise problem
+    check_failure(state)
     principal = state.principal
     if principal is None:
         if optional:
@@ -100,8 +79,9 @@ def require(
 def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
     """When the login behind a token of the hybrid happened: its session's ``authenticated_at``.
 
-    The hybrid's access tokens are re-issued at every refresh and do not carry the login time;
-    the session that records the login does. One store read, only for routes that ask.
+    The hybrid's access tokens carry the login's ``auth_time`` (kept with the refresh family);
+    a token without it (issued by a family from before that, or by hand with a ``sid``) falls
+    back on the session that records the login. One store read, only for routes that ask.
     """
     gp = state.gatepass
     for sessions in (gp.anchors, gp.sessions):
@@ -111,3 +91,31 @@ def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
             if record.id == principal.session_id:
                 return float(record.authenticated_at)
     return None
+
+
+def check_failure(state: AuthState) -> None:
+    """Raise the refusal for a credential that came and was not accepted (or could not be
+    judged): 503 for an outage, 401 with the right challenge for a refused token or proof."""
+    gp = state.gatepass
+    setup = gp.dpop
+    if state.failure == "unavailable":
+        raise Problem.unavailable(gp.retry_after)
+    failure = state.failure
+    if (
+        setup is not None
+        and failure is not None
+        and (failure != "invalid_token" or state.dpop or state.failure_code == _UNBOUND)
+    ):
+        # A proof refused, or a token that came as DPoP or was bound: a DPoP challenge.
+        raise Problem.dpop(
+            401,
+            failure,
+            code=state.failure_code,
+            detail=state.failure_detail,
+            challenge=setup.challenge(failure, state.failure_detail),
+        )  # the middleware adds the DPoP-Nonce of this request (AuthState.dpop_nonce)
+    if failure == "invalid_token":
+        problem = Problem.invalid_token(state.failure_code, state.failure_detail)
+        if setup is not None:
+            problem.www_authenticate = f"{problem.www_authenticate}, {setup.challenge()}"
+        raise problem

@@ -90,6 +90,8 @@ def endpoint(gp: Gatepass, request: Request) -> Plan[Response]:
         response = problem_response(problem)
     except StoreUnavailable:
         response = problem_response(Problem.unavailable(gp.retry_after))
+    if gp.dpop is not None and "dpop" in request.headers and response.header("dpop-nonce") is None:
+        response.headers.extend(gp.dpop.nonce_headers())  # the nonce for the client's next proof
     if request.method == "HEAD":
         response.headers.append(("content-length", str(len(response.body))))
         response.body = b""

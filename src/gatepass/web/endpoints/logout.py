@@ -15,7 +15,7 @@ their session still lives.
 
 from __future__ import annotations
 
-from gatepass.web.authenticate import authenticate, bearer_token
+from gatepass.web.authenticate import authenticate, presented_token
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
 from gatepass.web.csrf import ALLOWED, NEED_TOKEN, fetch_verdict
@@ -24,6 +24,7 @@ from gatepass.web.endpoints._forms import is_form, read_fields, redirect, safe_n
 from gatepass.web.http import Request, Response, json_response
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
+from gatepass.web.require import check_failure
 
 __all__ = ["logout", "logout_all", "require_principal", "revoke_device_of", "revoke_everything"]
 
@@ -34,10 +35,7 @@ def require_principal(state: AuthState | Problem, gp: Gatepass) -> Principal:
     """The principal of an endpoint that needs a user, or the refusal to send instead."""
     if isinstance(state, Problem):
         raise state
-    if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
-    if state.failure == "invalid_token":
-        raise Problem.invalid_token(state.failure_code, state.failure_detail)
+    check_failure(state)
     if state.principal is None:
         raise Problem.unauthenticated()
     return state.principal
@@ -57,7 +55,7 @@ def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Re
 
 
 def logout(gp: Gatepass, request: Request) -> Plan[Response]:
-    if gp.access is None or bearer_token(request) is None:
+    if gp.access is None or presented_token(gp, request) is None:
         # The answer logs the browser out (Clear-Site-Data, cleared cookies) even when no
         # credential came: a cross-site post carries no SameSite=Lax session cookie and never
         # the path-scoped refresh cookie. So another site may not ask, credential or not.
@@ -77,7 +75,7 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
     elif principal is not None and principal.session_id is not None and gp.devices is not None:
         yield from revoke_device_of(gp, principal.user_id, principal.session_id)
     elif principal is not None and gp.access is not None and gp.access.mode != "stateless":
-        token = bearer_token(request)
+        token = presented_token(gp, request)
         assert token is not None
         yield gp.access.revoke(token)
     return (yield from _goodbye(gp, request, {"logged_out": True}))
