@@ -41,7 +41,7 @@ def options(description: str | None, *, tokens: bool = False) -> argparse.Namesp
     """``--port PORT [--store URL]``; the store defaults to SQLite in a scratch folder.
 
     ``tokens``: also ``--revocation`` and ``--ttl`` of the access tokens, to see what each
-    revocation mode promises (``docs/access-tokens.md``).
+    revocation mode promises (``docs/access-tokens.md``), and ``--dpop`` (``docs/dpop.md``).
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=8000)
@@ -50,6 +50,12 @@ def options(description: str | None, *, tokens: bool = False) -> argparse.Namesp
         modes = ("stateless", "denylist", "replicated")
         parser.add_argument("--revocation", choices=modes, default="replicated")
         parser.add_argument("--ttl", type=int, default=900, help="access token lifetime (s)")
+        parser.add_argument(
+            "--dpop",
+            choices=("off", "on", "nonce"),
+            default="off",
+            help="bind the tokens to the browser's key (DPoP, RFC 9449; nonce: with server nonces)",
+        )
     args = parser.parse_args()
     if args.store is None:
         args.store = f"sqlite:///{tempfile.mkdtemp(prefix='gatepass-example-')}/auth.db"

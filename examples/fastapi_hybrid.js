@@ -1,7 +1,9 @@
 // The page of examples/fastapi_hybrid.py: log in, call the API, log out.
 import { Gatepass } from "/auth/gatepass.js";
 
-const gp = new Gatepass(); // the access token lives inside this object, in memory only
+// The access token lives inside this object, in memory only. With DPoP (the example's
+// --dpop), it is bound to a key this browser cannot export: useless anywhere else.
+const gp = new Gatepass({ dpop: document.documentElement.dataset.dpop === "on" });
 const who = document.querySelector("#who");
 
 // Who is logged in, asked of the API: gp.fetch adds the bearer token, refreshes it when it

@@ -1,8 +1,12 @@
 """An API and a page (fastapi_hybrid.html, .js) that logs in with the hybrid via gatepass.js.
 
     python examples/fastapi_hybrid.py --port 8000 [--store URL] [--revocation MODE] [--ttl S]
+                                      [--dpop on|nonce]
 
-Then open http://127.0.0.1:8000/ and log in as alice / correct horse battery staple.
+Then open http://127.0.0.1:8000/ and log in as alice / correct horse battery staple. With
+``--dpop on`` the tokens are bound to a key the browser cannot export (DPoP, RFC 9449): the API
+takes only DPoP-bound tokens, and a token copied out of the page is refused anywhere else;
+``--dpop nonce`` also makes every proof carry the server's latest nonce.
 """
 
 from __future__ import annotations
@@ -18,15 +22,18 @@ from fastapi.responses import HTMLResponse, Response
 
 from demo_user import check_password_async, options
 from gatepass import AsyncAccessTokens, AsyncRefreshTokens, KeyRing, open_async_store
-from gatepass.web import Gatepass
+from gatepass.web import DPoPPolicy, Gatepass
 from gatepass.web.fastapi import CurrentUser, install
 
 PAGE, SCRIPT = (Path(__file__).with_suffix(suffix).read_bytes() for suffix in (".html", ".js"))
 # Scripts from this origin only: an injected inline <script> (XSS) does not run.
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+DPOP_DOCTYPE = b'<!doctype html>\n<html data-dpop="on">'
 
 
-def build(store_url: str, revocation: str = "replicated", ttl: int = 900) -> FastAPI:
+def build(
+    store_url: str, revocation: str = "replicated", ttl: int = 900, dpop: str = "off"
+) -> FastAPI:
     store = open_async_store(store_url)
     access = AsyncAccessTokens(
         KeyRing.generate("ES256"), issuer="urn:example", audience="example", ttl=ttl,
@@ -34,9 +41,19 @@ def build(store_url: str, revocation: str = "replicated", ttl: int = 900) -> Fas
     )  # fmt: skip
     # Secrets: give every process of the app the same ones (CSRF tokens, the grace window).
     refresh = AsyncRefreshTokens(store, access, secret=secrets.token_bytes(32))
-    gp = Gatepass(
-        refresh_tokens=refresh, check_password=check_password_async, secret=secrets.token_bytes(32)
+    # DPoP: proofs only (no bearer tokens), their ids shared through the store (every process
+    # behind the URL sees a replayed proof).
+    policy = (
+        None if dpop == "off" else DPoPPolicy(required=True, replay=store, nonce=dpop == "nonce")
     )
+    gp = Gatepass(
+        refresh_tokens=refresh,
+        check_password=check_password_async,
+        secret=secrets.token_bytes(32),
+        dpop=policy,
+    )
+    # The page's script reads this to ask gatepass.js for DPoP: new Gatepass({ dpop: true }).
+    page_bytes = PAGE if policy is None else PAGE.replace(b"<!doctype html>", DPOP_DOCTYPE, 1)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +71,7 @@ def build(store_url: str, revocation: str = "replicated", ttl: int = 900) -> Fas
 
     @app.get("/")
     async def page() -> Response:
-        return HTMLResponse(PAGE, headers={"Content-Security-Policy": CSP})
+        return HTMLResponse(page_bytes, headers={"Content-Security-Policy": CSP})
 
     @app.get("/app.js")
     async def script() -> Response:
@@ -65,4 +82,5 @@ def build(store_url: str, revocation: str = "replicated", ttl: int = 900) -> Fas
 
 if __name__ == "__main__":
     args = options(__doc__, tokens=True)
-    uvicorn.run(build(args.store, args.revocation, args.ttl), host="127.0.0.1", port=args.port)
+    app = build(args.store, args.revocation, args.ttl, args.dpop)
+    uvicorn.run(app, host="127.0.0.1", port=args.port)

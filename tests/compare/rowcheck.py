@@ -11,6 +11,8 @@ from typing import Any
 import cryptography
 
 from gatepass import jwt
+from gatepass.tokens import dpop
+from gatepass.tokens.dpop_replay import MemoryReplayCache
 
 STORES = ("memory", "sqlite", "redis", "postgresql")
 SHARED = ("sqlite", "redis", "postgresql")
@@ -18,7 +20,7 @@ ALGS = ("HS256", "RS256", "ES256", "EdDSA")
 ROW_IDS = (
     [f"session-{s}" for s in STORES]
     + [f"jwt-{a.lower()}" for a in ALGS]
-    + [f"{d}-{s}" for d in ("denylist", "replicated", "hybrid") for s in SHARED]
+    + [f"{d}-{s}" for d in ("denylist", "replicated", "hybrid", "hybrid-dpop") for s in SHARED]
 )
 PROPERTIES = (
     "state_lives",
@@ -29,18 +31,33 @@ PROPERTIES = (
     "cross_domain",
 )
 TTL = 900
+HYBRIDS = ("hybrid", "hybrid-dpop")
 
 
 def finite_positive(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
-def bearer_claims(header: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header and claims of the JWT in ``Authorization: Bearer <token>``."""
-    prefix = "Authorization: Bearer "
+def bearer_claims(header: str, scheme: str = "Bearer") -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of the JWT in ``Authorization: <scheme> <token>``."""
+    prefix = f"Authorization: {scheme} "
     assert header.startswith(prefix), header
     view = jwt.inspect(header[len(prefix) :])
     return view.header, view.claims
+
+
+def check_dpop_header(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A DPoP request's two lines: the bound token, and a proof from the key it is bound to."""
+    authorization, _, proof_line = row["header"].partition("\r\n")
+    head, claims = bearer_claims(authorization, "DPoP")
+    assert proof_line.startswith("DPoP: ")
+    proof = proof_line[len("DPoP: ") :]
+    token = authorization.split(" ", 2)[2]
+    verified = dpop.DPoPVerifier(replay=MemoryReplayCache()).verify(
+        proof, method="GET", url="https://api.compare.local/orders", access_token=token
+    )
+    assert claims["cnf"] == {"jkt": verified.jkt}
+    return head, claims
 
 
 def check_typical_claims(claims: dict[str, Any]) -> None:
@@ -59,11 +76,12 @@ def check_bytes(row: dict[str, Any]) -> None:
         assert name == "Cookie: __Host-session"
         assert len(token) == 48 and token[4] == "."  # "<routing tag>.<256 random bits>"
         return
-    head, claims = bearer_claims(header)
+    dpop_bound = row["design"] == "hybrid-dpop"
+    head, claims = check_dpop_header(row) if dpop_bound else bearer_claims(header)
     assert head["typ"] == "at+jwt"
     assert head["alg"] == (row["variant"] if row["design"] == "jwt" else "ES256")
     check_typical_claims(claims)
-    if row["design"] == "hybrid":
+    if row["design"] in HYBRIDS:
         assert "sid" in claims  # the family id: access tokens belong to one login
         refresh = row["refresh_header"]
         assert refresh.startswith("Cookie: __Secure-refresh=rt_")
@@ -82,7 +100,7 @@ def check_cost(row: dict[str, Any], baseline: dict[str, Any], rounds: int) -> No
     assert verify["rounds"] == rounds and verify["calls_per_round"] >= 1
     ratio = verify["median_us"] / baseline["verify"]["median_us"]
     assert math.isclose(row["ratio_to_baseline"], ratio, rel_tol=1e-9)
-    if row["design"] == "hybrid":
+    if row["design"] in HYBRIDS:
         assert finite_positive(row["rotate"]["median_us"])
     else:
         assert row["rotate"] is None
@@ -116,16 +134,35 @@ def check_revocation(row: dict[str, Any], trials: int) -> None:
         assert rev["reason"] == "no live session"
     else:
         assert rev["reason"] == "ERR_TOKEN_REVOKED"
-    if design in {"session", "denylist", "hybrid"}:
+    if design in {"session", "denylist", *HYBRIDS}:
         # The store is read on every request: no request that started after the revoking call
         # returned was ever accepted, in the other process.
         assert rev["stale_ms"] == [0.0] * trials
-    if design == "hybrid":
+    if design in HYBRIDS:
         access = row["access_revocation"]
         assert access["revocable"] is False and access["valid_until"] == "exp"
         assert access["still_accepted"] is True and access["ttl_s"] == TTL
     else:
         assert row["access_revocation"] is None
+
+
+def check_copied(row: dict[str, Any]) -> None:
+    """Copies of the hybrid's credentials work from anywhere; bound to a DPoP key, nowhere."""
+    copied = row["copied"]
+    if row["design"] == "hybrid":
+        assert copied == [
+            {"attempt": "access token as a bearer token", "refused": False, "code": None},
+            {"attempt": "refresh cookie without a proof", "refused": False, "code": None},
+        ]
+    elif row["design"] == "hybrid-dpop":
+        assert [(a["attempt"], a["refused"], a["code"]) for a in copied] == [
+            ("access token as a bearer token", True, "ERR_DPOP_BINDING_MISMATCH"),
+            ("access token with a proof of another key", True, "ERR_DPOP_BINDING_MISMATCH"),
+            ("refresh cookie without a proof", True, "ERR_DPOP_BINDING_MISMATCH"),
+            ("refresh cookie with a proof of another key", True, "ERR_DPOP_BINDING_MISMATCH"),
+        ]
+    else:
+        assert copied is None
 
 
 def check_document(doc: dict[str, Any], *, rounds: int = 3, trials: int = 2) -> None:
@@ -141,6 +178,7 @@ def check_document(doc: dict[str, Any], *, rounds: int = 3, trials: int = 2) -> 
         check_bytes(row)
         check_cost(row, baseline, rounds)
         check_revocation(row, trials)
+        check_copied(row)
     machine = doc["machine"]
     assert machine["cpu"] and machine["logical_cpus"] >= 1
     assert machine["python"].split()[0] in {"CPython", "PyPy"}

@@ -115,6 +115,11 @@ def test_walkthrough_then_table(gatepass: Run, tmp_path: Path) -> None:
     assert "next verify: ERR_TOKEN_REVOKED" in story
     assert "the API instance rejects it" in story
     assert "ERR_REFRESH_TOKEN_REUSED" in story
+    assert "request with a fresh proof from the device -> accepted" in story
+    assert "copied access token as a bearer token -> ERR_DPOP_BINDING_MISMATCH" in story
+    assert "with a proof of its own key -> ERR_DPOP_BINDING_MISMATCH" in story
+    assert "refresh cookie without the key -> ERR_DPOP_BINDING_MISMATCH; nothing burnt" in story
+    assert "the device refreshes with its key -> accepted: still logged in" in story
     assert "Set-Cookie: __Host-session=" in story and "__Secure-refresh cookie 74 chars" in story
     assert "session cookie · SQLite" in table
     assert db.exists()

@@ -54,7 +54,7 @@ def test_revocation_reads_as_measured(report: Report, text: str) -> None:
         assert rev is not None
         if row.design == "jwt":
             assert line.endswith("cannot be revoked: valid until exp (15 min)")
-        elif row.design == "hybrid":
+        elif row.design in {"hybrid", "hybrid-dpop"}:
             assert rev.median_ms is not None
             assert f"refresh: {wording.millis(rev.median_ms)}, the next request" in line
             assert line.endswith("access token: valid until exp (15 min)")
@@ -82,7 +82,7 @@ def test_every_property_of_every_design(report: Report, text: str) -> None:
 
 def test_the_hybrid_refresh_cost_is_noted(report: Report, text: str) -> None:
     for row in report.rows:
-        if row.design == "hybrid":
+        if row.design in {"hybrid", "hybrid-dpop"}:
             assert row.rotate_cost is not None
             cost = wording.elapsed(row.rotate_cost.median_us)
             assert f"{row.label}: one refresh rotation costs {cost}," in text

@@ -72,6 +72,9 @@ class Device:
     def spa_login(self, user: str, page: Any = None) -> Any:
         return self._log_in("spa", user, page, "body[data-state=logged-in]")
 
+    def dpop_login(self, user: str, page: Any = None) -> Any:
+        return self._log_in("dpop", user, page, "body[data-state=logged-in]")
+
     def bearer_login(self, user: str, page: Any = None) -> Any:
         return self._log_in("bearer", user, page, "#bearer-api-status[data-state=valid]")
 

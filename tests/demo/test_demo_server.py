@@ -88,7 +88,7 @@ def test_banner_names_the_url_the_store_and_the_users(demo: DemoServer) -> None:
     assert "Traceback" not in out
 
 
-@pytest.mark.parametrize("path", ["/", "/classic", "/spa", "/bearer", "/live"])
+@pytest.mark.parametrize("path", ["/", "/classic", "/spa", "/dpop", "/bearer", "/live"])
 def test_pages_carry_a_strict_policy_and_are_not_cached(visitor: Visitor, path: str) -> None:
     response = visitor.request("GET", path)
     assert response.status_code == 200
@@ -102,7 +102,7 @@ def test_pages_carry_a_strict_policy_and_are_not_cached(visitor: Visitor, path: 
 
 
 def test_login_forms_show_the_demo_users(visitor: Visitor) -> None:
-    for path in ("/", "/classic", "/spa", "/bearer", "/live"):
+    for path in ("/", "/classic", "/spa", "/dpop", "/bearer", "/live"):
         text = visitor.request("GET", path).text
         for user, password in PASSWORDS.items():
             assert f"<code>{user}</code>" in text and f"<code>{password}</code>" in text, path

@@ -40,6 +40,15 @@ def token(header: Any, claims: Any, signature: bytes = SIG) -> str:
 ES = {"alg": "ES256", "typ": "at+jwt"}
 GOOD_EXP = {**GOOD, "exp": NOW + 600}
 
+EC_JWK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
+    "y": "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA",
+}
+DPOP = {"alg": "ES256", "typ": "dpop+jwt", "jwk": EC_JWK}
+PROOF_CLAIMS = {"jti": "p1", "htm": "GET", "htu": "https://api.example/", "iat": NOW}
+
 # (name, token, the rules it must trigger)
 CASES: list[tuple[str, str, set[str]]] = [
     ("clean", token(ES, GOOD_EXP), set()),
@@ -170,6 +179,28 @@ CASES: list[tuple[str, str, set[str]]] = [
         token(ES, '{"exp": ' + str(NOW + 60) + ', "x": ' + "[" * 17 + "1" + "]" * 17 + "}"),
         {"not-canonical"},
     ),
+    ("dpop-proof", token(DPOP, PROOF_CLAIMS), set()),
+    ("dpop-proof-typ-case", token({**DPOP, "typ": "DPoP+JWT"}, PROOF_CLAIMS), set()),
+    (
+        "dpop-private-key",
+        token({**DPOP, "jwk": {**EC_JWK, "d": "cHJpdmF0ZQ"}}, PROOF_CLAIMS),
+        {"dpop-private-key"},
+    ),
+    (
+        "dpop-secret-key",
+        token({**DPOP, "alg": "HS256", "jwk": {"kty": "oct", "k": "c2VjcmV0"}}, PROOF_CLAIMS),
+        {"dpop-private-key", "hmac"},
+    ),
+    ("dpop-no-jwk", token({"alg": "ES256", "typ": "dpop+jwt"}, PROOF_CLAIMS), {"dpop-jwk-missing"}),
+    ("dpop-jwk-junk", token({**DPOP, "jwk": "EC"}, PROOF_CLAIMS), {"dpop-jwk-missing"}),
+    (
+        "dpop-jwk-incomplete",
+        token({**DPOP, "jwk": {"kty": "EC", "crv": "P-256", "x": 1}}, PROOF_CLAIMS),
+        {"dpop-jwk-missing"},
+    ),
+    ("dpop-claims", token(DPOP, {"htm": "GET", "exp": NOW - 5}), {"dpop-claims-missing"}),
+    ("dpop-future", token(DPOP, {**PROOF_CLAIMS, "iat": NOW + 600}), {"iat-future"}),
+    ("jwk-outside-a-proof", token({**ES, "jwk": EC_JWK}, GOOD_EXP), {"header-jwk"}),
     ("payload-array", token(ES, "[1, 2]"), {"malformed"}),
     ("payload-junk", token(ES, "nope"), {"malformed"}),
     (

@@ -212,6 +212,7 @@ def test_static_files_are_an_allow_list() -> None:
         "/jose.js",
         "/audit-rules.js",
         "/audit.js",
+        "/dpop.js",
         "/style.css",
         "/favicon.svg",
     }

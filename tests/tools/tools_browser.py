@@ -14,6 +14,7 @@ OWN_FILES = {
     "jose.js",
     "audit-rules.js",
     "audit.js",
+    "dpop.js",
     "app.js",
     "favicon.svg",
 }

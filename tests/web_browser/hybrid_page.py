@@ -15,7 +15,7 @@ from browser_kit import PASSWORD
 CLIENT = """async () => {
   const { Gatepass, GatepassError } = await import("/auth/gatepass.js");
   window.GatepassError = GatepassError;
-  window.t = new Gatepass();
+  window.t = new Gatepass({ dpop: document.documentElement.dataset.dpop === "on" });
   window.events = [];
   t.addEventListener("change", (event) => events.push(event.detail.type));
 }"""

@@ -19,6 +19,7 @@ from browser_kit import (
     AppServer,
     Contexts,
     example,
+    sqlite_in,
     wait_until,
 )
 from gp_store_servers import RedisServer
@@ -93,10 +94,15 @@ def test_the_main_example_is_the_code_the_browser_tests_run() -> None:
     assert set(fences[0::2]) == {"html", "js"}  # no block that nothing here would run
 
 
+def dpop_block(block: str) -> bool:
+    """A block for a server with DPoP (``fastapi_hybrid.py --dpop on``)."""
+    return "new Gatepass({ dpop: true })" in block
+
+
 def test_every_other_block_prints_what_it_promises(app: AppServer, contexts: Contexts) -> None:
     page = open_logged_in(contexts, app.url)
     phone = open_logged_in(contexts, app.url)  # another device, for "log out my other devices"
-    others = blocks("js")[1:]
+    others = [block for block in blocks("js")[1:] if not dpop_block(block)]
     assert len(others) >= 4
     for block in others:
         lines = promised(block)
@@ -119,3 +125,13 @@ def test_the_refresh_block_during_a_store_outage(
         assert run_block(page, block) == ["cannot refresh now; still logged in", "try again in 5 s"]
         private_redis.start()
         wait_until(lambda: run_block(page, block) == ["alice"], "the store to be back")
+
+
+def test_the_dpop_blocks_against_the_example_with_dpop(contexts: Contexts, tmp_path: Path) -> None:
+    dpop_blocks = [block for block in blocks("js") if dpop_block(block)]
+    assert dpop_blocks
+    with example("fastapi_hybrid", tmp_path, "--dpop", "on", store=sqlite_in(tmp_path)) as app:
+        context, _ = contexts.new(bypass_csp=True)
+        page = open_page(context, app.url)
+        for block in dpop_blocks:
+            assert run_block(page, block) == promised(block), block

@@ -114,6 +114,8 @@ def test_hybrid_example_serves_its_page_and_rotates(hybrid_app: AppServer) -> No
     assert "export class Gatepass" in script.text
     assert 'from "./gatepass-tabs.js"' in script.text  # served beside it:
     assert "export class Tabs" in client.request("GET", "/auth/gatepass-tabs.js").text
+    assert 'from "./gatepass-dpop.js"' in script.text
+    assert "export class DPoPKey" in client.request("GET", "/auth/gatepass-dpop.js").text
     assert client.request("GET", "/app.js").content == (EXAMPLES / "fastapi_hybrid.js").read_bytes()
 
     response = client.login("alice", PASSWORD, design="hybrid")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gatepass.cli import keyless
+from gatepass.cli import dpop_view, keyless
 from gatepass.cli.args import add_at, add_json, add_token, new_command
 from gatepass.cli.findings import print_finding
 from gatepass.cli.inputs import MAX_INPUT, parse_time, read_token
@@ -32,6 +32,7 @@ examples:
   pbpaste | gatepass decode -
   gatepass decode --json "$TOKEN" | jq .claims.sub
   gatepass decode --at 2026-01-31T12:00:00Z "$TOKEN"   # times relative to that moment
+  gatepass decode "$DPOP_PROOF"   # a DPoP proof: its key's thumbprint, request, age, ath, nonce
 
 Exit codes: 0 decoded, 1 not a well-formed token, 2 usage error.
 Decoding proves nothing: anyone can write any claims into an unsigned or forged token.
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         payload_text = jview.payload.decode("utf-8", "replace")
         signature = jview.signature
     times = time_info(claims or {}, now)
+    dpop = dpop_view.describe(header, claims, now)
     warnings = [f for f in keyless.findings(token, now) if f.serious]
 
     if args.json:
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
                 "signature_bytes": len(signature),
                 "size": len(token),
                 "times": times,
+                "dpop": dpop,
                 "warnings": [f.as_dict() for f in warnings],
             }
         )
@@ -98,6 +101,8 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     else:
         printer.line(printer.paint("Payload (not a JSON object, shown as text)", "bold"))
         printer.line(f"  {shortened(repr(payload_text))}")
+    if dpop is not None:
+        dpop_view.render(printer, dpop)
     printer.line(printer.paint("Signature", "bold"))
     printer.line(f"  {len(signature)} bytes, token {len(token)} bytes")
     if warnings:

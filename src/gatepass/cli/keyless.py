@@ -14,6 +14,7 @@ from itertools import pairwise
 from typing import Any, TypeGuard
 
 from gatepass.cli.audit_rules import Rules, compact, json_type, quote, rules, words
+from gatepass.cli.dpop_view import is_proof, jwk_problem
 from gatepass.cli.findings import Finding, sort_findings
 from gatepass.cli.lenient import Parsed, parse_lenient
 from gatepass.cli.output import span
@@ -71,9 +72,13 @@ def header_findings(r: Rules, parsed: Parsed) -> list[Finding]:
             https = isinstance(value, str) and value.lower().startswith("https://")
             insecure = "" if https else r.note(f"header-{name}", "insecure_note")
             found.append(r.make(f"header-{name}", value=shown, insecure=insecure))
+    proof = is_proof(header)
     for name in ("jwk", "x5c"):
-        if name in header:
+        # A DPoP proof must carry its key in jwk: that is what it proves possession of.
+        if name in header and not (proof and name == "jwk"):
             found.append(r.make(f"header-{name}"))
+    if proof:
+        found.extend(proof_key_findings(r, header.get("jwk")))
     found.extend(kid_findings(r, header.get("kid")))
     if "crit" in header:
         crit = header["crit"]
@@ -94,6 +99,19 @@ def header_findings(r: Rules, parsed: Parsed) -> list[Finding]:
         found.append(r.make("typ-missing"))
     elif isinstance(typ, str) and typ.upper() == "JWT":
         found.append(r.make("typ-generic"))
+    return found
+
+
+def proof_key_findings(r: Rules, jwk: Any) -> list[Finding]:
+    """A DPoP proof's ``jwk``: private members leak the key; a missing one proves nothing."""
+    found = []
+    if isinstance(jwk, Mapping):
+        leaked = [name for name in r.data["dpop"]["private_members"] if name in jwk]
+        if leaked:
+            found.append(r.make("dpop-private-key", members=", ".join(leaked)))
+    problem = jwk_problem(jwk)
+    if problem is not None:
+        found.append(r.make("dpop-jwk-missing", problem=f" ({problem})"))
     return found
 
 
@@ -140,7 +158,13 @@ def claim_findings(
     found: list[Finding] = []
     limits = r.limits
     exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
-    if exp is None:
+    proof = is_proof(header)
+    if proof:
+        # A proof lives for the verifier's window after iat, not until an exp of its own.
+        absent = [name for name in r.data["dpop"]["required_claims"] if name not in claims]
+        if absent:
+            found.append(r.make("dpop-claims-missing", claims=", ".join(absent)))
+    elif exp is None:
         found.append(r.make("exp-missing"))
     elif not _is_number(exp):
         found.append(r.make("exp-type", type=json_type(exp)))
@@ -165,9 +189,10 @@ def claim_findings(
         found.append(r.make("iat-future", ahead=span(iat - now)))
     if _is_number(nbf) and nbf > now:
         found.append(r.make("not-yet-valid", ahead=span(nbf - now)))
-    for name in ("iss", "aud", "sub", "jti"):
-        if name not in claims:
-            found.append(r.make(f"{name}-missing"))
+    if not proof:
+        found.extend(
+            r.make(f"{name}-missing") for name in ("iss", "aud", "sub", "jti") if name not in claims
+        )
     found.extend(content_findings(r, claims))
     return found
 

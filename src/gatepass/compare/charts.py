@@ -22,6 +22,7 @@ COLOURS = {
     "denylist": "#7b4fa8",
     "replicated": "#2e8b57",
     "hybrid": "#b8860b",
+    "hybrid-dpop": "#6b8e23",
 }
 _NEVER = "#b23b3b"
 

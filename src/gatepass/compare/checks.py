@@ -65,14 +65,16 @@ def access_check(store: Any, spec: Mapping[str, Any]) -> Check:
 
 
 def refresh_check(store: Any, spec: Mapping[str, Any]) -> Check:
-    """A client that refreshes again and again, each time with the newest refresh token."""
+    """A client that refreshes again and again, each time with the newest refresh token (and,
+    for a family bound to a DPoP key, ``jkt``: the key its verified proofs come from)."""
     access = _access(store, spec)
     refresh = RefreshTokens(store, access, secret=bytes.fromhex(spec["secret"]))
     current = [spec["token"]]
+    jkt = spec.get("jkt")
 
     def request() -> Verdict:
         try:
-            current[0], _ = refresh.rotate(current[0])
+            current[0], _ = refresh.rotate(current[0], jkt=jkt)
         except InvalidToken as exc:
             return exc.code
         return None

@@ -19,10 +19,11 @@ from gatepass.compare import headers, revocation, timing
 from gatepass.compare.checks import AUDIENCE, ISSUER
 from gatepass.compare.probe import ProbeProcess, ThreadProbe
 from gatepass.compare.revocation import Revocation, Trial
-from gatepass.compare.rows import Row
+from gatepass.compare.rows import Attempt, Row
 from gatepass.compare.settings import Settings
 from gatepass.compare.targets import Target
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, InvalidToken
+from gatepass.tokens.dpop import DPoPProof
 
 #: Typical claims: a UUID user id, two scopes, a device summary for "your devices".
 SCOPES = ("read", "write")
@@ -98,6 +99,15 @@ def session_row(row: Row, target: Target, ctx: Context) -> None:
         True, "Sessions.revoke_all (log out everywhere) here", observer=ctx.observer(target)
     )
     row.revocation = revocation.measure(ctx.probe(target), s.trials, trial, result)
+
+
+def attempt(what: str, action: Callable[[], object]) -> Attempt:
+    """Present a copied credential (``action``): refused (with its code) or accepted."""
+    try:
+        action()
+    except InvalidToken as exc:
+        return Attempt(what, refused=True, code=exc.code)
+    return Attempt(what, refused=False, code=None)
 
 
 def _signing_key(alg: str) -> tuple[Key, Key]:
@@ -196,10 +206,33 @@ def hybrid_row(row: Row, target: Target, ctx: Context) -> None:
         current[0], _ = refresh.rotate(current[0])
 
     row.rotate_cost = ctx.time(rotate)
+    # Copies of another login's tokens, presented by another client: nothing tells them apart.
+    stolen_refresh, stolen_access = refresh.start(new_user())
+    row.copied = [
+        attempt("access token as a bearer token", lambda: verifier.verify(stolen_access)),
+        attempt("refresh cookie without a proof", lambda: refresh.rotate(stolen_refresh)),
+    ]
+    refresh_revocation(row, target, ctx, refresh=refresh, verifier=verifier)
+
+
+def refresh_revocation(
+    row: Row,
+    target: Target,
+    ctx: Context,
+    *,
+    refresh: RefreshTokens,
+    verifier: AccessTokens,
+    jkt: str | None = None,
+) -> None:
+    """The hybrid's revocation: another process refreshes a family again and again while this
+    one revokes it; then the family's last access token, valid until ``exp`` all the same.
+    ``jkt``: the families are bound to that DPoP key, and the other process rotates with its
+    thumbprint, as the web layer does once it has verified the client's proof."""
+    s = ctx.settings
     issued: list[str] = []
 
     def trial() -> Trial:
-        first, access_now = refresh.start(new_user())
+        first, access_now = refresh.start(new_user(), jkt=jkt)
         issued[:] = [access_now]
         spec = {
             "kind": "refresh",
@@ -208,15 +241,18 @@ def hybrid_row(row: Row, target: Target, ctx: Context) -> None:
             "ttl": s.ttl,
             "secret": ctx.refresh_secret.hex(),
             "token": first,
+            "jkt": jkt,
         }
         return spec, lambda: refresh.revoke(first)
 
     result = Revocation(True, "RefreshTokens.revoke (log out) here", observer=ctx.observer(target))
     row.revocation = revocation.measure(ctx.probe(target), s.trials, trial, result)
     if issued:
+        # What a verified proof from the family's key tells the verifier: its thumbprint.
+        proof = None if jkt is None else DPoPProof(jkt, "jti", 0, "ES256")
         row.access_revocation = _unrevocable(
             lambda: None,
-            lambda: verifier.verify(issued[0]),
+            lambda: verifier.verify(issued[0], proof=proof),
             "the family's access token, after the family was revoked",
             s,
         )

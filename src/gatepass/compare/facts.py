@@ -162,12 +162,44 @@ def hybrid(store: str, s: Settings) -> Facts:
     )
 
 
+def hybrid_dpop(store: str, s: Settings) -> Facts:
+    plain = hybrid(store, s)
+    return Facts(
+        state=(
+            f"client: a {duration(s.ttl)} access JWT and the refresh cookie, both bound to a "
+            "key the browser cannot export; server: refresh-token families and the proofs "
+            "seen (a replay cache) in the store"
+        ),
+        stolen=(
+            "nothing, away from the key: a copied access token or refresh cookie is refused "
+            "from any other client, as a bearer token and with a proof of another key (the row "
+            "shows each refusal); on the device itself, as for the hybrid"
+        ),
+        xss=(
+            "injected script can use the login through the page while it runs (the browser "
+            "signs proofs for it), but what it copies is worthless elsewhere: the private key "
+            "is non-extractable (WebCrypto, kept in IndexedDB); defence: DPoP binding, the "
+            "hybrid's short lifetime and rotation"
+        ),
+        csrf=plain.csrf,
+        infrastructure=(
+            "the hybrid's, plus a replay cache every server shares (one store write per "
+            "request) and a client that signs a proof per request (gatepass.js)"
+        ),
+        cross_domain=(
+            "as for the hybrid; the API must allow the DPoP request header and expose "
+            "DPoP-Nonce (CORS)"
+        ),
+    )
+
+
 _BY_DESIGN = {
     "session": session,
     "jwt": stateless,
     "denylist": denylist,
     "replicated": replicated,
     "hybrid": hybrid,
+    "hybrid-dpop": hybrid_dpop,
 }
 
 

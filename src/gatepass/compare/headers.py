@@ -48,6 +48,11 @@ def bearer(token: str) -> str:
     return f"Authorization: Bearer {token}"
 
 
+def dpop(token: str, proof: str) -> str:
+    """A DPoP request's two header lines (RFC 9449 7.1): the bound token and a fresh proof."""
+    return f"Authorization: DPoP {token}\r\nDPoP: {proof}"
+
+
 def size(header: str) -> int:
     """Bytes of the header line as sent (name, colon, space, value; without the CRLF)."""
     return len(header.encode("latin-1"))

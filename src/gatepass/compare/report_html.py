@@ -37,6 +37,7 @@ td p { margin: 0 0 .3rem; }
 .design-session { background: #2f6fb3; } .design-jwt { background: #c0612b; }
 .design-denylist { background: #7b4fa8; } .design-replicated { background: #2e8b57; }
 .design-hybrid { background: #b8860b; }
+.design-hybrid-dpop { background: #6b8e23; }
 """.strip()
 
 

@@ -22,8 +22,13 @@ _WIDTH = 100
 
 
 def _wrap(text: str, indent: str, first: str = "") -> list[str]:
+    # Never inside a hyphenated name (DPoP-Nonce, Sec-Fetch-Site): a reader searches for it.
     return textwrap.wrap(
-        text, _WIDTH, initial_indent=first or indent, subsequent_indent=indent
+        text,
+        _WIDTH,
+        initial_indent=first or indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
     ) or [first]
 
 

@@ -16,7 +16,17 @@ DESIGNS = {
     "denylist": "JWT + denylist",
     "replicated": "JWT + replicated revocation",
     "hybrid": "hybrid",
+    "hybrid-dpop": "hybrid + DPoP",
 }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A copied credential presented by another client: was it refused, and with what code."""
+
+    attempt: str
+    refused: bool
+    code: str | None
 
 
 @dataclass
@@ -40,6 +50,8 @@ class Row:
     revocation: Revocation | None = None
     #: The hybrid's access token, which follows its own revocation mode.
     access_revocation: Revocation | None = None
+    #: Copies of the credentials presented by another client (the hybrid rows).
+    copied: list[Attempt] | None = None
 
     @property
     def id(self) -> str:
@@ -80,6 +92,7 @@ class Row:
             "ratio_to_baseline": self.ratio,
             "revocation": _revocation(self.revocation),
             "access_revocation": _revocation(self.access_revocation),
+            "copied": None if self.copied is None else [asdict(a) for a in self.copied],
             "stolen_credential": self.facts.stolen,
             "xss": self.facts.xss,
             "csrf": self.facts.csrf,

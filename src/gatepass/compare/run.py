@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gatepass.compare import designs, facts
+from gatepass.compare import designs, dpop_row, facts
 from gatepass.compare.machine import Machine, describe
 from gatepass.compare.rows import Row
 from gatepass.compare.settings import Settings
@@ -54,6 +54,7 @@ _TOKEN_DESIGNS: tuple[tuple[str, StoreMeasure], ...] = (
     ("denylist", designs.denylist_row),
     ("replicated", designs.replicated_row),
     ("hybrid", designs.hybrid_row),
+    ("hybrid-dpop", dpop_row.hybrid_dpop_row),
 )
 
 

@@ -15,10 +15,13 @@ from gatepass import AccessTokens, Key, KeyRing, RefreshTokens, Sessions, open_s
 from gatepass.compare.checks import AUDIENCE, ISSUER
 from gatepass.compare.headers import COOKIES
 from gatepass.errors import InvalidToken
+from gatepass.strategies.dpop import StoreReplayCache
+from gatepass.tokens.dpop import DPoPVerifier, create_proof
 
 COOKIE_FLAGS = "Path=/; Secure; HttpOnly; SameSite=Lax"
 #: How long the replicated step waits for a revocation to reach the second instance.
 PROPAGATION_LIMIT = 5.0
+LOGIN_URL = "https://auth.example/auth/login"
 
 
 def _rejected(action: Callable[[], object]) -> str | None:
@@ -140,6 +143,35 @@ class Walkthrough:
         code = _rejected(lambda: refresh.rotate(second))
         say(f"   the legitimate client's newer token -> {code} too: everyone logs in again")
 
+    def hybrid_dpop(self) -> None:
+        say = self.say
+        say("6. Hybrid + DPoP: both tokens bound to a key the browser cannot export (RFC 9449)")
+        access = AccessTokens(KeyRing(self.key), issuer=ISSUER, audience=AUDIENCE)
+        refresh = RefreshTokens(self.store, access)
+        proofs = DPoPVerifier(replay=StoreReplayCache(self.store))
+        device, thief = Key.generate("ES256"), Key.generate("ES256")
+        url = "https://api.example/orders"
+        login = proofs.verify(
+            create_proof(device, method="POST", url=LOGIN_URL), method="POST", url=LOGIN_URL
+        )
+        refresh_token, access_token = refresh.start("dave", jkt=login.jkt)
+        say(f"   login with a proof -> the tokens are bound to key {login.jkt[:12]}...")
+
+        def request(key: Key) -> object:
+            proof = create_proof(key, method="GET", url=url, access_token=access_token)
+            checked = proofs.verify(proof, method="GET", url=url, access_token=access_token)
+            return access.verify(access_token, proof=checked)
+
+        code = _rejected(lambda: request(device))
+        say(f"   request with a fresh proof from the device -> {code or 'accepted'}")
+        code = _rejected(lambda: access.verify(access_token))
+        say(f"   a thief sends the copied access token as a bearer token -> {code}")
+        say(f"   ... with a proof of its own key -> {_rejected(lambda: request(thief))}")
+        code = _rejected(lambda: refresh.rotate(refresh_token))
+        say(f"   ... replays the copied refresh cookie without the key -> {code}; nothing burnt")
+        code = _rejected(lambda: refresh.rotate(refresh_token, jkt=device.thumbprint()))
+        say(f"   the device refreshes with its key -> {code or 'accepted'}: still logged in")
+
     def run(self) -> None:
         self.say(f"gatepass walkthrough on {self.url}")
         self.say("")
@@ -150,6 +182,7 @@ class Walkthrough:
                 self.denylist,
                 self.replicated,
                 self.hybrid,
+                self.hybrid_dpop,
             ):
                 step()
                 self.say("")

@@ -97,6 +97,13 @@ def notes(rows: list[Row], warnings: list[str]) -> list[str]:
         for r in rows
         if r.rotate_cost is not None
     ]
+    for r in rows:
+        if r.copied:
+            tried = "; ".join(
+                f"{a.attempt}: {f'refused ({a.code})' if a.refused else 'accepted'}"
+                for a in r.copied
+            )
+            lines.append(f"{r.label}: copies presented by another client: {tried}")
     return lines + [f"warning: {w}" for w in warnings]
 
 

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
-from gatepass.demo import api, classic, pages
+from gatepass.demo import api, classic, pages, replay
 from gatepass.demo.accounts import Accounts
 from gatepass.demo.security import SecurityHeaders
 from gatepass.demo.settings import Settings
@@ -52,7 +52,7 @@ def create_app(settings: Settings, accounts: Accounts | None = None) -> FastAPI:
     )
     app.state.backend = backend
     install(app, backend.gatepass)
-    for router in (pages.router, classic.router, api.router):
+    for router in (pages.router, classic.router, api.router, replay.router):
         app.include_router(router)
     app.router.routes.extend(tools_routes())
     app.mount("/static", StaticFiles(packages=[("gatepass.demo", "static")]), name="static")

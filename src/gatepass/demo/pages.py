@@ -1,4 +1,5 @@
-"""The home page and the shells of the three JavaScript pages (single-page app, API, live panel).
+"""The home page and the shells of the JavaScript pages (single-page app, with DPoP, API, live
+panel).
 
 The shells are plain HTML; their scripts (``static/*.js``) fill them in with ``textContent``
 only, so nothing a server or a token says is ever parsed as HTML.
@@ -53,15 +54,26 @@ async def home(request: Request) -> Response:
     return page(request, "Three ways to be logged in", "home", body)
 
 
-@router.get("/spa")
-async def spa(request: Request) -> Response:
+def hybrid_page(request: Request, area: str, title: str, button: str, remember: bool) -> Response:
+    """A page of gatepass.js on the hybrid: ``spa``, or ``dpop`` (the same with DPoP)."""
     settings = backend_of(request).settings
     body = render(
-        "spa.html",
+        f"{area}.html",
         access_ttl=duration(settings.access_ttl),
-        login=login_block("spa", "Log in", "Log in with the hybrid", remember=True, hidden=True),
+        login=login_block(area, "Log in", button, remember=remember, hidden=True),
     )
-    return page(request, "Single-page app", "spa", body, scripts=script("/static/spa.js"))
+    return page(request, title, area, body, scripts=script(f"/static/{area}.js"))
+
+
+@router.get("/spa")
+async def spa(request: Request) -> Response:
+    return hybrid_page(request, "spa", "Single-page app", "Log in with the hybrid", True)
+
+
+@router.get("/dpop")
+async def dpop(request: Request) -> Response:
+    title, button = "Single-page app with DPoP", "Log in with the hybrid + DPoP"
+    return hybrid_page(request, "dpop", title, button, False)
 
 
 @router.get("/bearer")

@@ -4,6 +4,9 @@
 * **Hybrid**: :class:`~gatepass.RefreshTokens` (the refresh cookie) over access tokens that
   live 15 minutes.
 * **Bearer API tokens**: the same access tokens, issued without a refresh token.
+* **Hybrid with DPoP** (RFC 9449): the hybrid whose access token and refresh family are bound to
+  a key the browser cannot export; accepted beside bearer tokens (``required=False``), with the
+  proofs' ids shared through the store.
 
 The access tokens use **replicated** revocation unless ``--revocation`` says otherwise, chosen
 deliberately: verification stays a signature check with no store read per request (the reason
@@ -34,6 +37,7 @@ from gatepass.strategies.keyring import KeyRing
 from gatepass.strategies.refresh import AsyncRefreshTokens, RefreshTokens
 from gatepass.strategies.sessions import AsyncSessions, Sessions
 from gatepass.web.config import Gatepass
+from gatepass.web.dpop import DPoPPolicy
 
 __all__ = ["API_AUDIENCE", "ISSUER", "PARTNER_AUDIENCE", "Backend", "build_backend"]
 
@@ -116,6 +120,7 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
         gatepass = Gatepass(
             sessions=AsyncSessions(async_store, **session_options),
             refresh_tokens=AsyncRefreshTokens(async_store, async_access, secret=secret),
+            dpop=DPoPPolicy(replay=async_store),
             **web_options,
         )
         store = async_store
@@ -130,6 +135,7 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
         gatepass = Gatepass(
             sessions=Sessions(sync_store, **session_options),
             refresh_tokens=RefreshTokens(sync_store, sync_access, secret=secret),
+            dpop=DPoPPolicy(replay=sync_store),
             **web_options,
         )
         store = sync_store

@@ -114,6 +114,42 @@ export function showError(node, error) {
   show(node, Boolean(error));
 }
 
+/**
+ * Ask the API who we are (through gp.fetch: refreshed and retried once on a 401); a 401 after
+ * that means logged out (``onOut``), else the body, with its line written into ``line``.
+ */
+export async function whoami(gp, line, onOut) {
+  const response = await gp.fetch("/api/whoami");
+  if (response.status === 401) {
+    onOut();
+    return null;
+  }
+  const body = await jsonOf(response);
+  line.textContent = `${response.status} ${body.user_id} via ${body.design} at ${clock(Date.now())}`;
+  return body;
+}
+
+/**
+ * What every page on the hybrid shares once its own buttons are wired: "open in the tools page",
+ * "log out", and resuming the login after a reload (the access token was in memory only; the
+ * refresh cookie, if any, gets a new one: refresh() resolves to null without one and throws only
+ * for "try later"). Then the expiry clock ticks and the page says it is ready.
+ */
+export async function startHybrid(gp, area, { guard, showApp, showLogin, tick }) {
+  $(`${area}-tools`).addEventListener("click", () => openInTools(gp.debugToken()));
+  $(`${area}-logout`).addEventListener("click", () => guard(async () => {
+    await gp.logout();
+    showLogin();
+  }));
+  await guard(async () => {
+    if (await gp.refresh()) await showApp();
+    else showLogin();
+  });
+  setInterval(tick, 1000);
+  tick();
+  document.body.dataset.ready = "true";
+}
+
 /** Run ``action``; an error it throws is shown in ``errorNode`` instead of being lost. */
 export async function guard(errorNode, action) {
   showError(errorNode, null);

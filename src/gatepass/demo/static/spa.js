@@ -3,7 +3,7 @@
  * "open in the tools page" button; the refresh token is an HttpOnly cookie no script can read. */
 import { Gatepass } from "/auth/gatepass.js";
 import {
-  $, guard as guardWith, clock, formValues, jsonOf, minutes, openInTools, renderAccounts, renderDevices, show,
+  $, guard as guardWith, clock, formValues, jsonOf, minutes, renderAccounts, renderDevices, show, startHybrid, whoami,
 } from "/static/common.js";
 
 const gp = new Gatepass({ prefix: "/auth" });
@@ -51,17 +51,7 @@ async function loadAccounts() {
   );
 }
 
-/** Ask the API who we are (through gp.fetch: refreshed and retried once on a 401). */
-async function callWhoami() {
-  const response = await gp.fetch("/api/whoami");
-  if (response.status === 401) {
-    showLogin();
-    return null;
-  }
-  const body = await jsonOf(response);
-  $("spa-whoami").textContent = `${response.status} ${body.user_id} via ${body.design} at ${clock(Date.now())}`;
-  return body;
-}
+const callWhoami = () => whoami(gp, $("spa-whoami"), showLogin);
 
 async function showApp() {
   me = await callWhoami();
@@ -98,24 +88,11 @@ async function start() {
   });
   $("spa-call").addEventListener("click", () => guard(callWhoami));
   $("spa-refresh").addEventListener("click", () => guard(async () => gp.refresh()));
-  $("spa-tools").addEventListener("click", () => openInTools(gp.debugToken()));
-  $("spa-logout").addEventListener("click", () => guard(async () => {
-    await gp.logout();
-    showLogin();
-  }));
   $("spa-logout-all").addEventListener("click", () => guard(async () => {
     await gp.logoutAll();
     showLogin();
   }));
-  // A reload lost the access token (memory only): the refresh cookie, if any, gets a new one
-  // (refresh() resolves to null without one; it throws only for "try later").
-  await guard(async () => {
-    if (await gp.refresh()) await showApp();
-    else showLogin();
-  });
-  setInterval(tick, 1000);
-  tick();
-  document.body.dataset.ready = "true";
+  await startHybrid(gp, "spa", { guard, showApp, showLogin, tick });
 }
 
 start();

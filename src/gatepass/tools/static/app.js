@@ -6,6 +6,7 @@
 (function () {
   const J = window.GPJose;
   const A = window.GPAudit;
+  const P = window.GPDPoP;
   const $ = (id) => document.getElementById(id);
 
   function el(tag, className, text) {
@@ -160,10 +161,37 @@
       list.appendChild(li);
     }
     if (!list.firstChild) list.appendChild(el("li", "finding sev-ok", "Nothing stands out without a key."));
+    renderDpop(tok, now);
     $("decode-signature").textContent =
       tok.signature.length + " bytes" + (tok.signature.length ? ": " + hexPreview(tok.signature) : " (no signature)") +
       ". Checked only in Verify, with your key.";
     show($("decode-output"), true);
+  }
+
+  /* The DPoP card: a proof's key thumbprint and request, or a token's binding. The thumbprint is
+   * a WebCrypto digest (a promise), so the card fills in a moment later; a newer token wins. */
+  let dpopRun = 0;
+  async function renderDpop(tok, now) {
+    const run = ++dpopRun;
+    const card = $("decode-dpop");
+    const view = tok.payload || P.isProof(tok.header) ? await P.describe(tok.header, tok.payload, now) : null;
+    if (run !== dpopRun) return;
+    delete card.dataset.kind;
+    show(card, view !== null);
+    if (view === null) return;
+    card.dataset.kind = view.kind;
+    card.dataset.jkt = view.jkt || "";
+    const summary = $("decode-dpop-summary");
+    summary.textContent = view.summary;
+    summary.className = view.kind === "proof" && (view.private_key_members.length || !view.jkt) ? "bad" : "";
+    show($("decode-dpop-proof"), view.kind === "proof");
+    if (view.kind !== "proof") return;
+    $("decode-dpop-jkt").textContent = view.jkt || "none: " + view.jwk_problem;
+    $("decode-dpop-request").textContent = (view.htm || "(no htm)") + " " + (view.htu || "(no htu)");
+    $("decode-dpop-iat").textContent = view.iat_note;
+    $("decode-dpop-jti").textContent = view.jti || "(none)";
+    $("decode-dpop-ath").textContent = view.ath || "(none: sent without an access token, as at login or refresh)";
+    $("decode-dpop-nonce").textContent = view.nonce || "(none)";
   }
 
   /* ---------- verify ---------- */

@@ -148,6 +148,28 @@ window.GPAuditRules = Object.freeze({
    "token_type"
   ]
  },
+ "dpop": {
+  "about": "A DPoP proof (RFC 9449) is recognised by its typ; it carries its own public key and no exp, so the rules for bearer tokens about jwk, exp, iss, aud, sub and jti give way to the proof's own rules. max_age and leeway are gatepass's verifier defaults (gatepass.tokens.dpop).",
+  "typ": "dpop+jwt",
+  "required_claims": [
+   "jti",
+   "htm",
+   "htu",
+   "iat"
+  ],
+  "private_members": [
+   "d",
+   "p",
+   "q",
+   "dp",
+   "dq",
+   "qi",
+   "oth",
+   "k"
+  ],
+  "max_age": 60,
+  "leeway": 5
+ },
  "findings": {
   "malformed": {
    "severity": {
@@ -241,6 +263,20 @@ window.GPAuditRules = Object.freeze({
    "title": "the header embeds a key (x5c)",
    "why": "Verifying with a key carried by the token itself proves nothing: the attacker signs with their own key and embeds it (Authlib CVE-2026-27962).",
    "fix": "Verify only with keys configured on the server.",
+   "keyless": true
+  },
+  "dpop-private-key": {
+   "severity": "critical",
+   "title": "the DPoP proof's jwk holds private key material ({members})",
+   "why": "A proof carries only the public key. With the private part in it, anyone who sees one proof (a log, a proxy, a script in the page) can sign proofs as this client, so every token bound to the key is theirs too. Verifiers refuse such a proof (RFC 9449 4.3).",
+   "fix": "Treat the key as compromised: make a new key pair whose private key never leaves the client (WebCrypto with extractable: false in a browser), put only kty and the public members in jwk, and log out the sessions bound to the old key.",
+   "keyless": true
+  },
+  "dpop-jwk-missing": {
+   "severity": "high",
+   "title": "the DPoP proof has no usable public key in jwk{problem}",
+   "why": "A proof proves possession of the key in its jwk header, and a bound token names that key's thumbprint: without a public JWK there (kty and its public members) every verifier refuses the proof.",
+   "fix": "Put the client's public key in the header's jwk, for example {\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": ..., \"y\": ...}.",
    "keyless": true
   },
   "kid-type": {
@@ -378,6 +414,13 @@ window.GPAuditRules = Object.freeze({
    "title": "no jti claim",
    "why": "Without a token id a single token cannot be revoked on a denylist.",
    "fix": "Add a random jti (gatepass AccessTokens does).",
+   "keyless": true
+  },
+  "dpop-claims-missing": {
+   "severity": "high",
+   "title": "the DPoP proof lacks {claims}",
+   "why": "RFC 9449 4.2 requires jti, htm, htu and iat: without them a proof is not tied to one request at one moment, and verifiers refuse it.",
+   "fix": "Sign every proof with a fresh random jti, the request's method (htm) and URL (htu) and the current time (iat).",
    "keyless": true
   },
   "credential-in-claims": {

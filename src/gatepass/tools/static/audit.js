@@ -11,6 +11,7 @@
 (function (global) {
   const J = global.GPJose;
   const R = global.GPAuditRules;
+  const P = global.GPDPoP;
   const L = R.limits;
   const RANK = Object.fromEntries(R.severities.map((name, index) => [name, index]));
 
@@ -89,9 +90,12 @@
         found.push(make("header-" + name, null, { value: shown, insecure: https ? "" : note("header-" + name, "insecure_note") }));
       }
     }
+    const proof = P.isProof(h);
     for (const name of ["jwk", "x5c"]) {
-      if (has(h, name)) found.push(make("header-" + name));
+      // A DPoP proof must carry its key in jwk: that is what it proves possession of.
+      if (has(h, name) && !(proof && name === "jwk")) found.push(make("header-" + name));
     }
+    if (proof) found.push(...proofKeyFindings(has(h, "jwk") ? h.jwk : null));
     found.push(...kidFindings(has(h, "kid") ? h.kid : null));
     if (has(h, "crit")) {
       const crit = h.crit;
@@ -103,6 +107,16 @@
     const typ = has(h, "typ") ? h.typ : null;
     if (typ === null) found.push(make("typ-missing"));
     else if (typeof typ === "string" && typ.toUpperCase() === "JWT") found.push(make("typ-generic"));
+    return found;
+  }
+
+  /** A DPoP proof's jwk: private members leak the key; a missing one proves nothing. */
+  function proofKeyFindings(jwk) {
+    const found = [];
+    const leaked = P.privateMembers(jwk);
+    if (leaked.length) found.push(make("dpop-private-key", null, { members: leaked.join(", ") }));
+    const problem = P.jwkProblem(jwk);
+    if (problem !== null) found.push(make("dpop-jwk-missing", null, { problem: " (" + problem + ")" }));
     return found;
   }
 
@@ -139,7 +153,12 @@
     const exp = get("exp");
     const iat = get("iat");
     const nbf = get("nbf");
-    if (exp === null) {
+    const proof = P.isProof(h);
+    if (proof) {
+      // A proof lives for the verifier's window after iat, not until an exp of its own.
+      const absent = R.dpop.required_claims.filter((name) => !has(c, name));
+      if (absent.length) found.push(make("dpop-claims-missing", null, { claims: absent.join(", ") }));
+    } else if (exp === null) {
       found.push(make("exp-missing"));
     } else if (!isNumber(exp)) {
       found.push(make("exp-type", null, { type: jsonType(exp) }));
@@ -156,8 +175,10 @@
     }
     if (isNumber(iat) && iat > now + L.clock_skew) found.push(make("iat-future", null, { ahead: span(iat - now) }));
     if (isNumber(nbf) && nbf > now) found.push(make("not-yet-valid", null, { ahead: span(nbf - now) }));
-    for (const name of ["iss", "aud", "sub", "jti"]) {
-      if (!has(c, name)) found.push(make(name + "-missing"));
+    if (!proof) {
+      for (const name of ["iss", "aud", "sub", "jti"]) {
+        if (!has(c, name)) found.push(make(name + "-missing"));
+      }
     }
     found.push(...contentFindings(c));
     return found;

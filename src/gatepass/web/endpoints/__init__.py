@@ -10,8 +10,8 @@ Paths under the configured prefix (``/auth`` by default), plus the JWKS path:
 ``<prefix>/sessions``      GET     "your devices": every live login of the user
 ``<prefix>/sessions/{id}`` DELETE  revoke one of them
 ``<prefix>/csrf``          GET     ``{"csrf_token"}`` for forms and scripts
-``<prefix>/gatepass.js``   GET     the browser client of the hybrid (and the module it
-                                  imports, ``<prefix>/gatepass-tabs.js``)
+``<prefix>/gatepass.js``   GET     the browser client of the hybrid (and the modules it
+                                  imports, ``<prefix>/gatepass-tabs.js``, ``-dpop.js``)
 ``/.well-known/jwks.json`` GET     the public keys, for services that verify access tokens
 =========================  ======  ==========================================================
 
@@ -49,6 +49,7 @@ _ROUTES: dict[str, tuple[str, Handler]] = {
     "/csrf": ("GET", csrf_token),
     "/gatepass.js": ("GET", script),
     "/gatepass-tabs.js": ("GET", script),
+    "/gatepass-dpop.js": ("GET", script),
 }
 
 

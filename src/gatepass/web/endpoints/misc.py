@@ -61,8 +61,8 @@ _SCRIPTS: dict[str, bytes] = {}
 
 
 def script(gp: Gatepass, request: Request) -> Plan[Response]:
-    """``gatepass.js``, the hybrid's browser client, and ``gatepass-tabs.js``, which it imports
-    (see ``docs/gatepass-js.md``)."""
+    """``gatepass.js``, the hybrid's browser client, and ``gatepass-tabs.js`` and
+    ``gatepass-dpop.js``, which it imports (see ``docs/gatepass-js.md``)."""
     name = request.path.rsplit("/", 1)[1]
     body = _SCRIPTS.get(name)
     if body is None:

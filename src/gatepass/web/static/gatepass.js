@@ -14,6 +14,11 @@
  * (then the request is retried once); no timer, so idle pages do not outlive the idle timeout.
  * A refresh answered 401 means logged out; 503 or no network means try later, still logged in.
  *
+ * `new Gatepass({ dpop: true })` binds the tokens to a key this browser cannot export (DPoP,
+ * RFC 9449; gatepass-dpop.js): login and refresh carry a proof of the key, the server binds the
+ * access token and the refresh family to it, and every request with the token carries a fresh
+ * proof. A token or refresh cookie copied out of the page is then refused anywhere else.
+ *
  * One login, refresh or logout at a time across all tabs of the origin (the Web Lock
  * "gatepass-refresh"), new tokens shared over BroadcastChannel("gatepass"): gatepass-tabs.js.
  * Without Web Locks (no secure context) tabs refresh on their own and the server's grace window
@@ -21,10 +26,15 @@
  */
 
 import { Tabs } from "./gatepass-tabs.js";
+import { DPoPKey } from "./gatepass-dpop.js";
 
 const LOCK = "gatepass-refresh";
 const CHANNEL = "gatepass";
 const REFRESH_TIMEOUT_MS = 30_000; // a refresh that hangs must not hold the lock of every tab
+// A refresh refused for these (RFC 9449 7.1, OAuth's token endpoint): trying again cannot help.
+const DEAD_ENDS = new Set(["invalid_dpop_proof", "invalid_token", "invalid_grant"]);
+// origin -> the latest DPoP-Nonce its server gave: shared by every Gatepass object of the page.
+const nonces = new Map();
 
 /** A refusal from a gatepass endpoint: the RFC 9457 problem document the server sent. */
 export class GatepassError extends Error {
@@ -72,10 +82,17 @@ function claimsOf(token) {
   }
 }
 
-/** A 401 that a new access token could cure: not "log in again" (RFC 9470). */
+/** A 401 that a new access token could cure: not "log in again" (RFC 9470), nor a nonce. */
 function worthRefreshing(response) {
   const challenge = response.headers.get("WWW-Authenticate") || "";
-  return !challenge.includes("insufficient_user_authentication");
+  return !challenge.includes("insufficient_user_authentication") && !challenge.includes("use_dpop_nonce");
+}
+
+/** The server wants a proof with its nonce (RFC 9449 8, 9): 401 for an API, 400 at login. */
+function asksForNonce(response) {
+  if (response.status !== 401 && response.status !== 400) return false;
+  const challenge = response.headers.get("WWW-Authenticate") || "";
+  return challenge.includes("use_dpop_nonce") && response.headers.has("DPoP-Nonce");
 }
 
 export class Gatepass extends EventTarget {
@@ -91,14 +108,17 @@ export class Gatepass extends EventTarget {
   #csrf = null; // the last csrf_token a response carried, sent as X-CSRF-Token
   #state = "unknown"; // "unknown" until a login or refresh tells, then "in" or "out"
   #pending = null; // this tab's refresh in flight, shared by every caller that needs one
+  #dpop = null; // a promise of this profile's DPoPKey, when DPoP is on
+  #scheme = "Bearer"; // how the token travels: "DPoP" once the server bound it to the key
 
   /**
    * prefix: where the gatepass endpoints live. refreshMargin: seconds before expiry at which
    * a request refreshes first (at most half the token's lifetime). origins: other origins
    * (e.g. "https://api.example") that may receive the access token; by default only this
-   * page's own origin does, so a fetch to a third party never leaks it.
+   * page's own origin does, so a fetch to a third party never leaks it. dpop: bind the tokens
+   * to this browser's non-extractable key (the server must accept DPoP).
    */
-  constructor({ prefix = "/auth", refreshMargin = 30, origins = [] } = {}) {
+  constructor({ prefix = "/auth", refreshMargin = 30, origins = [], dpop = false } = {}) {
     super();
     if (typeof prefix !== "string" || !prefix.startsWith("/") || prefix.endsWith("/")) {
       throw new TypeError("prefix must start with '/' and not end with one, e.g. '/auth'");
@@ -106,6 +126,7 @@ export class Gatepass extends EventTarget {
     this.#prefix = prefix;
     this.#margin = Math.max(0, Number(refreshMargin) || 0) * 1000;
     this.#origins = new Set([location.origin, ...origins.map((o) => new URL(o).origin)]);
+    if (dpop) this.#dpop = DPoPKey.load(); // made once per browser profile, then found again
     // Another prefix is another login (another refresh cookie): it gets a lock of its own.
     const suffix = prefix === "/auth" ? "" : ` ${prefix}`;
     this.#tabs = new Tabs(LOCK + suffix, CHANNEL + suffix, (message) => this.#heard(message));
@@ -131,6 +152,11 @@ export class Gatepass extends EventTarget {
   /** The raw access token, for the tools page's "inspect" link. Never store it. */
   debugToken() {
     return this.#token;
+  }
+
+  /** The thumbprint (cnf.jkt) of this browser's DPoP key, or null without DPoP. */
+  async dpopThumbprint() {
+    return this.#dpop === null ? null : (await this.#dpop).thumbprint;
   }
 
   // --- the API --------------------------------------------------------------------------------
@@ -165,7 +191,7 @@ export class Gatepass extends EventTarget {
       await this.#refreshQuietly(); // a reloaded page resumes its login here
     }
     const sent = this.#token;
-    const response = await fetch(this.#withToken(request.clone(), sent));
+    const response = await this.#send(request, sent);
     if (response.status !== 401 || sent === null || !worthRefreshing(response)) {
       return response;
     }
@@ -177,9 +203,7 @@ export class Gatepass extends EventTarget {
       // "Try later" (the store is down) is the honest answer here, not "log in again".
       return error instanceof GatepassError && error.status === 503 ? error.toResponse() : response;
     }
-    return outcome === "out" || this.#token === null
-      ? response
-      : fetch(this.#withToken(request, this.#token));
+    return outcome === "out" || this.#token === null ? response : this.#send(request, this.#token);
   }
 
   /**
@@ -266,12 +290,13 @@ export class Gatepass extends EventTarget {
       this.#emit("refresh");
       return "refreshed";
     }
-    if (response.status === 401) {
+    const error = await GatepassError.from(response);
+    // 401, or 400 for a refresh cookie bound to a key whose proof did not come: over either way.
+    if (response.status === 401 || (response.status === 400 && DEAD_ENDS.has(error.problem.error))) {
       this.#loggedOut("refresh refused", {});
       return "out";
     }
     // 503 (the store is down) and anything unexpected: not logged out, try later.
-    const error = await GatepassError.from(response);
     this.#emit("failure", { error });
     throw error;
   }
@@ -283,8 +308,7 @@ export class Gatepass extends EventTarget {
     // ever goes to the refresh endpoint), so make sure the token is current first.
     if (this.#state !== "out" && this.#expiring()) await this.#refreshQuietly();
     await this.#tabs.locked(async () => {
-      const bearer = this.#token === null ? {} : { Authorization: `Bearer ${this.#token}` };
-      const response = await this.#post(path, { headers: bearer });
+      const response = await this.#post(path, {}, this.#token);
       // A 503 leaves the login alive on the server, so it stays alive here too.
       if (!response.ok) throw await GatepassError.from(response);
       this.#loggedOut(path.slice(1), { everywhere: path === "/logout-all" });
@@ -313,11 +337,13 @@ export class Gatepass extends EventTarget {
   #adopt(body) {
     if (typeof body.access_token !== "string") throw new GatepassError(500, body);
     const lifetime = Math.max(0, Number(body.expires_in) || 0) * 1000;
-    this.#set(body.access_token, Date.now() + lifetime, lifetime, body.csrf_token);
+    const scheme = body.token_type === "DPoP" ? "DPoP" : "Bearer";
+    this.#set(body.access_token, Date.now() + lifetime, lifetime, body.csrf_token, scheme);
   }
 
-  #set(token, expiresAt, lifetime, csrf) {
+  #set(token, expiresAt, lifetime, csrf, scheme) {
     this.#token = token;
+    this.#scheme = scheme === "DPoP" ? "DPoP" : "Bearer";
     this.#expiresAt = expiresAt;
     this.#lifetime = lifetime;
     this.#claims = claimsOf(token);
@@ -333,6 +359,7 @@ export class Gatepass extends EventTarget {
       expiresAt: this.#expiresAt,
       lifetime: this.#lifetime,
       csrf: this.#csrf,
+      scheme: this.#scheme,
     });
   }
 
@@ -349,7 +376,7 @@ export class Gatepass extends EventTarget {
     if (message.type !== "token" && message.type !== "login") return;
     if (typeof message.token !== "string" || message.token === this.#token) return;
     if (this.#state !== "in" || message.expiresAt >= this.#expiresAt) {
-      this.#set(message.token, message.expiresAt, message.lifetime, message.csrf);
+      this.#set(message.token, message.expiresAt, message.lifetime, message.csrf, message.scheme);
       this.#emit(message.type === "login" ? "login" : "refresh", { from: "another tab" });
     }
   }
@@ -364,23 +391,61 @@ export class Gatepass extends EventTarget {
     return this.#prefix + path;
   }
 
-  /** POST to a gatepass endpoint, with the last CSRF token (for browsers without fetch
-   * metadata) and this site's cookies. */
-  #post(path, { headers = {}, ...init }) {
+  /**
+   * POST to a gatepass endpoint, with the last CSRF token (for browsers without fetch metadata)
+   * and this site's cookies; with DPoP, a proof of the key (carrying `token`'s hash when one
+   * travels), and once more with the server's nonce when it asks for one.
+   */
+  async #post(path, { headers = {}, ...init }, token = null) {
+    const url = new URL(this.#url(path), location.href).href;
     const csrf = this.#csrf === null ? {} : { "X-CSRF-Token": this.#csrf };
-    return fetch(this.#url(path), {
-      method: "POST",
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: { ...csrf, ...headers },
-      ...init,
-    });
+    const bound = token !== null && this.#scheme === "DPoP";
+    const auth = token === null ? {} : { Authorization: `${this.#scheme} ${token}` };
+    for (let attempt = 0; ; attempt++) {
+      const proof = this.#dpop !== null && (token === null || bound) ? await this.#proof("POST", url, token) : {};
+      const response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { ...csrf, ...auth, ...proof, ...headers },
+        ...init,
+      });
+      if (!this.#heardNonce(response, url) || attempt > 0) return response;
+    }
   }
 
-  #withToken(request, token) {
+  /** `request` with the token (and, for a bound token, a proof), sent; once more for a nonce. */
+  async #send(request, token) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(await this.#withToken(request.clone(), token));
+      if (!this.#heardNonce(response, request.url) || attempt > 0 || token === null) return response;
+    }
+  }
+
+  async #withToken(request, token) {
     if (token === null) return request;
     const headers = new Headers(request.headers);
-    headers.set("Authorization", `Bearer ${token}`);
+    headers.set("Authorization", `${this.#scheme} ${token}`);
+    if (this.#scheme === "DPoP") {
+      const { DPoP } = await this.#proof(request.method, request.url, token);
+      headers.set("DPoP", DPoP);
+    }
     return new Request(request, { headers });
+  }
+
+  /** `{DPoP: proof}` for one request, with the nonce last heard from that origin. A token bound
+   * by another Gatepass object of this profile (another tab) is signed for with the same key. */
+  async #proof(method, url, token) {
+    this.#dpop ??= DPoPKey.load();
+    const key = await this.#dpop;
+    const nonce = nonces.get(new URL(url).origin) ?? null;
+    return { DPoP: await key.proof(method, url, { accessToken: token, nonce }) };
+  }
+
+  /** Remember a DPoP-Nonce the server sent; true when it refused the proof for want of it. */
+  #heardNonce(response, url) {
+    const nonce = response.headers.get("DPoP-Nonce");
+    if (nonce !== null) nonces.set(new URL(url).origin, nonce);
+    return this.#dpop !== null && asksForNonce(response);
   }
 }

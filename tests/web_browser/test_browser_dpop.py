@@ -1,0 +1,155 @@
+"""DPoP in a real browser: gatepass.js with ``new Gatepass({dpop: true})`` in headless Chromium
+against ``examples/fastapi_hybrid.py --dpop`` on uvicorn.
+
+The attack the issue names, performed: a script in the page copies the access token, the refresh
+cookie is copied out of the cookie jar, and both are replayed from a second browser context (its
+own key, its own cookie jar) and from Python (httpx, no key or another key). Every replay is
+refused, while the page itself keeps calling the API, refreshing and surviving a reload. Server
+nonces: the client answers ``use_dpop_nonce`` with one retry and then reuses the latest nonce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_kit import AppServer, Contexts, example, sqlite_in
+from hybrid_page import open_page, shows, ui_login
+
+from gatepass import Key, jwt
+from gatepass.tokens import dpop
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REFRESH = "__Secure-refresh"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    tmp = tmp_path_factory.mktemp("dpop")
+    with example("fastapi_hybrid", tmp, "--dpop", "on", store=sqlite_in(tmp)) as server:
+        yield server
+
+
+def status_of(page: Any, script: str, *args: Any) -> int:
+    return int(page.evaluate(script, list(args)))
+
+
+def from_python(app: AppServer, headers: dict[str, str]) -> httpx.Response:
+    return httpx.get(f"{app.url}/me", headers=headers, timeout=30)
+
+
+def refresh_from_python(app: AppServer, cookie: str, proof: str | None) -> httpx.Response:
+    headers = {"Cookie": f"{REFRESH}={cookie}", "Origin": app.url, "Sec-Fetch-Site": "same-origin"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return httpx.post(f"{app.url}/auth/refresh", headers=headers, timeout=30)
+
+
+def test_copied_tokens_are_refused_elsewhere_while_the_page_keeps_working(
+    app: AppServer, contexts: Contexts
+) -> None:
+    context, recorder = contexts.new()
+    page = open_page(context, app.url)
+    ui_login(page)
+    # What a script injected into the page can take: the access token (and, from the cookie
+    # jar, which no script can read, malware could take the refresh cookie).
+    token = page.evaluate("() => t.debugToken()")
+    jkt = page.evaluate("() => t.dpopThumbprint()")
+    assert jwt.inspect(token).claims["cnf"] == {"jkt": jkt}
+    cookie = next(c["value"] for c in context.cookies() if c["name"] == REFRESH)
+    me = f"{app.url}/me"
+
+    # From Python: as a bearer token, as a DPoP token without a proof, with the thief's key.
+    thief = Key.generate("ES256")
+    own_proof = dpop.create_proof(thief, method="GET", url=me, access_token=token)
+    for headers in (
+        {"Authorization": f"Bearer {token}"},
+        {"Authorization": f"DPoP {token}"},
+        {"Authorization": f"DPoP {token}", "DPoP": own_proof},
+    ):
+        refused = from_python(app, headers)
+        assert refused.status_code == 401, (headers, refused.text)
+        assert refused.headers["www-authenticate"].startswith("DPoP ")
+    for proof in (None, dpop.create_proof(thief, method="POST", url=f"{app.url}/auth/refresh")):
+        stolen = refresh_from_python(app, cookie, proof)
+        assert stolen.status_code == 400, stolen.text
+        assert stolen.json()["error"] == "invalid_dpop_proof"
+        assert "set-cookie" not in stolen.headers  # the family is untouched: nothing burnt
+
+    # From a second browser (another profile: its own key), with both copies planted in it.
+    other, _ = contexts.new()
+    other.add_cookies([{**c} for c in context.cookies() if c["name"] == REFRESH])
+    thief_page = open_page(other, app.url)
+    assert thief_page.evaluate("() => t.dpopThumbprint()") != jkt
+    assert (
+        status_of(
+            thief_page,
+            "async ([t]) => (await fetch('/me', {headers: {Authorization: `DPoP ${t}`}})).status",
+            token,
+        )
+        == 401
+    )
+    signed_by_thief = """async ([token]) => {
+        const { DPoPKey } = await import("/auth/gatepass-dpop.js");
+        const key = await DPoPKey.load();
+        const proof = await key.proof("GET", location.origin + "/me", { accessToken: token });
+        const headers = { Authorization: `DPoP ${token}`, DPoP: proof };
+        return (await fetch("/me", { headers })).status;
+    }"""
+    assert status_of(thief_page, signed_by_thief, token) == 401
+    assert thief_page.evaluate("() => t.refresh()") is None  # the planted cookie: refused
+    shows(thief_page, "nobody")
+
+    # The page itself: its requests, a refresh, the API again, and a reload (same key).
+    assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
+    assert page.evaluate("async () => (await t.refresh()).user_id") == "alice"
+    assert page.evaluate("() => t.debugToken()") != token
+    assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
+    page.reload()
+    shows(page, "alice")
+    assert recorder.page_errors == []
+
+
+def test_the_pages_key_cannot_be_exported(app: AppServer, contexts: Contexts) -> None:
+    context, _ = contexts.new()
+    page = open_page(context, app.url)
+    ui_login(page)
+    outcome = page.evaluate(
+        """async () => {
+            const db = await new Promise((ok) => {
+                const r = indexedDB.open("gatepass-dpop");
+                r.onsuccess = () => ok(r.result);
+            });
+            const pair = await new Promise((ok) => {
+                const r = db.transaction("keys").objectStore("keys").get("ES256");
+                r.onsuccess = () => ok(r.result);
+            });
+            try {
+                await crypto.subtle.exportKey("jwk", pair.privateKey);
+                return "exported";
+            } catch (error) {
+                return error.name;
+            }
+        }"""
+    )
+    assert outcome == "InvalidAccessError"
+
+
+def test_server_nonces_cost_one_retry_then_ride_along(contexts: Contexts, tmp_path: Path) -> None:
+    with example("fastapi_hybrid", tmp_path, "--dpop", "nonce", store=sqlite_in(tmp_path)) as app:
+        context, recorder = contexts.new()
+        page = open_page(context, app.url)
+        login = ("POST", f"{app.url}/auth/login")
+        me = ("GET", f"{app.url}/me")
+        ui_login(page)
+        assert recorder.count(*login) == 2  # use_dpop_nonce, then the same login with the nonce
+        start = len(recorder.requests)
+        for _ in range(3):
+            assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
+        assert recorder.requests[start:] == [me] * 3  # the latest nonce rides along: no retry
+        assert page.evaluate("async () => (await t.refresh()).user_id") == "alice"
+        assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
