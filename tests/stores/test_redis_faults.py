@@ -21,6 +21,7 @@ from gp_store_servers import RedisCluster, RedisServer, owned_slots, running_red
 from gatepass import AsyncSessions, Sessions
 from gatepass.errors import ConfigurationError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
+from gatepass.stores.redis.keys import BATCH
 from gatepass.strategies._session_tokens import routing_tag
 
 #: The socket timeout the frozen-server tests set (the documented bound of one call).
@@ -150,16 +151,22 @@ async def test_frozen_cluster_node_fails_within_socket_timeout(
 
 # --- one user with very many sessions does not hold the server ------------------------------------
 
-#: Server time (µs) above which Redis's SLOWLOG records a command: one script over a whole index of
-#: 30,000 sessions took about 165 ms here; a batch takes 1 to 3 ms. Generous, for a loaded machine
-#: where the server may be descheduled in the middle of a command.
-SLOW_US = 60_000
+
+def _arguments(entry: dict[str, Any]) -> int:
+    """How many words a logged command had (SLOWLOG keeps 32 and counts the rest)."""
+    words = entry["command"].split(b" ")
+    if words[-1] == b"arguments)" and words[-4] == b"...":
+        return len(words) - 4 + int(words[-3][1:])
+    return len(words)
 
 
 def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServer) -> None:
-    """30,000 sessions of one user (no cap): ``list`` and ``revoke_all`` work in batches, so no
-    command they send runs longer than SLOW_US on the server (SLOWLOG, the server's own
-    measure), and another client's commands meanwhile are all answered, promptly."""
+    """30,000 sessions of one user (no cap): ``list`` and ``revoke_all`` work in batches. The
+    server logs every command it runs (SLOWLOG with a threshold of 0, the server's own record):
+    no command carries more than about one batch of sessions (a script over the whole index held
+    the server for about 165 ms here; a batch takes 1 to 3 ms), and another client's commands
+    meanwhile are all answered. The size of each command, not its duration, is asserted: on a
+    loaded machine the server may be descheduled inside any command."""
     import redis
 
     url = f"{volatile_redis.url}?prefix=gptest:many:"
@@ -171,17 +178,16 @@ def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServe
         for _ in range(count):
             sessions.create("heavy")
         token, _ = sessions.create("light")
-        other.config_set("slowlog-log-slower-than", SLOW_US)
+        other.config_set("slowlog-max-len", 100_000)
+        other.config_set("slowlog-log-slower-than", 0)
         other.slowlog_reset()
 
-        latencies: list[float] = []
+        answered: list[bool] = []
         done = threading.Event()
 
         def ping() -> None:
             while not done.is_set():
-                start = time.monotonic()
-                other.get("gptest:many:probe")
-                latencies.append(time.monotonic() - start)
+                answered.append(other.get("gptest:many:probe") is None)
 
         prober = threading.Thread(target=ping)
         prober.start()
@@ -191,11 +197,15 @@ def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServe
         finally:
             done.set()
             prober.join(30)
+        log = other.slowlog_get(100_000)
+        other.config_set("slowlog-log-slower-than", 10_000)
         assert len(listed) == count and removed == count
         assert sessions.list("heavy") == [] and sessions.get(token) is not None
-        slow = [(entry["duration"], entry["command"]) for entry in other.slowlog_get(128)]
-        assert slow == [], f"commands that held the server for more than {SLOW_US} µs: {slow}"
-        assert latencies and max(latencies) < 1.0, f"another client waited {max(latencies):.3f} s"
+        sizes = [_arguments(entry) for entry in log]
+        # A batch's script names each of its sessions as a key and passes an argument or two per
+        # session; one command over the whole user would carry 30,000 or more.
+        assert len(sizes) >= count // BATCH and max(sizes) <= 3 * BATCH + 8, max(sizes)
+        assert answered and all(answered), "another client's commands went unanswered"
     finally:
         other.close()
         store.close()
