@@ -150,16 +150,20 @@ async def test_frozen_cluster_node_fails_within_socket_timeout(
 
 # --- one user with very many sessions does not hold the server ------------------------------------
 
-#: Server time (µs) above which Redis's SLOWLOG records a command: one script over a whole index of
-#: 30,000 sessions took about 165 ms here; a batch takes 1 to 3 ms. Generous, for a loaded machine
-#: where the server may be descheduled in the middle of a command.
-SLOW_US = 60_000
+#: The mean server time of one script (µs, Redis's own ``INFO commandstats``) that the batched
+#: ``list`` and ``revoke_all`` must stay under: one script over a whole index of 30,000 sessions
+#: took 165 to 240 ms here, a batch of 256 takes 1 to 3 ms. A mean rather than a maximum: on a
+#: loaded machine the server can be descheduled in the middle of any command (a plain GET was
+#: seen to take 127 ms), which moves one sample, not the mean of a hundred.
+MEAN_SCRIPT_US = 20_000
+#: Sessions per batch script (``gatepass.stores.redis.keys.BATCH``).
+BATCH = 256
 
 
 def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServer) -> None:
-    """30,000 sessions of one user (no cap): ``list`` and ``revoke_all`` work in batches, so no
-    command they send runs longer than SLOW_US on the server (SLOWLOG, the server's own
-    measure), and another client's commands meanwhile are all answered, promptly."""
+    """30,000 sessions of one user (no cap): ``list`` and ``revoke_all`` work in batches of at
+    most 256 sessions, one short script each (the server's own ``INFO commandstats``), and
+    another client's commands meanwhile are all answered, promptly."""
     import redis
 
     url = f"{volatile_redis.url}?prefix=gptest:many:"
@@ -171,8 +175,7 @@ def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServe
         for _ in range(count):
             sessions.create("heavy")
         token, _ = sessions.create("light")
-        other.config_set("slowlog-log-slower-than", SLOW_US)
-        other.slowlog_reset()
+        other.config_resetstat()
 
         latencies: list[float] = []
         done = threading.Event()
@@ -193,8 +196,9 @@ def test_user_with_many_sessions_does_not_stall_redis(volatile_redis: RedisServe
             prober.join(30)
         assert len(listed) == count and removed == count
         assert sessions.list("heavy") == [] and sessions.get(token) is not None
-        slow = [(entry["duration"], entry["command"]) for entry in other.slowlog_get(128)]
-        assert slow == [], f"commands that held the server for more than {SLOW_US} µs: {slow}"
+        scripts = other.info("commandstats")["cmdstat_evalsha"]
+        assert scripts["calls"] >= 2 * count // BATCH, scripts  # batches, not one script each
+        assert scripts["usec_per_call"] < MEAN_SCRIPT_US, scripts
         assert latencies and max(latencies) < 1.0, f"another client waited {max(latencies):.3f} s"
     finally:
         other.close()
