@@ -120,13 +120,16 @@ export class DPoPKey {
     return this.#thumbprint;
   }
 
-  /** A fresh proof for one request: method, absolute or page-relative URL, and what travels. */
-  async proof(method, url, { accessToken = null, nonce = null } = {}) {
+  /**
+   * A fresh proof for one request: method, absolute or page-relative URL, and what travels.
+   * skewMs: how far this browser's clock is behind the server's (its iat is read by that one).
+   */
+  async proof(method, url, { accessToken = null, nonce = null, skewMs = 0 } = {}) {
     const claims = {
       jti: b64url(crypto.getRandomValues(new Uint8Array(16))),
       htm: method, // exactly as fetch sends it (it upper-cases only the standard methods)
       htu: htuOf(url),
-      iat: Math.floor(Date.now() / 1000),
+      iat: Math.floor((Date.now() + skewMs) / 1000),
     };
     if (accessToken !== null) claims.ath = await accessTokenHash(accessToken);
     if (nonce !== null) claims.nonce = nonce;
