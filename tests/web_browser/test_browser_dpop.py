@@ -115,6 +115,23 @@ def test_copied_tokens_are_refused_elsewhere_while_the_page_keeps_working(
     assert recorder.page_errors == []
 
 
+def test_tabs_of_one_browser_share_the_key_and_the_bound_login(
+    app: AppServer, contexts: Contexts
+) -> None:
+    context, recorder = contexts.new()
+    first = open_page(context, app.url)
+    ui_login(first)
+    # A tab opened later resumes the login through the bound refresh cookie: with the same key.
+    second = open_page(context, app.url)
+    shows(second, "alice")
+    assert second.evaluate("() => t.dpopThumbprint()") == first.evaluate("() => t.dpopThumbprint()")
+    token = second.evaluate("async () => (await t.refresh()) && t.debugToken()")
+    first.wait_for_function("([token]) => t.debugToken() === token", arg=[token])
+    for tab in (first, second):  # the one new token, shared, works from both tabs
+        assert status_of(tab, "async () => (await t.fetch('/me')).status") == 200
+    assert recorder.page_errors == []
+
+
 def test_the_pages_key_cannot_be_exported(app: AppServer, contexts: Contexts) -> None:
     context, _ = contexts.new()
     page = open_page(context, app.url)

@@ -144,7 +144,10 @@ export class Gatepass extends EventTarget {
     this.#prefix = prefix;
     this.#margin = Math.max(0, Number(refreshMargin) || 0) * 1000;
     this.#origins = new Set([location.origin, ...origins.map((o) => new URL(o).origin)]);
-    if (dpop) this.#dpop = DPoPKey.load(); // made once per browser profile, then found again
+    if (dpop) {
+      this.#dpop = DPoPKey.load(); // made once per browser profile, then found again
+      this.#dpop.catch(() => {}); // a failure surfaces where a proof is needed, not as unhandled
+    }
     // Another prefix is another login (another refresh cookie): it gets a lock of its own.
     const suffix = prefix === "/auth" ? "" : ` ${prefix}`;
     this.#tabs = new Tabs(LOCK + suffix, CHANNEL + suffix, (message) => this.#heard(message));
