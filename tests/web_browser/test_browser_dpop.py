@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from browser_kit import PASSWORD, AppServer, Contexts, example, sqlite_in
-from hybrid_page import open_page, shows, ui_login
+from hybrid_page import logged_in_tabs, open_page, shows, ui_login
 
 from gatepass import Key, jwt
 from gatepass.tokens import dpop
@@ -119,10 +119,8 @@ def test_tabs_of_one_browser_share_the_key_and_the_bound_login(
     app: AppServer, contexts: Contexts
 ) -> None:
     context, recorder = contexts.new()
-    first = open_page(context, app.url)
-    ui_login(first)
     # A tab opened later resumes the login through the bound refresh cookie: with the same key.
-    second = open_page(context, app.url)
+    first, second = logged_in_tabs(context, app.url)
     shows(second, "alice")
     assert second.evaluate("() => t.dpopThumbprint()") == first.evaluate("() => t.dpopThumbprint()")
     token = second.evaluate("async () => (await t.refresh()) && t.debugToken()")
