@@ -59,7 +59,9 @@ def waitress_serving(app: Any) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Closed from its own loop (the trigger runs the call there): closing the sockets from
+        # this thread while the loop sits in select() would hand it a closed descriptor.
+        server.trigger.pull_trigger(server.close)
         thread.join(10)
 
 

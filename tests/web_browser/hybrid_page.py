@@ -35,6 +35,16 @@ def shows(page: Any, who: str) -> None:
     page.wait_for_function(f"() => document.querySelector('#who').textContent === '{who}'")
 
 
+def logged_in_tabs(context: Any, base: str) -> tuple[Any, Any]:
+    """Two tabs of one browser: the first logged in through its form, the second opened after
+    it, whose ``t`` (made after the login, so it heard nothing) has resumed it by a refresh."""
+    first = open_page(context, base)
+    ui_login(first)
+    second = open_page(context, base)
+    second.evaluate("() => t.refresh()")
+    return first, second
+
+
 def ui_login(page: Any) -> None:
     """Log in with the page's form (the page's own Gatepass object); ``t`` hears of it."""
     page.fill("#login [name=username]", "alice")

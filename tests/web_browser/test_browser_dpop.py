@@ -10,14 +10,15 @@ nonces: the client answers ``use_dpop_nonce`` with one retry and then reuses the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from browser_kit import AppServer, Contexts, example, sqlite_in
-from hybrid_page import open_page, shows, ui_login
+from browser_kit import PASSWORD, AppServer, Contexts, example, sqlite_in
+from hybrid_page import logged_in_tabs, open_page, shows, ui_login
 
 from gatepass import Key, jwt
 from gatepass.tokens import dpop
@@ -114,6 +115,21 @@ def test_copied_tokens_are_refused_elsewhere_while_the_page_keeps_working(
     assert recorder.page_errors == []
 
 
+def test_tabs_of_one_browser_share_the_key_and_the_bound_login(
+    app: AppServer, contexts: Contexts
+) -> None:
+    context, recorder = contexts.new()
+    # A tab opened later resumes the login through the bound refresh cookie: with the same key.
+    first, second = logged_in_tabs(context, app.url)
+    shows(second, "alice")
+    assert second.evaluate("() => t.dpopThumbprint()") == first.evaluate("() => t.dpopThumbprint()")
+    token = second.evaluate("async () => (await t.refresh()) && t.debugToken()")
+    first.wait_for_function("([token]) => t.debugToken() === token", arg=[token])
+    for tab in (first, second):  # the one new token, shared, works from both tabs
+        assert status_of(tab, "async () => (await t.fetch('/me')).status") == 200
+    assert recorder.page_errors == []
+
+
 def test_the_pages_key_cannot_be_exported(app: AppServer, contexts: Contexts) -> None:
     context, _ = contexts.new()
     page = open_page(context, app.url)
@@ -139,17 +155,64 @@ def test_the_pages_key_cannot_be_exported(app: AppServer, contexts: Contexts) ->
     assert outcome == "InvalidAccessError"
 
 
+#: Two more clients in the page, each of a module instance of its own (so neither knows a nonce
+#: yet), sharing the tab's lock and channel: ``b`` hears of the login ``a`` makes.
+FRESH_CLIENTS = """async () => {
+  const A = await import("/auth/gatepass.js?instance=a");
+  const B = await import("/auth/gatepass.js?instance=b");
+  window.a = new A.Gatepass({ dpop: true });
+  window.b = new B.Gatepass({ dpop: true });
+}"""
+
+
 def test_server_nonces_cost_one_retry_then_ride_along(contexts: Contexts, tmp_path: Path) -> None:
     with example("fastapi_hybrid", tmp_path, "--dpop", "nonce", store=sqlite_in(tmp_path)) as app:
-        context, recorder = contexts.new()
+        context, _ = contexts.new()
+        answers: list[tuple[str, str, int, bool]] = []
+        context.on(
+            "response",
+            lambda r: answers.append(
+                (
+                    r.request.method,
+                    r.url.removeprefix(app.url),
+                    r.status,
+                    "use_dpop_nonce" in (r.headers.get("www-authenticate") or ""),
+                )
+            ),
+        )
         page = open_page(context, app.url)
-        login = ("POST", f"{app.url}/auth/login")
-        me = ("GET", f"{app.url}/me")
-        ui_login(page)
-        assert recorder.count(*login) == 2  # use_dpop_nonce, then the same login with the nonce
-        start = len(recorder.requests)
-        for _ in range(3):
-            assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
-        assert recorder.requests[start:] == [me] * 3  # the latest nonce rides along: no retry
-        assert page.evaluate("async () => (await t.refresh()).user_id") == "alice"
-        assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
+        page.evaluate(FRESH_CLIENTS)
+        start = len(answers)
+        assert (
+            page.evaluate(f"async () => (await a.login('alice', '{PASSWORD}')).user_id") == "alice"
+        )
+        page.wait_for_function("() => b.user !== null")
+        shows(page, "alice")  # the page's own client heard of the login too, and asked /me
+        for _ in range(2):
+            assert status_of(page, "async () => (await b.fetch('/me')).status") == 200
+        assert page.evaluate("async () => (await a.refresh()).user_id") == "alice"
+        assert answers[start:] == [
+            ("POST", "/auth/login", 400, True),  # no nonce yet: asked for one
+            ("POST", "/auth/login", 200, False),  # the same login, once more, with it
+            ("GET", "/me", 200, False),  # the page's client: the nonce the page already had
+            ("GET", "/me", 401, True),  # b's first request: b had no nonce either
+            ("GET", "/me", 200, False),
+            ("GET", "/me", 200, False),  # from then on the latest nonce rides along
+            ("POST", "/auth/refresh", 200, False),
+        ]
+
+
+@pytest.mark.parametrize("offset", [600, -600])
+def test_a_browser_clock_minutes_off_is_followed(
+    app: AppServer, contexts: Contexts, offset: int
+) -> None:
+    """A proof is dated by the browser's clock and judged by the server's (5 s of lead, 60 s of
+    age at most): gatepass.js follows the server's Date header once a proof is refused."""
+    context, _ = contexts.new()
+    context.clock.set_system_time(time.time() + offset)
+    page = open_page(context, app.url)
+    assert abs(page.evaluate("() => Date.now() / 1000") - time.time() - offset) < 30
+    ui_login(page)
+    assert status_of(page, "async () => (await t.fetch('/me')).status") == 200
+    assert page.evaluate("async () => (await t.refresh()).user_id") == "alice"
+    assert status_of(page, "async () => (await t.fetch('/me')).status") == 200

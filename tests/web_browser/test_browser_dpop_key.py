@@ -124,3 +124,33 @@ def test_tabs_racing_to_make_the_key_end_up_with_one(
         )
     prints = {page.evaluate("async () => (await loading).thumbprint") for page in pages}
     assert len(prints) == 1
+
+
+def test_a_damaged_or_extractable_stored_key_is_replaced(
+    hybrid_app: AppServer, contexts: Contexts
+) -> None:
+    """Whatever sits under the key's name (another script's entry, an extractable pair) is not
+    signed with: a fresh non-extractable pair takes its place."""
+    page = _page(contexts, hybrid_app)
+    first = page.evaluate(LOAD)
+    planted = page.evaluate(
+        """async () => {
+          const pair = await crypto.subtle.generateKey(
+            { name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+          const db = await new Promise((ok) => {
+            const r = indexedDB.open("gatepass-dpop");
+            r.onsuccess = () => ok(r.result);
+          });
+          await new Promise((ok) => {
+            const r = db.transaction("keys", "readwrite").objectStore("keys").put(pair, "ES256");
+            r.onsuccess = ok;
+          });
+          db.close();
+          return pair.privateKey.extractable;
+        }"""
+    )
+    assert planted is True
+    second = page.evaluate(LOAD)
+    assert second != first
+    assert page.evaluate(STEAL)["jwk"] == "InvalidAccessError"
+    assert page.evaluate(LOAD) == second, "the replacement is the one kept"

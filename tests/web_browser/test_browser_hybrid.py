@@ -15,7 +15,7 @@ import httpx
 import pytest
 from browser_kit import AppServer, Contexts, OtherSite, example, sqlite_in, wait_until
 from gp_store_servers import RedisServer
-from hybrid_page import open_page, shows, ui_login
+from hybrid_page import logged_in_tabs, open_page, shows, ui_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -68,10 +68,7 @@ def test_two_tabs_refreshing_at_once_make_one_refresh_request(
     app: AppServer, contexts: Contexts
 ) -> None:
     context, recorder = contexts.new()
-    first = open_page(context, app.url)
-    ui_login(first)
-    second = open_page(context, app.url)
-    second.evaluate("() => t.refresh()")  # this tab's t came after the login: one of its own
+    first, second = logged_in_tabs(context, app.url)
     refresh_url = f"{app.url}/auth/refresh"
     # Several rounds: the lock and the message travel separately, and in some rounds the lock
     # arrives first; the second tab must still wait for the first one's token.
@@ -119,10 +116,7 @@ def test_without_web_locks_each_tab_refreshes_and_the_grace_window_keeps_both(
     context.add_init_script(
         "Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined })"
     )
-    first = open_page(context, app.url)
-    ui_login(first)
-    second = open_page(context, app.url)
-    second.evaluate("() => t.refresh()")  # this tab's t came after the login: one of its own
+    first, second = logged_in_tabs(context, app.url)
     refresh_url = f"{app.url}/auth/refresh"
     asked_before = recorder.count("POST", refresh_url)
     for tab in (first, second):

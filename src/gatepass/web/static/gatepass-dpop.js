@@ -52,6 +52,18 @@ function openDatabase() {
   return request(opening);
 }
 
+/** A stored value this module can sign with: a P-256 ECDSA pair whose private key stays put. */
+function usable(pair) {
+  const key = pair?.privateKey;
+  return (
+    key instanceof CryptoKey &&
+    pair.publicKey instanceof CryptoKey &&
+    key.algorithm.name === "ECDSA" &&
+    key.algorithm.namedCurve === "P-256" &&
+    !key.extractable
+  );
+}
+
 /**
  * The profile's key pair: the stored one, or a new one stored unless another tab stored its own
  * first (add() refuses a second key under the name; then the first one is read and used), so
@@ -61,10 +73,12 @@ async function storedPair() {
   const db = await openDatabase();
   try {
     const found = await request(db.transaction(STORE).objectStore(STORE).get(NAME));
-    if (found) return found;
+    if (usable(found)) return found;
     const made = await crypto.subtle.generateKey(ALGORITHM, false, ["sign", "verify"]);
+    const store = db.transaction(STORE, "readwrite").objectStore(STORE);
     try {
-      await request(db.transaction(STORE, "readwrite").objectStore(STORE).add(made, NAME));
+      // Something unusable under the name (another script's, a damaged entry) is replaced.
+      await request(found === undefined ? store.add(made, NAME) : store.put(made, NAME));
       return made;
     } catch (error) {
       if (error?.name !== "ConstraintError") throw error;
@@ -94,6 +108,9 @@ export class DPoPKey {
    * bound to the old one is then refused (the user logs in again).
    */
   static async load() {
+    if (!globalThis.crypto?.subtle) {
+      throw new Error("DPoP needs WebCrypto, which browsers offer in secure contexts only (https, or http on localhost)");
+    }
     let pair;
     let kept = true;
     try {
@@ -120,13 +137,16 @@ export class DPoPKey {
     return this.#thumbprint;
   }
 
-  /** A fresh proof for one request: method, absolute or page-relative URL, and what travels. */
-  async proof(method, url, { accessToken = null, nonce = null } = {}) {
+  /**
+   * A fresh proof for one request: method, absolute or page-relative URL, and what travels.
+   * skewMs: how far this browser's clock is behind the server's (its iat is read by that one).
+   */
+  async proof(method, url, { accessToken = null, nonce = null, skewMs = 0 } = {}) {
     const claims = {
       jti: b64url(crypto.getRandomValues(new Uint8Array(16))),
       htm: method, // exactly as fetch sends it (it upper-cases only the standard methods)
       htu: htuOf(url),
-      iat: Math.floor(Date.now() / 1000),
+      iat: Math.floor((Date.now() + skewMs) / 1000),
     };
     if (accessToken !== null) claims.ath = await accessTokenHash(accessToken);
     if (nonce !== null) claims.nonce = nonce;

@@ -35,6 +35,10 @@ const REFRESH_TIMEOUT_MS = 30_000; // a refresh that hangs must not hold the loc
 const DEAD_ENDS = new Set(["invalid_dpop_proof", "invalid_token", "invalid_grant"]);
 // origin -> the latest DPoP-Nonce its server gave: shared by every Gatepass object of the page.
 const nonces = new Map();
+// How far this browser's clock is behind the server's, in ms (0 while within the tolerance): a
+// proof's iat is judged by the server's clock, which allows it a few seconds of lead at most.
+let skew = 0;
+const SKEW_TOLERANCE_MS = 3000;
 
 /** A refusal from a gatepass endpoint: the RFC 9457 problem document the server sent. */
 export class GatepassError extends Error {
@@ -88,6 +92,20 @@ function worthRefreshing(response) {
   return !challenge.includes("insufficient_user_authentication") && !challenge.includes("use_dpop_nonce");
 }
 
+/**
+ * Follow the server's clock (its Date header) when this browser's is off by more than the
+ * tolerance; true when the estimate changed. Date has whole seconds: the middle of that second.
+ */
+function followClock(response) {
+  const served = Date.parse(response.headers.get("Date") || "");
+  if (!Number.isFinite(served)) return false;
+  const offset = served + 500 - Date.now();
+  const next = Math.abs(offset) > SKEW_TOLERANCE_MS ? offset : 0;
+  if (Math.abs(next - skew) <= SKEW_TOLERANCE_MS) return false;
+  skew = next;
+  return true;
+}
+
 /** The server wants a proof with its nonce (RFC 9449 8, 9): 401 for an API, 400 at login. */
 function asksForNonce(response) {
   if (response.status !== 401 && response.status !== 400) return false;
@@ -126,7 +144,10 @@ export class Gatepass extends EventTarget {
     this.#prefix = prefix;
     this.#margin = Math.max(0, Number(refreshMargin) || 0) * 1000;
     this.#origins = new Set([location.origin, ...origins.map((o) => new URL(o).origin)]);
-    if (dpop) this.#dpop = DPoPKey.load(); // made once per browser profile, then found again
+    if (dpop) {
+      this.#dpop = DPoPKey.load(); // made once per browser profile, then found again
+      this.#dpop.catch(() => {}); // a failure surfaces where a proof is needed, not as unhandled
+    }
     // Another prefix is another login (another refresh cookie): it gets a lock of its own.
     const suffix = prefix === "/auth" ? "" : ` ${prefix}`;
     this.#tabs = new Tabs(LOCK + suffix, CHANNEL + suffix, (message) => this.#heard(message));
@@ -410,7 +431,7 @@ export class Gatepass extends EventTarget {
         headers: { ...csrf, ...auth, ...proof, ...headers },
         ...init,
       });
-      if (!this.#heardNonce(response, url) || attempt > 0) return response;
+      if (!this.#learn(response, url) || attempt > 0) return response;
     }
   }
 
@@ -418,7 +439,7 @@ export class Gatepass extends EventTarget {
   async #send(request, token) {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(await this.#withToken(request.clone(), token));
-      if (!this.#heardNonce(response, request.url) || attempt > 0 || token === null) return response;
+      if (!this.#learn(response, request.url) || attempt > 0 || token === null) return response;
     }
   }
 
@@ -439,13 +460,22 @@ export class Gatepass extends EventTarget {
     this.#dpop ??= DPoPKey.load();
     const key = await this.#dpop;
     const nonce = nonces.get(new URL(url).origin) ?? null;
-    return { DPoP: await key.proof(method, url, { accessToken: token, nonce }) };
+    return { DPoP: await key.proof(method, url, { accessToken: token, nonce, skewMs: skew }) };
   }
 
-  /** Remember a DPoP-Nonce the server sent; true when it refused the proof for want of it. */
-  #heardNonce(response, url) {
+  /**
+   * What an answer teaches: the server's latest nonce, and its clock. True when the request is
+   * worth sending once more: the server asked for a nonce, or refused the proof just when this
+   * browser's clock turned out to be off (the next proof is dated by the server's clock).
+   */
+  #learn(response, url) {
     const nonce = response.headers.get("DPoP-Nonce");
     if (nonce !== null) nonces.set(new URL(url).origin, nonce);
-    return this.#dpop !== null && asksForNonce(response);
+    if (this.#dpop === null) return false;
+    const clockMoved = followClock(response);
+    if (asksForNonce(response)) return true;
+    const challenge = response.headers.get("WWW-Authenticate") || "";
+    const refused = response.status === 400 || response.status === 401;
+    return clockMoved && refused && challenge.includes("invalid_dpop_proof");
   }
 }
