@@ -7,6 +7,8 @@ credentials in turn (a Lua script rotates them). Variants run interleaved, sever
 the table shows median requests per second, p50 and p99 latency, and the share of the bare
 app's throughput each variant keeps.
 
+``pyjwt-bearer`` is the peer: the same tokens checked by the PyJWT middleware people write by hand.
+
 Targets (issue 9): bearer auth keeps at least 90% of the bare app's requests per second, session
 cookies on SQLite at least 85%.
 
@@ -35,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 from web_apps import AUD, ISS  # noqa: E402
 
-VARIANTS = ("bare", "bearer", "session-sqlite")
+VARIANTS = ("bare", "bearer", "pyjwt-bearer", "session-sqlite")
 
 
 def _free_port() -> int:
@@ -48,7 +50,7 @@ def _credentials(variant: str, secret: bytes, db: Path, count: int) -> list[str]
     """One header line per request, cycled by the Lua script."""
     import gatepass
 
-    if variant == "bearer":
+    if variant in ("bearer", "pyjwt-bearer"):
         key = gatepass.Key.from_secret(secret, "HS256")
         access = gatepass.AccessTokens(key, issuer=ISS, audience=AUD)
         return [f"Authorization: Bearer {access.issue(f'user-{i}')}" for i in range(count)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from web_apps import AUD, ISS, bare_app
+from web_apps import AUD, ISS, PyJWTBearer, bare_app
 
 
 def _fastapi_app() -> Any:
@@ -40,6 +40,8 @@ def create_app() -> Any:
         key = gatepass.Key.from_secret(secret, "HS256")
         access = gatepass.AccessTokens(key, issuer=ISS, audience=AUD)
         return GatepassMiddleware(inner, Gatepass(access_tokens=access, secret=secret))
+    if variant == "pyjwt-bearer":  # the peer: the middleware people write by hand with PyJWT
+        return PyJWTBearer(inner, secret)
     if variant == "session-sqlite":
         store = gatepass.open_store(f"sqlite:///{os.environ['GP_BENCH_DB']}")
         sessions = gatepass.Sessions(store)
