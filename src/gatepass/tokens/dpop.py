@@ -134,12 +134,12 @@ def token_jkt(claims: Mapping[str, Any]) -> str | None:
     A ``cnf`` gatepass cannot confirm (a certificate binding, ``x5t#S256``, say) is refused rather
     than read as "unbound": accepting it as a bearer token would undo its binding.
     """
-    if not isinstance(claims, Mapping):
+    if type(claims) is not dict and not isinstance(claims, Mapping):
         raise ConfigurationError("claims must be a mapping (a verified token's claims)")
     cnf = claims.get("cnf")
     if cnf is None:
         return None
-    if not isinstance(cnf, Mapping):
+    if type(cnf) is not dict and not isinstance(cnf, Mapping):
         raise ClaimError("claim 'cnf' must be an object", "cnf")
     jkt = cnf.get("jkt")
     if jkt is None:
@@ -156,6 +156,8 @@ def check_binding(claims: Mapping[str, Any], proof: DPoPProof | None) -> None:
     None. A bound token needs a proof from its key (a bound token sent as a plain bearer token is
     the downgrade RFC 9449 7.2 forbids); an unbound token must not come with one. Pure.
     """
+    if proof is None and type(claims) is dict and "cnf" not in claims:
+        return  # every bearer request passes here: an unbound token and no proof, decided fast
     if proof is not None and not isinstance(proof, DPoPProof):
         raise ConfigurationError("proof must be the DPoPProof a verifier returned, or None")
     bound = token_jkt(claims)
