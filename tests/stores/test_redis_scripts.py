@@ -50,7 +50,7 @@ from gatepass import (
 )
 from gatepass.errors import InvalidToken, RevokedToken, StoreError, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
-from gatepass.stores.redis.keys import SCRIPTS
+from gatepass.stores.redis.scripts import SCRIPTS
 from gatepass.strategies._refresh_policy import parse as parse_refresh
 from gatepass.strategies._refresh_policy import successor
 from gatepass.strategies._session_tokens import hash_token, routing_tag

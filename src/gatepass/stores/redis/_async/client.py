@@ -11,7 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from gatepass.errors import ConfigurationError, MissingDependency, quote_prefix
 from gatepass.stores.driver_errors import translate_errors
-from gatepass.stores.redis.keys import SCRIPTS, Keys
+from gatepass.stores.redis.keys import Keys
+from gatepass.stores.redis.scripts import SCRIPTS
 from gatepass.stores.urls import redis_parts
 
 #: Connections per pool (per node on a cluster). When all are busy, a command waits up to
@@ -148,7 +149,7 @@ class AsyncRedisClient:
         return Redis.from_pool(pool)  # closing the client closes the pool
 
     async def run_script(self, name: str, keys: list[Any], args: list[Any]) -> Any:
-        """Run one of :data:`~gatepass.stores.redis.keys.SCRIPTS`, errors translated."""
+        """Run one of :data:`~gatepass.stores.redis.scripts.SCRIPTS`, errors translated."""
         with self.errors:
             return await self.scripts[name](keys=keys, args=args)
 
