@@ -7,7 +7,7 @@ foreign value at a session key is a StoreError on every path.
    notifications or a ``--scan`` diff would only see writes; the scripts this replaced *read*
    undeclared keys too (LIST's GET, PRUNE's EXISTS, the refresh rotation's HMGET and EXISTS).
    The keys of each command come from the server itself (``COMMAND GETKEYS``) and must be a
-   subset of the KEYS of its script; every script of ``gatepass.stores.redis.keys`` must have
+   subset of the KEYS of its script; every script of ``gatepass.stores.redis.scripts`` must have
    run. The same capture counts the refresh rotation's round trips (the commands clients send):
    a read and a compare-and-set for a family without a session, plus the session's index entry
    and the session itself for one bound to a session; and the scripts refuse a family id that
