@@ -92,6 +92,7 @@ def request_of(scope: Scope) -> Request:
         websocket,
         None,
         root,
+        scope.get("raw_path"),
     )
 
 

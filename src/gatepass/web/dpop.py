@@ -172,9 +172,10 @@ class DPoPSetup:
     # --- the check --------------------------------------------------------------------------
 
     def url(self, request: Request) -> str:
-        """The URL the client addressed: the configured public origin, or the request's own."""
+        """The URL the client addressed: the configured public origin, or the request's own,
+        and the path as the client spelled it (``%20`` stays ``%20``, as in the proof)."""
         origin = self.origin or f"{request.scheme}://{request.host}"
-        return f"{origin}{request.root}{request.path}"
+        return f"{origin}{request.target()}"
 
     def verify(self, request: Request, access_token: str | None) -> Plan[DPoPProof | None]:
         """The verified proof of ``request`` (for ``access_token`` when one travels), None when

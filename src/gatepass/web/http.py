@@ -12,13 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from gatepass.tokens._json import dumps_text
 
-__all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token"]
+__all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token", "target_of"]
 
 #: Methods that must not change state (RFC 9110 9.2.1): no CSRF check, no login.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+#: What RFC 3986 lets a path segment carry unencoded: unreserved, sub-delims, ':', '@' and '/'.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
+    """The request target's path as the client sent it: ``raw`` (what the server kept of the
+    request line: ASGI ``raw_path``, WSGI ``REQUEST_URI``) without its query, when it is a
+    plain path; else ``full_path`` (decoded by the server from bytes in ``encoding``)
+    percent-encoded again. That fallback cannot tell ``%2F`` from ``/`` (the server merged
+    them), so a DPoP proof for such a path verifies only behind a server that keeps the raw
+    target, as uvicorn, hypercorn, waitress, gunicorn and werkzeug do."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("latin-1")
+    if raw is not None and raw[:1] == "/":
+        return raw.partition("?")[0].partition("#")[0]
+    return quote(full_path.encode(encoding, "surrogateescape"), safe=_PATH_SAFE)
 
 
 @dataclass(slots=True)
@@ -32,7 +51,10 @@ class Request:
     requests never need their body read by the web layer. ``path`` is the app's own path and
     ``root`` where the app is mounted (ASGI ``root_path``, WSGI ``SCRIPT_NAME``): the endpoints
     are found by ``path``, and what the browser sees (cookie paths, redirects) starts with
-    ``root``.
+    ``root``. ``raw_target`` is what the server kept of the request line's path (ASGI
+    ``raw_path``, WSGI ``REQUEST_URI``), ``path_encoding`` how the server decoded ``path``:
+    :meth:`target` needs them, as a decoded path cannot be compared with a URL the client
+    signed (DPoP's ``htu``).
     """
 
     method: str
@@ -44,6 +66,8 @@ class Request:
     websocket: bool = False
     body: bytes | None = None
     root: str = ""
+    raw_target: str | bytes | None = None
+    path_encoding: str = "utf-8"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -51,6 +75,11 @@ class Request:
     @property
     def user_agent(self) -> str:
         return self.headers.get("user-agent", "")
+
+    def target(self) -> str:
+        """``root`` + ``path`` as the client spelled them (percent-encoded ASCII, no query):
+        computed on use, as only DPoP needs it."""
+        return target_of(self.raw_target, self.root + self.path, self.path_encoding)
 
 
 @dataclass(slots=True)

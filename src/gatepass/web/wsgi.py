@@ -68,14 +68,18 @@ def request_of(environ: Environ) -> Request:
     host = environ.get("HTTP_HOST")
     if not host:
         host = f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    root = environ.get("SCRIPT_NAME", "").rstrip("/")
+    path = environ.get("PATH_INFO", "") or "/"
     return Request(
         environ["REQUEST_METHOD"].upper(),
-        environ.get("PATH_INFO", "") or "/",
+        path,
         environ.get("wsgi.url_scheme", "http"),
         host.lower(),
         EnvironHeaders(environ),
         environ.get("QUERY_STRING", ""),
-        root=environ.get("SCRIPT_NAME", "").rstrip("/"),
+        root=root,
+        raw_target=environ.get("REQUEST_URI") or environ.get("RAW_URI"),
+        path_encoding="latin-1",  # PEP 3333: the path's raw bytes travel as latin-1 text
     )
 
 
