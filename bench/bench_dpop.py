@@ -239,9 +239,9 @@ def _beyond(samples: dict[str, list[float]], more: str, less: str, floor: str) -
 
 #: The shared cache beside the same request with a raw ``SET`` in its place, timed on their own
 #: after the full table: in that table's rotated order one Redis contender always follows a
-#: CPU-only one and meets an idle Redis server (the first call of every round 50-150 µs
-#: slower), while the others follow a Redis contender. Two contenders alternate, each after the
-#: other, so neither is favoured.
+#: CPU-only one and starts its rounds with an idle Redis server (the first command after 2 ms
+#: of CPU work takes some 45 µs longer than the next), while the others follow a Redis one.
+#: Two contenders alternate, each after the other, so neither is favoured.
 RAW_PAIR = ("strategy dpop redis (paired)", "strategy dpop + raw SET")
 
 

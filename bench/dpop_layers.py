@@ -14,10 +14,10 @@ so the difference is what DPoP adds at that layer:
   (``StoreReplayCache``: one ``SET NX PX`` per proof), beside ``redis floor``, one raw redis-py
   ``SET NX PX`` of a fresh key: the round trip the shared cache cannot avoid, and ``strategy dpop
   + raw SET``, the in-process strategy followed by that raw command. The raw command alone runs
-  back to back with the Redis server busy and both processes' caches warm; after the ~150 µs
-  of a proof and a token check the server has gone idle and the same command takes 30-50 µs
-  longer (``SET`` after any CPU work shows it, no gatepass code involved). So the shared cache's
-  own cost is ``strategy dpop redis`` minus ``strategy dpop + raw SET``, not minus the two apart.
+  back to back with the Redis server busy; after the ~150 µs of a proof and a token check the
+  same command takes 30-60 µs longer (a raw ``SET`` after any CPU work or a short sleep shows
+  it, no gatepass code involved). So the shared cache's own cost is ``strategy dpop redis``
+  minus ``strategy dpop + raw SET``, not minus the two apart.
 
 Proofs come from a pool of distinct ``jti``; when it runs out, the in-process caches are emptied
 and the Redis cache's ids are salted with a new generation (keys expire by TTL), so every call
