@@ -12,7 +12,12 @@ so the difference is what DPoP adds at that layer:
   ``send(None)``;
 * ``strategy dpop redis``: the strategy with the replay cache shared through Redis
   (``StoreReplayCache``: one ``SET NX PX`` per proof), beside ``redis floor``, one raw redis-py
-  ``SET NX PX`` of a fresh key: the round trip the shared cache cannot avoid.
+  ``SET NX PX`` of a fresh key: the round trip the shared cache cannot avoid, and ``strategy dpop
+  + raw SET``, the in-process strategy followed by that raw command. The raw command alone runs
+  back to back with the Redis server busy; after the ~150 µs of a proof and a token check the
+  same command takes 30-60 µs longer (a raw ``SET`` after any CPU work or a short sleep shows
+  it, no gatepass code involved). So the shared cache's own cost is ``strategy dpop redis``
+  minus ``strategy dpop + raw SET``, not minus the two apart.
 
 Proofs come from a pool of distinct ``jti``; when it runs out, the in-process caches are emptied
 and the Redis cache's ids are salted with a new generation (keys expire by TTL), so every call
@@ -166,6 +171,13 @@ def layer_contenders(alg: str, redis_url: str | None) -> tuple[dict[str, Callabl
         def redis_floor() -> Any:
             return client.set(f"{prefix}floor:{secrets.token_hex(8)}", b"1", nx=True, px=60000)
 
+        def strategy_dpop_raw_set() -> Any:
+            claims = strategy_dpop()
+            redis_floor()
+            return claims
+
         calls["strategy dpop redis"] = strategy_dpop_redis
         calls["redis floor"] = redis_floor
+        calls["strategy dpop redis (paired)"] = strategy_dpop_redis
+        calls["strategy dpop + raw SET"] = strategy_dpop_raw_set
     return calls, store
