@@ -15,6 +15,7 @@ cookies on SQLite at least 85%.
     .venv/bin/python bench/bench_web_server.py
     .venv/bin/python bench/bench_web_server.py --seconds 5 --rounds 3 --connections 32
     .venv/bin/python bench/bench_web_server.py --app fastapi   # a one-route FastAPI app inside
+    .venv/bin/python bench/bench_web_server.py --app fastapi-async   # its route an async def
 """
 
 from __future__ import annotations
@@ -154,9 +155,10 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=5000)
     parser.add_argument(
         "--app",
-        choices=("asgi", "fastapi"),
+        choices=("asgi", "fastapi", "fastapi-async"),
         default="asgi",
-        help="what sits behind the middleware: a raw ASGI callable or a one-route FastAPI app",
+        help="what sits behind the middleware: a raw ASGI callable, or a one-route FastAPI app "
+        "whose route is a plain function (run in FastAPI's thread pool) or a coroutine",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -2,9 +2,9 @@
 
 Configured through the environment by the benchmark (``GP_BENCH_VARIANT``, ``GP_BENCH_SECRET``
 in hex, ``GP_BENCH_DB``, ``GP_BENCH_APP``), started as ``uvicorn --factory
-web_server_app:create_app``. ``GP_BENCH_APP=fastapi`` puts a one-route FastAPI app behind the
-middleware instead of the raw ASGI callable: the realistic case, where the app itself costs
-something and the middleware's share is what a user would see.
+web_server_app:create_app``. ``GP_BENCH_APP=fastapi`` (or ``fastapi-async``) puts a one-route
+FastAPI app behind the middleware instead of the raw ASGI callable: the realistic case, where the
+app itself costs something and the middleware's share is what a user would see.
 """
 
 from __future__ import annotations
@@ -15,14 +15,25 @@ from typing import Any
 from web_apps import AUD, ISS, PyJWTBearer, bare_app
 
 
-def _fastapi_app() -> Any:
+def _fastapi_app(coroutine: bool) -> Any:
+    """One route, ``def`` (FastAPI runs it in its thread pool) or ``async def`` (in the loop):
+    the two behave differently beside a store that releases the GIL (SQLite), see
+    docs/benchmarks.md."""
     from fastapi import FastAPI
 
     app = FastAPI()
 
-    @app.get("/me")
-    def me() -> dict[str, str]:
-        return {"ok": "yes"}
+    if coroutine:
+
+        @app.get("/me")
+        async def me_async() -> dict[str, str]:
+            return {"ok": "yes"}
+
+    else:
+
+        @app.get("/me")
+        def me() -> dict[str, str]:
+            return {"ok": "yes"}
 
     return app
 
@@ -33,7 +44,8 @@ def create_app() -> Any:
 
     variant = os.environ["GP_BENCH_VARIANT"]
     secret = bytes.fromhex(os.environ["GP_BENCH_SECRET"])
-    inner = _fastapi_app() if os.environ.get("GP_BENCH_APP") == "fastapi" else bare_app
+    kind = os.environ.get("GP_BENCH_APP", "asgi")
+    inner = bare_app if kind == "asgi" else _fastapi_app(coroutine=kind == "fastapi-async")
     if variant == "bare":
         return inner
     if variant == "bearer":
