@@ -113,3 +113,7 @@ def test_target_without_the_raw_request_line() -> None:
     assert target_of("/files/a%2Fb?x=1", "/files/a/b", "utf-8") == "/files/a%2Fb"
     # An absolute-form request target (sent to proxies) is not a path: fall back.
     assert target_of("http://h/files/x", "/files/x", "utf-8") == "/files/x"
+    assert target_of(b"/files/caf%C3%A9?q", "/files/caf\u00e9", "utf-8") == "/files/caf%C3%A9"
+    # Text no server should hand over still gives a URL (which no honest proof names).
+    assert target_of(None, "/a\ud800b", "utf-8") == "/a%3Fb"
+    assert target_of(None, "/a\u20acb", "latin-1") == "/a%3Fb"

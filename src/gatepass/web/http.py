@@ -37,7 +37,11 @@ def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
         raw = raw.decode("latin-1")
     if raw is not None and raw[:1] == "/":
         return raw.partition("?")[0].partition("#")[0]
-    return quote(full_path.encode(encoding, "surrogateescape"), safe=_PATH_SAFE)
+    try:
+        encoded = full_path.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:  # a server outside its spec: no proof names this URL
+        encoded = full_path.encode(encoding, "replace")
+    return quote(encoded, safe=_PATH_SAFE)
 
 
 @dataclass(slots=True)
