@@ -93,27 +93,18 @@ def _anchor_sessions(refresh: AnyRefresh, access: AnyAccess) -> AnySessions:
     """
     lifetime = refresh.absolute
     linked = access if access.mode != "stateless" else None
+    options: dict[str, Any] = {
+        "idle_timeout": lifetime,
+        "absolute_timeout": lifetime,
+        "remember_idle_timeout": lifetime,
+        "remember_absolute_timeout": lifetime,
+        "access_tokens": linked,
+    }
     # The refresh tokens' flavour decides the store's and the access tokens' (their constructor
-    # checked both), so each branch builds the same flavour.
+    # checked both), so the sessions take the same flavour.
     if isinstance(refresh, AsyncRefreshTokens):
-        assert linked is None or isinstance(linked, AsyncAccessTokens)
-        return AsyncSessions(
-            refresh.store,
-            idle_timeout=lifetime,
-            absolute_timeout=lifetime,
-            remember_idle_timeout=lifetime,
-            remember_absolute_timeout=lifetime,
-            access_tokens=linked,
-        )
-    assert linked is None or isinstance(linked, AccessTokens)
-    return Sessions(
-        refresh.store,
-        idle_timeout=lifetime,
-        absolute_timeout=lifetime,
-        remember_idle_timeout=lifetime,
-        remember_absolute_timeout=lifetime,
-        access_tokens=linked,
-    )
+        return AsyncSessions(refresh.store, **options)
+    return Sessions(refresh.store, **options)
 
 
 class Gatepass:
