@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from flask import Flask
 from test_web_dpop_servers import uvicorn_serving, waitress_serving
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gatepass import AccessTokens, Key
 from gatepass.tokens import dpop
@@ -104,6 +105,35 @@ def test_a_proof_for_the_decoded_spelling_is_refused(served: Any) -> None:
     assert response.status_code == 401
 
 
+def test_behind_a_proxy_that_strips_a_prefix() -> None:
+    """nginx serves the app at ``/api`` and strips it; werkzeug's ``ProxyFix`` tells the app
+    (``SCRIPT_NAME``), while waitress's ``REQUEST_URI`` still names the stripped path. The proof
+    names the URL the client addressed, with the prefix."""
+    access = AccessTokens(Key.generate("ES256"), issuer=ISS, audience=AUD)
+    gp = Gatepass(access_tokens=access, secret=SECRET, dpop=DPoPPolicy())
+    app = _flask(gp)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    with waitress_serving(app) as base:
+        for signed, status in (("/api/files/caf%C3%A9", 200), ("/files/caf%C3%A9", 401)):
+            client_key = Key.generate("ES256")
+            token = access.issue("alice", jkt=client_key.thumbprint())
+            proof = dpop.create_proof(
+                client_key, method="GET", url=base + signed, access_token=token
+            )
+            response = httpx.get(
+                base + "/files/caf%C3%A9",
+                headers={
+                    "Authorization": f"DPoP {token}",
+                    "DPoP": proof,
+                    "X-Forwarded-Prefix": "/api",
+                },
+                timeout=10,
+            )
+            assert response.status_code == status, (signed, response.text)
+            if status == 200:
+                assert response.json() == {"name": "café", "user": "alice"}
+
+
 def test_target_without_the_raw_request_line() -> None:
     """A server that keeps no raw target: the decoded path is encoded again, from the bytes the
     server decoded (UTF-8 for ASGI, latin-1 text of the raw bytes for WSGI)."""
@@ -111,6 +141,8 @@ def test_target_without_the_raw_request_line() -> None:
     assert target_of(None, "/files/caf\xc3\xa9 menu", "latin-1") == "/files/caf%C3%A9%20menu"
     assert target_of(None, "/a;b=c/~x@y:z", "utf-8") == "/a;b=c/~x@y:z"
     assert target_of("/files/a%2Fb?x=1", "/files/a/b", "utf-8") == "/files/a%2Fb"
+    # A raw target that names another path than the app was given (a stripped prefix): fall back.
+    assert target_of("/files/x", "/api/files/x", "latin-1") == "/api/files/x"
     # An absolute-form request target (sent to proxies) is not a path: fall back.
     assert target_of("http://h/files/x", "/files/x", "utf-8") == "/files/x"
     assert target_of(b"/files/caf%C3%A9?q", "/files/caf\u00e9", "utf-8") == "/files/caf%C3%A9"

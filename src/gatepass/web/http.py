@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from gatepass.tokens._json import dumps_text
 
@@ -27,21 +27,28 @@ _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 
 def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
-    """The request target's path as the client sent it: ``raw`` (what the server kept of the
-    request line: ASGI ``raw_path``, WSGI ``REQUEST_URI``) without its query, when it is a
-    plain path; else ``full_path`` (decoded by the server from bytes in ``encoding``)
-    percent-encoded again. That fallback cannot tell ``%2F`` from ``/`` (the server merged
-    them), so a DPoP proof for such a path verifies only behind a server that keeps the raw
-    target, as uvicorn, hypercorn, waitress, gunicorn and werkzeug do."""
+    """The request target's path as the client sent it.
+
+    ``raw`` is what the server kept of the request line (ASGI ``raw_path``, WSGI
+    ``REQUEST_URI``); ``full_path`` the path the app was given (mount point included), decoded by
+    the server from bytes in ``encoding``. ``raw`` without its query is the answer when it names
+    that same path. Otherwise the path is percent-encoded again: where a server keeps no raw
+    target, and where a proxy stripped a prefix that the app was told about (``SCRIPT_NAME``
+    from werkzeug's ``ProxyFix``), so the raw target names a shorter path than the client
+    addressed. Encoding again cannot tell ``%2F`` from ``/`` (the server merged them), so a DPoP
+    proof for such a path verifies only when the raw target can be used.
+    """
+    try:
+        decoded = full_path.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:  # a server outside its spec: no proof names this URL
+        decoded = full_path.encode(encoding, "replace")
     if isinstance(raw, bytes):
         raw = raw.decode("latin-1")
     if raw is not None and raw[:1] == "/":
-        return raw.partition("?")[0].partition("#")[0]
-    try:
-        encoded = full_path.encode(encoding, "surrogateescape")
-    except UnicodeEncodeError:  # a server outside its spec: no proof names this URL
-        encoded = full_path.encode(encoding, "replace")
-    return quote(encoded, safe=_PATH_SAFE)
+        raw = raw.partition("?")[0].partition("#")[0]
+        if unquote_to_bytes(raw) == decoded:
+            return raw
+    return quote(decoded, safe=_PATH_SAFE)
 
 
 @dataclass(slots=True)
