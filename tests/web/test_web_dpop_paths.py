@@ -69,13 +69,15 @@ def served(request: pytest.FixtureRequest) -> Any:
         yield request.param, base, access
 
 
-def _send(base: str, path: str, signed_path: str, access: AccessTokens) -> httpx.Response:
+def _send(
+    base: str, path: str, signed_path: str, access: AccessTokens, **headers: str
+) -> httpx.Response:
     client_key = Key.generate("ES256")
     token = access.issue("alice", jkt=client_key.thumbprint())
     proof = dpop.create_proof(client_key, method="GET", url=base + signed_path, access_token=token)
     # httpx would re-encode some paths: send the exact target bytes.
     url = httpx.URL(base).copy_with(raw_path=path.encode("ascii"))
-    headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+    headers.update({"Authorization": f"DPoP {token}", "DPoP": proof})
     return httpx.get(url, headers=headers, timeout=10)
 
 
@@ -114,24 +116,24 @@ def test_behind_a_proxy_that_strips_a_prefix() -> None:
     app = _flask(gp)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
     with waitress_serving(app) as base:
-        for signed, status in (("/api/files/caf%C3%A9", 200), ("/files/caf%C3%A9", 401)):
-            client_key = Key.generate("ES256")
-            token = access.issue("alice", jkt=client_key.thumbprint())
-            proof = dpop.create_proof(
-                client_key, method="GET", url=base + signed, access_token=token
-            )
-            response = httpx.get(
-                base + "/files/caf%C3%A9",
-                headers={
-                    "Authorization": f"DPoP {token}",
-                    "DPoP": proof,
-                    "X-Forwarded-Prefix": "/api",
-                },
-                timeout=10,
-            )
-            assert response.status_code == status, (signed, response.text)
-            if status == 200:
-                assert response.json() == {"name": "café", "user": "alice"}
+        prefixed = {"X-Forwarded-Prefix": "/api"}
+        response = _send(base, "/files/caf%C3%A9", "/api/files/caf%C3%A9", access, **prefixed)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"name": "café", "user": "alice"}
+        response = _send(base, "/files/caf%C3%A9", "/files/caf%C3%A9", access, **prefixed)
+        assert response.status_code == 401
+
+
+def test_behind_a_proxy_that_strips_a_prefix_asgi() -> None:
+    """The same with uvicorn told the prefix (``--root-path /api``): ``root_path`` and
+    ``raw_path`` both carry it, and the proof names the URL with the prefix."""
+    access = AccessTokens(Key.generate("ES256"), issuer=ISS, audience=AUD)
+    gp = Gatepass(access_tokens=access, secret=SECRET, dpop=DPoPPolicy())
+    with uvicorn_serving(_fastapi(gp), root_path="/api") as base:
+        response = _send(base, "/files/caf%C3%A9", "/api/files/caf%C3%A9", access)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"name": "café", "user": "alice"}
+        assert _send(base, "/files/caf%C3%A9", "/files/caf%C3%A9", access).status_code == 401
 
 
 def test_target_without_the_raw_request_line() -> None:

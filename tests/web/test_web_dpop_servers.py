@@ -32,11 +32,12 @@ TWO_HEADERS = Case("two DPoP headers are refused", ("dpop",), (
 
 
 @contextmanager
-def uvicorn_serving(app: Any) -> Iterator[str]:
+def uvicorn_serving(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port (``options``: more ``uvicorn.Config``)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
