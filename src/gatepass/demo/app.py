@@ -5,8 +5,9 @@
     app = create_app(Settings(port=8000))        # an ASGI app; run it with uvicorn
 
 Layers of the app, outermost first: security headers; a ``Host`` allow-list (the app listens on
-loopback, and a DNS-rebinding page must not reach it under a foreign name); the gatepass
-middleware (every credential, every ``/auth/*`` endpoint, CSRF); then the routes: the pages, the
+loopback, and a DNS-rebinding page must not reach it under a foreign name); the DPoP area's
+endpoints (``/dpop/auth/*``, :mod:`gatepass.demo.areas`); the gatepass middleware (every
+credential, every ``/auth/*`` endpoint, CSRF); then the routes: the pages, the
 classic area, the JSON API, the tools page and the static files.
 """
 
@@ -21,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from gatepass.demo import api, classic, pages, replay
 from gatepass.demo.accounts import Accounts
+from gatepass.demo.areas import AreaEndpoints
 from gatepass.demo.security import SecurityHeaders
 from gatepass.demo.settings import Settings
 from gatepass.demo.tools_mount import tools_routes
@@ -56,6 +58,7 @@ def create_app(settings: Settings, accounts: Accounts | None = None) -> FastAPI:
         app.include_router(router)
     app.router.routes.extend(tools_routes())
     app.mount("/static", StaticFiles(packages=[("gatepass.demo", "static")]), name="static")
+    app.add_middleware(AreaEndpoints, gatepass=backend.dpop_gatepass)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])
     app.add_middleware(SecurityHeaders)
     return app

@@ -6,7 +6,10 @@
 * **Bearer API tokens**: the same access tokens, issued without a refresh token.
 * **Hybrid with DPoP** (RFC 9449): the hybrid whose access token and refresh family are bound to
   a key the browser cannot export; accepted beside bearer tokens (``required=False``), with the
-  proofs' ids shared through the store.
+  proofs' ids shared through the store. Its endpoints live under a prefix of their own
+  (:data:`DPOP_PREFIX`), so its refresh cookie (``Path=/dpop/auth/refresh``) is not the single-page
+  app's (``Path=/auth/refresh``): a browser can be logged in in both areas at once, and a login,
+  refresh or reload in one leaves the other's refresh family alone.
 
 The access tokens use **replicated** revocation unless ``--revocation`` says otherwise, chosen
 deliberately: verification stays a signature check with no store read per request (the reason
@@ -39,11 +42,20 @@ from gatepass.strategies.sessions import AsyncSessions, Sessions
 from gatepass.web.config import Gatepass
 from gatepass.web.dpop import DPoPPolicy
 
-__all__ = ["API_AUDIENCE", "ISSUER", "PARTNER_AUDIENCE", "Backend", "build_backend"]
+__all__ = [
+    "API_AUDIENCE",
+    "DPOP_PREFIX",
+    "ISSUER",
+    "PARTNER_AUDIENCE",
+    "Backend",
+    "build_backend",
+]
 
 ISSUER = "gatepass-demo"
 API_AUDIENCE = "gatepass-demo-api"
 PARTNER_AUDIENCE = "gatepass-demo-partner"
+#: Where the DPoP area's endpoints live (the other areas use ``/auth``).
+DPOP_PREFIX = "/dpop/auth"
 
 SESSION_IDLE = 30 * 60
 SESSION_ABSOLUTE = 12 * 3600
@@ -57,6 +69,8 @@ class Backend:
     accounts: Accounts
     store: Any
     gatepass: Gatepass
+    #: The DPoP area's endpoints: the same strategies under :data:`DPOP_PREFIX`.
+    dpop_gatepass: Gatepass
     partner: AccessTokens
     asynchronous: bool
 
@@ -120,7 +134,7 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
         gatepass = Gatepass(
             sessions=AsyncSessions(async_store, **session_options),
             refresh_tokens=AsyncRefreshTokens(async_store, async_access, secret=secret),
-            dpop=DPoPPolicy(replay=async_store),
+            dpop=(dpop := DPoPPolicy(replay=async_store)),
             **web_options,
         )
         store = async_store
@@ -135,11 +149,22 @@ def build_backend(settings: Settings, accounts: Accounts) -> Backend:
         gatepass = Gatepass(
             sessions=Sessions(sync_store, **session_options),
             refresh_tokens=RefreshTokens(sync_store, sync_access, secret=secret),
-            dpop=DPoPPolicy(replay=sync_store),
+            dpop=(dpop := DPoPPolicy(replay=sync_store)),
             **web_options,
         )
         store = sync_store
+    # The same strategies and secret, another prefix: another refresh cookie path, and another
+    # Web Lock and BroadcastChannel in gatepass.js, so the two hybrid areas never share a login.
+    dpop_gatepass = Gatepass(
+        refresh_tokens=gatepass.refresh,
+        dpop=dpop,
+        prefix=DPOP_PREFIX,
+        jwks_path=None,
+        check_password=accounts.check_password,
+        secret=secret,
+        login_design="hybrid",
+    )
     partner = AccessTokens(
         ring, issuer=ISSUER, audience=PARTNER_AUDIENCE, ttl=settings.stateless_ttl
     )
-    return Backend(settings, accounts, store, gatepass, partner, asynchronous)
+    return Backend(settings, accounts, store, gatepass, dpop_gatepass, partner, asynchronous)

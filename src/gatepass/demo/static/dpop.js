@@ -1,10 +1,11 @@
 /* The DPoP area: the single-page app's hybrid with both tokens bound to this browser's key
  * (new Gatepass({ dpop: true })), and a button that has the server try the page's token from
- * elsewhere, without the key. */
-import { Gatepass } from "/auth/gatepass.js";
+ * elsewhere, without the key. Its endpoints live under /dpop/auth, so its refresh cookie, Web
+ * Lock and BroadcastChannel are not the single-page app's: both areas can be logged in at once. */
+import { Gatepass } from "/dpop/auth/gatepass.js";
 import { $, el, clear, guard as guardWith, clock, formValues, jsonOf, minutes, show, startHybrid, whoami } from "/static/common.js";
 
-const gp = new Gatepass({ prefix: "/auth", dpop: true });
+const gp = new Gatepass({ prefix: "/dpop/auth", dpop: true });
 const guard = (action) => guardWith($("dpop-error"), action);
 
 function showLogin() {
