@@ -57,3 +57,16 @@ def test_spa_and_dpop_areas_keep_separate_logins(device: Callable[..., Device], 
             reload(page, area, user)
     # The single-page app's rotations left the DPoP family bound to the browser's key.
     assert dpop.inner_text("#dpop-bound") == f"key {key}"
+
+
+def test_logging_out_in_one_area_ends_both(device: Callable[..., Device]) -> None:
+    """Separate logins, one site: logout answers ``Clear-Site-Data``, so the browser drops every
+    cookie of the origin, the other area's refresh cookie included (docs/gatepass-js.md)."""
+    laptop = device("Laptop")
+    spa = laptop.spa_login("alice")
+    dpop = laptop.dpop_login("bob", laptop.tab())
+    spa.click("#spa-logout")
+    spa.wait_for_selector("body[data-state=logged-out]")
+    dpop.reload()
+    dpop.wait_for_selector("body[data-ready=true]")
+    assert dpop.get_attribute("body", "data-state") == "logged-out"
