@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from demo_pages import Device
+from demo_pages import Device, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +43,12 @@ def test_a_copied_token_is_refused_from_elsewhere(device: Callable[..., Device])
     ]
     errors = ['DPoP error="invalid_token"', 'DPoP error="invalid_dpop_proof"']
     assert [row["challenge"].split(",")[0] for row in tried] == [*errors, errors[0]]
+    # The challenges are long unbroken strings: the table still fits inside its card.
+    inside = (
+        "t => t.getBoundingClientRect().right <= t.closest('.card').getBoundingClientRect().right"
+    )
+    assert page.eval_on_selector("#dpop-attempts", inside)
+    screenshot(page, "demo-dpop")
 
     # The page itself: still logged in, its calls and refreshes work, and a reload finds the key.
     page.eval_on_selector("#dpop-whoami", "node => { node.textContent = ''; }")
