@@ -135,3 +135,53 @@ def test_hybrid_example_serves_its_page_and_rotates(hybrid_app: AppServer) -> No
     fresh = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
     assert client.request("GET", "/me", headers=fresh).json()["user_id"] == "alice"
     assert client.request("GET", "/me").status_code == 401  # the cookie is no credential for /me
+
+
+def test_session_examples_form_login_devices_and_log_out_everywhere(
+    session_app: AppServer,
+) -> None:
+    """The rest of what the examples promise: the page's form login (a redirect back to the
+    page), "your devices", revoking one device, and log out everywhere."""
+    laptop, phone = Client(session_app.url), Client(session_app.url)
+    form = {"username": "alice", "password": PASSWORD, "next": "/", "fail": "/"}
+    form["csrf_token"] = laptop.csrf()
+    posted = laptop.request("POST", "/auth/login", data=form)
+    assert posted.status_code == 303, posted.text
+    assert posted.headers["location"] == "/"
+    assert laptop.request("GET", "/me").json()["user_id"] == "alice"
+    assert phone.login("alice", PASSWORD).status_code == 200
+    tablet = Client(session_app.url)
+    assert tablet.login("alice", PASSWORD).status_code == 200
+
+    devices = laptop.request("GET", "/auth/sessions").json()["sessions"]
+    assert len(devices) == 3
+    assert sum(device["current"] for device in devices) == 1
+    tablet_id = tablet.request("GET", "/me").json()["session_id"]
+    csrf = laptop.csrf()  # bound to the laptop's session
+    gone = laptop.request("DELETE", f"/auth/sessions/{tablet_id}", headers={"X-CSRF-Token": csrf})
+    assert gone.status_code in (200, 204), gone.text
+    assert tablet.request("GET", "/me").status_code == 401
+
+    everywhere = laptop.request("POST", "/auth/logout-all", headers={"X-CSRF-Token": csrf})
+    assert everywhere.status_code == 200, everywhere.text
+    assert laptop.request("GET", "/me").status_code == 401
+    assert phone.request("GET", "/me").status_code == 401  # the other device, at its next request
+
+
+def test_hybrid_example_publishes_its_keys_and_logs_out_everywhere(hybrid_app: AppServer) -> None:
+    client = Client(hybrid_app.url)
+    jwks = client.request("GET", "/.well-known/jwks.json")
+    assert jwks.status_code == 200
+    assert "max-age" in jwks.headers["cache-control"]
+    assert [key["alg"] for key in jwks.json()["keys"]] == ["ES256"]
+
+    body = client.login("alice", PASSWORD, design="hybrid").json()
+    other = Client(hybrid_app.url).login("alice", PASSWORD, design="hybrid").json()
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    devices = client.request("GET", "/auth/sessions", headers=bearer).json()["sessions"]
+    assert len(devices) >= 2
+    out = client.request("POST", "/auth/logout-all", headers=bearer)
+    assert out.status_code == 200, out.text
+    for token in (body["access_token"], other["access_token"]):
+        refused = client.request("GET", "/me", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401
