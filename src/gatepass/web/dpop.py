@@ -42,6 +42,8 @@ from gatepass.errors import (
 )
 from gatepass.strategies.dpop import AsyncStoreReplayCache, StoreReplayCache
 from gatepass.tokens._b64 import b64encode
+from gatepass.tokens._htu import HtuError
+from gatepass.tokens._htu import normalize_htu as normal_url
 from gatepass.tokens.dpop import (
     ASYMMETRIC_ALGORITHMS,
     DEFAULT_LEEWAY,
@@ -49,7 +51,6 @@ from gatepass.tokens.dpop import (
     AsyncDPoPVerifier,
     DPoPProof,
     DPoPVerifier,
-    normalize_htu,
 )
 from gatepass.tokens.dpop_replay import MemoryReplayCache
 from gatepass.web.drive import Plan
@@ -71,9 +72,10 @@ class DPoPPolicy:
     only), announced in ``WWW-Authenticate: DPoP algs="..."``. ``replay``: the replay cache (None:
     this process only; a store: shared). ``nonce``: require server nonces, rotated every
     ``nonce_lifetime`` seconds. ``max_age`` / ``leeway``: a proof's accepted age and how far its
-    ``iat`` may lead this server's clock. ``origin``: the public origin the client addresses
-    (``https://app.example``) when the app sees another one behind a proxy; default: the
-    request's scheme and ``Host``.
+    ``iat`` may lead this server's clock. ``origin``: the public base URL the client addresses
+    (``https://app.example``) when the app sees another one behind a proxy, with the path
+    prefix the proxy strips when the app is not told about it (``https://app.example/api``:
+    ``/api`` goes in front of every path); default: the request's scheme and ``Host``.
     """
 
     required: bool = False
@@ -103,6 +105,21 @@ def _replay_cache(replay: object) -> Any:
     return replay
 
 
+def _external_base(origin: object) -> str:
+    """The configured public base URL in normal form, without a trailing ``/``: an origin,
+    or an origin and the path prefix a proxy strips without telling the app."""
+    if not isinstance(origin, str) or "?" in origin or "#" in origin:
+        raise ConfigurationError(
+            "DPoPPolicy(origin=...) is the public base URL: scheme://host[:port][/prefix], "
+            "without a query or fragment"
+        )
+    try:
+        normal = normal_url(origin)
+    except HtuError as exc:
+        raise ConfigurationError(f"DPoPPolicy(origin=...) {exc}") from None
+    return normal.rstrip("/")
+
+
 def authorization(request: Request) -> tuple[str, str] | None:
     """``(scheme, token)`` of an ``Authorization: Bearer`` or ``DPoP`` header (scheme lower-case,
     matched case-insensitively), else None."""
@@ -126,13 +143,9 @@ class DPoPSetup:
         lifetime = policy.nonce_lifetime
         if type(lifetime) not in (int, float) or not math.isfinite(lifetime) or lifetime < 10:
             raise ConfigurationError("nonce_lifetime must be at least 10 seconds")
-        if policy.origin is not None:
-            normal = normalize_htu(policy.origin + "/")
-            if normal.count("/") != 3:
-                raise ConfigurationError("origin must be scheme://host[:port], without a path")
         self.policy = policy
         self.required = bool(policy.required)
-        self.origin = None if policy.origin is None else policy.origin.rstrip("/")
+        self.origin = None if policy.origin is None else _external_base(policy.origin)
         cache = _replay_cache(policy.replay)
         self.asynchronous = inspect.iscoroutinefunction(getattr(cache, "seen", None))
         kind = AsyncDPoPVerifier if self.asynchronous else DPoPVerifier
@@ -172,8 +185,10 @@ class DPoPSetup:
     # --- the check --------------------------------------------------------------------------
 
     def url(self, request: Request) -> str:
-        """The URL the client addressed: the configured public origin, or the request's own,
-        and the path as the client spelled it (``%20`` stays ``%20``, as in the proof)."""
+        """The URL the client addressed: the configured public base (origin, and the prefix a
+        proxy stripped without telling the app), or the request's own origin; then the path
+        as the client spelled it (``%20`` stays ``%20``, as in the proof), which includes the
+        mount point the app *was* told (``root_path``, ``SCRIPT_NAME``)."""
         origin = self.origin or f"{request.scheme}://{request.host}"
         return f"{origin}{request.target()}"
 
