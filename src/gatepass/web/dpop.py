@@ -37,12 +37,13 @@ from typing import Any, Literal
 from gatepass.errors import (
     ConfigurationError,
     DPoPNonceRequired,
+    DPoPRequestMismatch,
     InvalidDPoPProof,
     InvalidToken,
 )
 from gatepass.strategies.dpop import AsyncStoreReplayCache, StoreReplayCache
 from gatepass.tokens._b64 import b64encode
-from gatepass.tokens._htu import HtuError
+from gatepass.tokens._htu import HtuError, is_authority
 from gatepass.tokens._htu import normalize_htu as normal_url
 from gatepass.tokens.dpop import (
     ASYMMETRIC_ALGORITHMS,
@@ -60,6 +61,8 @@ from gatepass.web.problems import Problem
 __all__ = ["DPoPPolicy", "DPoPSetup", "authorization"]
 
 _NONCE_LABEL = b"gatepass dpop nonce\x00"
+#: The URL scheme of a request's scheme as a server reports it (ASGI: ``ws``/``wss`` too).
+_HTTP_SCHEME = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 
 @dataclass(frozen=True)
@@ -188,8 +191,21 @@ class DPoPSetup:
         """The URL the client addressed: the configured public base (origin, and the prefix a
         proxy stripped without telling the app), or the request's own origin; then the path
         as the client spelled it (``%20`` stays ``%20``, as in the proof), which includes the
-        mount point the app *was* told (``root_path``, ``SCRIPT_NAME``)."""
-        origin = self.origin or f"{request.scheme}://{request.host}"
+        mount point the app *was* told (``root_path``, ``SCRIPT_NAME``).
+
+        The request's own origin is built only from a ``Host`` that is a host and port: one
+        such as ``other.example/api`` or ``app.example?`` would move the client's text into
+        the path or the query, and a proof for ``other.example/api/me`` (or for ``/`` of any
+        host) would pass at ``/me``. A WebSocket handshake is an HTTP request to the
+        ``http(s)`` URL of its ``ws(s)`` one (RFC 6455 3), so that is what its proof names."""
+        origin = self.origin
+        if origin is None:
+            scheme = _HTTP_SCHEME.get(request.scheme)
+            if scheme is None or not is_authority(request.host):
+                raise DPoPRequestMismatch(
+                    "the request's scheme or Host header is not one a URL can name", "htu"
+                )
+            origin = f"{scheme}://{request.host}"
         return f"{origin}{request.target()}"
 
     def verify(self, request: Request, access_token: str | None) -> Plan[DPoPProof | None]:
@@ -203,10 +219,11 @@ class DPoPSetup:
         proof = proof.strip()
         if not proof:
             raise InvalidDPoPProof("the DPoP header is empty")
+        url = self.url(request)
         verified: DPoPProof = yield self.verifier.verify(
             proof,
             method=request.method,
-            url=self.url(request),
+            url=url,
             access_token=access_token,
             nonce=self.nonces(),
         )
