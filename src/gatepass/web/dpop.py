@@ -92,9 +92,9 @@ class DPoPPolicy:
     clock: Callable[[], float] = time.time
 
 
-def _replay_cache(replay: object) -> Any:
-    if replay is None:
-        return MemoryReplayCache()
+def _replay_cache(replay: object, clock: Callable[[], float]) -> Any:
+    if replay is None:  # expiring ids by the clock that judges the proofs (the cache's contract)
+        return MemoryReplayCache(clock=clock)
     add = getattr(replay, "proof_add", None)
     if callable(add):  # a gatepass store: share the proof ids through it
         if inspect.iscoroutinefunction(add):
@@ -149,7 +149,7 @@ class DPoPSetup:
         self.policy = policy
         self.required = bool(policy.required)
         self.origin = None if policy.origin is None else _external_base(policy.origin)
-        cache = _replay_cache(policy.replay)
+        cache = _replay_cache(policy.replay, policy.clock)
         self.asynchronous = inspect.iscoroutinefunction(getattr(cache, "seen", None))
         kind = AsyncDPoPVerifier if self.asynchronous else DPoPVerifier
         self.verifier: DPoPVerifier | AsyncDPoPVerifier = kind(
