@@ -79,6 +79,7 @@ class DPoPPolicy:
     (``https://app.example``) when the app sees another one behind a proxy, with the path
     prefix the proxy strips when the app is not told about it (``https://app.example/api``:
     ``/api`` goes in front of every path); default: the request's scheme and ``Host``.
+    ``clock``: the time every DPoP judgement here uses (proof windows, nonces, replay expiry).
     """
 
     required: bool = False
@@ -98,8 +99,8 @@ def _replay_cache(replay: object, clock: Callable[[], float]) -> Any:
     add = getattr(replay, "proof_add", None)
     if callable(add):  # a gatepass store: share the proof ids through it
         if inspect.iscoroutinefunction(add):
-            return AsyncStoreReplayCache(replay)  # type: ignore[arg-type]
-        return StoreReplayCache(replay)  # type: ignore[arg-type]
+            return AsyncStoreReplayCache(replay, clock=clock)  # type: ignore[arg-type]
+        return StoreReplayCache(replay, clock=clock)  # type: ignore[arg-type]
     if not callable(getattr(replay, "seen", None)):
         raise ConfigurationError(
             "DPoPPolicy(replay=...) takes None, a store from open_store()/open_async_store(), "
