@@ -9,6 +9,7 @@ and the same proof works once the store is back: a refusal for an outage burns n
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -16,10 +17,13 @@ from typing import Any
 import httpx
 import pytest
 from gp_store_servers import RedisServer
+from test_web_dpop_hosts import SERVERS
 from test_web_dpop_paths import _fastapi, _flask
 from test_web_dpop_servers import uvicorn_serving, waitress_serving
+from webapps import make_app
+from webdesigns import PASSWORD, check_password
 
-from gatepass import AccessTokens, Key
+from gatepass import AccessTokens, Key, KeyRing, RefreshTokens
 from gatepass.stores import open_store
 from gatepass.tokens import dpop
 from gatepass.web import DPoPPolicy, Gatepass
@@ -27,6 +31,7 @@ from gatepass.web import DPoPPolicy, Gatepass
 SECRET = b"r" * 32
 PUBLIC = "https://app.example"
 PATH = "/files/report"
+LOGIN = "/auth/login"
 
 
 @contextmanager
@@ -118,3 +123,38 @@ def test_a_store_outage_refuses_every_proof_and_burns_none(private_redis: RedisS
         assert response.status_code == 200, response.text
         assert _replayed(_get(bases["uvicorn"], fresh))
         assert _replayed(_get(bases["uvicorn"], headers))
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "waitress"])
+def test_a_login_with_a_proof_fails_closed_when_the_replay_store_is_down(
+    server: str, sqlite_url: str
+) -> None:
+    """The proof ids live in a Redis where nothing listens, the login state in SQLite: a
+    login with a proof is a 503 (no token issued unchecked, nor a 400 that reads as "your
+    proof is wrong"), in both the hybrid and the bearer design."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store, dead = open_store(sqlite_url), open_store(f"redis://127.0.0.1:{port}/0")
+    store.setup()
+    access = AccessTokens(KeyRing.generate("ES256"), issuer="https://i.example", audience="a")
+    gp = Gatepass(
+        refresh_tokens=RefreshTokens(store, access, secret=SECRET),
+        check_password=check_password,
+        secret=SECRET,
+        dpop=DPoPPolicy(replay=dead),
+    )
+    kind, serving = SERVERS[server]
+    try:
+        with serving(make_app(kind, gp)) as base:
+            for design in ("hybrid", "bearer"):
+                proof = dpop.create_proof(Key.generate("ES256"), method="POST", url=base + LOGIN)
+                body = {"username": "alice", "password": PASSWORD, "design": design}
+                headers = {"Sec-Fetch-Site": "same-origin", "DPoP": proof}
+                response = httpx.post(base + LOGIN, json=body, headers=headers, timeout=30)
+                assert response.status_code == 503, response.text
+                assert "access_token" not in response.text
+    finally:
+        access.close()
+        dead.close()
+        store.close()
