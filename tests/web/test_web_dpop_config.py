@@ -1,6 +1,6 @@
 """``Gatepass(dpop=DPoPPolicy(...))`` is checked once, at start-up: an app that cannot enforce
 DPoP as configured does not start (a WSGI app with an asyncio replay cache, DPoP without tokens to
-bind, an HMAC algorithm, a nonce lifetime too short, an origin with a path, a replay cache that is
+bind, an HMAC algorithm, a nonce lifetime too short, an origin with a query, a replay cache that is
 not one), and a route asking for DPoP in an app without a policy is a configuration error."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _gatepass(**dpop: Any) -> Gatepass:
         {"algorithms": ("ES256", "none")},
         {"nonce_lifetime": 1},
         {"nonce_lifetime": float("nan")},
-        {"origin": "https://app.example/api"},
+        {"origin": "https://app.example/api?x=1"},
         {"origin": "ftp://app.example"},
         {"replay": object()},
     ],

@@ -52,6 +52,12 @@ def _percent(match: re.Match[str]) -> str:
     return char if char in _UNRESERVED else "%" + digits.upper()
 
 
+def is_authority(text: str) -> bool:
+    """Whether ``text`` is a ``host[:port]`` this module accepts (a ``Host`` header, say):
+    nothing that would end the authority early (``/``, ``?``, ``#``, ``@``) or hide in it."""
+    return _AUTHORITY.fullmatch(text) is not None
+
+
 def without_query(url: str) -> str:
     """``url`` without its query and fragment (the proof covers neither)."""
     return url.split("?", 1)[0].split("#", 1)[0]

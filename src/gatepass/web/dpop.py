@@ -37,11 +37,14 @@ from typing import Any, Literal
 from gatepass.errors import (
     ConfigurationError,
     DPoPNonceRequired,
+    DPoPRequestMismatch,
     InvalidDPoPProof,
     InvalidToken,
 )
 from gatepass.strategies.dpop import AsyncStoreReplayCache, StoreReplayCache
 from gatepass.tokens._b64 import b64encode
+from gatepass.tokens._htu import HtuError, is_authority
+from gatepass.tokens._htu import normalize_htu as normal_url
 from gatepass.tokens.dpop import (
     ASYMMETRIC_ALGORITHMS,
     DEFAULT_LEEWAY,
@@ -49,7 +52,6 @@ from gatepass.tokens.dpop import (
     AsyncDPoPVerifier,
     DPoPProof,
     DPoPVerifier,
-    normalize_htu,
 )
 from gatepass.tokens.dpop_replay import MemoryReplayCache
 from gatepass.web.drive import Plan
@@ -59,6 +61,8 @@ from gatepass.web.problems import Problem
 __all__ = ["DPoPPolicy", "DPoPSetup", "authorization"]
 
 _NONCE_LABEL = b"gatepass dpop nonce\x00"
+#: The URL scheme of a request's scheme as a server reports it (ASGI: ``ws``/``wss`` too).
+_HTTP_SCHEME = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,11 @@ class DPoPPolicy:
     only), announced in ``WWW-Authenticate: DPoP algs="..."``. ``replay``: the replay cache (None:
     this process only; a store: shared). ``nonce``: require server nonces, rotated every
     ``nonce_lifetime`` seconds. ``max_age`` / ``leeway``: a proof's accepted age and how far its
-    ``iat`` may lead this server's clock. ``origin``: the public origin the client addresses
-    (``https://app.example``) when the app sees another one behind a proxy; default: the
-    request's scheme and ``Host``.
+    ``iat`` may lead this server's clock. ``origin``: the public base URL the client addresses
+    (``https://app.example``) when the app sees another one behind a proxy, with the path
+    prefix the proxy strips when the app is not told about it (``https://app.example/api``:
+    ``/api`` goes in front of every path); default: the request's scheme and ``Host``.
+    ``clock``: the time every DPoP judgement here uses (proof windows, nonces, replay expiry).
     """
 
     required: bool = False
@@ -87,20 +93,35 @@ class DPoPPolicy:
     clock: Callable[[], float] = time.time
 
 
-def _replay_cache(replay: object) -> Any:
-    if replay is None:
-        return MemoryReplayCache()
+def _replay_cache(replay: object, clock: Callable[[], float]) -> Any:
+    if replay is None:  # expiring ids by the clock that judges the proofs (the cache's contract)
+        return MemoryReplayCache(clock=clock)
     add = getattr(replay, "proof_add", None)
     if callable(add):  # a gatepass store: share the proof ids through it
         if inspect.iscoroutinefunction(add):
-            return AsyncStoreReplayCache(replay)  # type: ignore[arg-type]
-        return StoreReplayCache(replay)  # type: ignore[arg-type]
+            return AsyncStoreReplayCache(replay, clock=clock)  # type: ignore[arg-type]
+        return StoreReplayCache(replay, clock=clock)  # type: ignore[arg-type]
     if not callable(getattr(replay, "seen", None)):
         raise ConfigurationError(
             "DPoPPolicy(replay=...) takes None, a store from open_store()/open_async_store(), "
             "or a replay cache with seen(proof_id, expires_at)"
         )
     return replay
+
+
+def _external_base(origin: object) -> str:
+    """The configured public base URL in normal form, without a trailing ``/``: an origin,
+    or an origin and the path prefix a proxy strips without telling the app."""
+    if not isinstance(origin, str) or "?" in origin or "#" in origin:
+        raise ConfigurationError(
+            "DPoPPolicy(origin=...) is the public base URL: scheme://host[:port][/prefix], "
+            "without a query or fragment"
+        )
+    try:
+        normal = normal_url(origin)
+    except HtuError as exc:
+        raise ConfigurationError(f"DPoPPolicy(origin=...) {exc}") from None
+    return normal.rstrip("/")
 
 
 def authorization(request: Request) -> tuple[str, str] | None:
@@ -126,14 +147,10 @@ class DPoPSetup:
         lifetime = policy.nonce_lifetime
         if type(lifetime) not in (int, float) or not math.isfinite(lifetime) or lifetime < 10:
             raise ConfigurationError("nonce_lifetime must be at least 10 seconds")
-        if policy.origin is not None:
-            normal = normalize_htu(policy.origin + "/")
-            if normal.count("/") != 3:
-                raise ConfigurationError("origin must be scheme://host[:port], without a path")
         self.policy = policy
         self.required = bool(policy.required)
-        self.origin = None if policy.origin is None else policy.origin.rstrip("/")
-        cache = _replay_cache(policy.replay)
+        self.origin = None if policy.origin is None else _external_base(policy.origin)
+        cache = _replay_cache(policy.replay, policy.clock)
         self.asynchronous = inspect.iscoroutinefunction(getattr(cache, "seen", None))
         kind = AsyncDPoPVerifier if self.asynchronous else DPoPVerifier
         self.verifier: DPoPVerifier | AsyncDPoPVerifier = kind(
@@ -172,9 +189,24 @@ class DPoPSetup:
     # --- the check --------------------------------------------------------------------------
 
     def url(self, request: Request) -> str:
-        """The URL the client addressed: the configured public origin, or the request's own,
-        and the path as the client spelled it (``%20`` stays ``%20``, as in the proof)."""
-        origin = self.origin or f"{request.scheme}://{request.host}"
+        """The URL the client addressed: the configured public base (origin, and the prefix a
+        proxy stripped without telling the app), or the request's own origin; then the path
+        as the client spelled it (``%20`` stays ``%20``, as in the proof), which includes the
+        mount point the app *was* told (``root_path``, ``SCRIPT_NAME``).
+
+        The request's own origin is built only from a ``Host`` that is a host and port: one
+        such as ``other.example/api`` or ``app.example?`` would move the client's text into
+        the path or the query, and a proof for ``other.example/api/me`` (or for ``/`` of any
+        host) would pass at ``/me``. A WebSocket handshake is an HTTP request to the
+        ``http(s)`` URL of its ``ws(s)`` one (RFC 6455 3), so that is what its proof names."""
+        origin = self.origin
+        if origin is None:
+            scheme = _HTTP_SCHEME.get(request.scheme)
+            if scheme is None or not is_authority(request.host):
+                raise DPoPRequestMismatch(
+                    "the request's scheme or Host header is not one a URL can name", "htu"
+                )
+            origin = f"{scheme}://{request.host}"
         return f"{origin}{request.target()}"
 
     def verify(self, request: Request, access_token: str | None) -> Plan[DPoPProof | None]:
@@ -188,10 +220,11 @@ class DPoPSetup:
         proof = proof.strip()
         if not proof:
             raise InvalidDPoPProof("the DPoP header is empty")
+        url = self.url(request)
         verified: DPoPProof = yield self.verifier.verify(
             proof,
             method=request.method,
-            url=self.url(request),
+            url=url,
             access_token=access_token,
             nonce=self.nonces(),
         )
