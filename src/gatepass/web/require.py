@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from gatepass.errors import ConfigurationError, DPoPBindingMismatch
+from gatepass.errors import ConfigurationError, DPoPBindingMismatch, StoreUnavailable
 from gatepass.web.drive import Plan
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
@@ -33,7 +33,8 @@ def require(
     ``optional``: an anonymous request is fine (None); a refused bearer token or a store outage
     still is not, since the client did present a credential. ``scopes``: every one must be
     granted (403 ``insufficient_scope``). ``max_age``: the user must have proved a password
-    within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again).
+    within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again;
+    503 when that time must be read from a store that cannot be reached).
     ``dpop``: the user must have come with a DPoP-bound token and its proof (a session cookie or
     a bearer token is refused with a DPoP challenge), though the app accepts bearer elsewhere.
     """
@@ -87,7 +88,12 @@ def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
     for sessions in (gp.anchors, gp.sessions):
         if sessions is None:
             continue
-        for record in (yield sessions.list(principal.user_id)):
+        try:
+            records = yield sessions.list(principal.user_id)
+        except StoreUnavailable:
+            # Unknown is not "too old": a 503 to try again, never a demand to log in again.
+            raise Problem.unavailable(gp.retry_after) from None
+        for record in records:
             if record.id == principal.session_id:
                 return float(record.authenticated_at)
     return None
