@@ -106,10 +106,11 @@ class AuthState:
     ``environ["gatepass"]`` (WSGI); the framework adapters read it.
 
     ``principal`` is None when no acceptable credential came. ``failure`` then says why, when
-    the reason matters to the response: ``"unavailable"`` (the store is down: answer 503, do
-    not log out), ``"invalid_token"`` (a bearer token was refused: 401 with RFC 6750's error),
-    ``"invalid_dpop_proof"`` / ``"use_dpop_nonce"`` (the DPoP proof was refused, RFC 9449 7.1),
-    None (no credential at all). ``failure_code`` / ``failure_detail`` describe the refusal.
+    the reason matters to the response: ``"unavailable"`` (the store, or the issuer's key set,
+    is down: answer 503, do not log out), ``"invalid_token"`` (a bearer token was refused: 401
+    with RFC 6750's error), ``"invalid_dpop_proof"`` / ``"use_dpop_nonce"`` (the DPoP proof
+    was refused, RFC 9449 7.1), None (no credential at all). ``failure_code`` /
+    ``failure_detail`` describe the refusal.
     ``dpop``: the token came as ``Authorization: DPoP`` (refusals then challenge with DPoP);
     ``dpop_nonce``: the ``DPoP-Nonce`` to send with the response (server nonces on).
     ``set_cookies`` are added to the response by the middleware (a cleared dead session, a new

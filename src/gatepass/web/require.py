@@ -105,7 +105,7 @@ def check_failure(state: AuthState) -> None:
     gp = state.gatepass
     setup = gp.dpop
     if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
+        raise Problem.unavailable(gp.retry_after, state.failure_code or StoreUnavailable.code)
     failure = state.failure
     if (
         setup is not None
