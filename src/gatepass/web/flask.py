@@ -35,7 +35,7 @@ from gatepass.web.require import require
 from gatepass.web.wsgi import GatepassWSGIMiddleware
 
 try:
-    from flask import Flask, Response, request
+    from flask import Flask, Response, current_app, request
     from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingDependency("gatepass.web.flask needs: pip install 'gatepass[flask]'") from exc
@@ -77,7 +77,9 @@ def _guarded(func: F, **needs: Any) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         run_sync(require(_state(), **needs), _no_body)
-        return func(*args, **kwargs)
+        # ``async def`` views too: Flask runs only the view it was given through its async
+        # bridge, and this wrapper is that view, so it hands the real one over itself.
+        return current_app.ensure_sync(func)(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
