@@ -14,15 +14,10 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
-from webapps import make_app
-from webclient import Browser, Target, run
-from webdesigns import build
+from webservers import served
 from webtable import LOGIN_SESSION
 
-from gatepass.stores import open_store
-
-SERVERS = {"fastapi": uvicorn_serving, "flask": waitress_serving}
+SERVERS = ("fastapi", "flask")
 
 
 def _exchange(url: str, request: bytes) -> tuple[int, bytes]:
@@ -39,29 +34,18 @@ def _exchange(url: str, request: bytes) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("app", SERVERS)
 async def test_origin_is_compared_with_the_host_header_only(app: str, sqlite_url: str) -> None:
-    store = open_store(sqlite_url)
-    store.setup()
-    built = build("session", store, asynchronous=False)
-    try:
-        with SERVERS[app](make_app(app, built.gatepass)) as url:
-            target = Target(app, None, built.gatepass, server=url)
-            browsers: dict[str, Browser] = {}
-            try:
-                await run(target, (LOGIN_SESSION,), "login", browsers)
-            finally:
-                await target.aclose()
-            cookie = browsers["a"].cookie_header("/me")
-            address = urlsplit(url).netloc
-            lines = [f"Cookie: {cookie}", f"Origin: http://{address}", "Content-Length: 0"]
-            for version, host, status in (
-                ("HTTP/1.0", [], 403),  # no Host: the server's own name must not count
-                ("HTTP/1.0", [f"Host: {address}"], 200),
-                ("HTTP/1.1", [f"Host: {address}", "Connection: close"], 200),
-                ("HTTP/1.1", ["Host: testserver", "Connection: close"], 403),
-            ):
-                head = "\r\n".join([f"POST /me {version}", *host, *lines])
-                got, body = _exchange(url, f"{head}\r\n\r\n".encode())
-                assert got == status, f"{app} {version} {host}: {got} {body[:200]!r}"
-    finally:
-        await built.close()
-        store.close()
+    async with served(app, "session", sqlite_url, login=(LOGIN_SESSION,)) as (target, browser):
+        url = target.server
+        assert url is not None
+        cookie = browser.cookie_header("/me")
+        address = urlsplit(url).netloc
+        lines = [f"Cookie: {cookie}", f"Origin: http://{address}", "Content-Length: 0"]
+        for version, host, status in (
+            ("HTTP/1.0", [], 403),  # no Host: the server's own name must not count
+            ("HTTP/1.0", [f"Host: {address}"], 200),
+            ("HTTP/1.1", [f"Host: {address}", "Connection: close"], 200),
+            ("HTTP/1.1", ["Host: testserver", "Connection: close"], 403),
+        ):
+            head = "\r\n".join([f"POST /me {version}", *host, *lines])
+            got, body = _exchange(url, f"{head}\r\n\r\n".encode())
+            assert got == status, f"{app} {version} {host}: {got} {body[:200]!r}"

@@ -10,10 +10,9 @@ An ASCII prefix works the same under both servers.
 from __future__ import annotations
 
 import pytest
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
-from webapps import make_app
-from webclient import Expect, Step, Target, run
-from webdesigns import SECRET, build
+from webclient import Expect, Step, run
+from webdesigns import SECRET
+from webservers import served
 
 from gatepass import Sessions, open_store
 from gatepass.errors import ConfigurationError
@@ -30,24 +29,10 @@ def test_paths_outside_plain_ascii_are_refused(setting: str, path: str) -> None:
         Gatepass(sessions=Sessions(open_store("memory://")), secret=SECRET, **{setting: value})
 
 
-SERVERS = {"fastapi": uvicorn_serving, "flask": waitress_serving}
-
-
-@pytest.mark.parametrize("app", SERVERS)
+@pytest.mark.parametrize("app", ["fastapi", "flask"])
 async def test_an_ascii_prefix_answers_under_both_servers(app: str, sqlite_url: str) -> None:
-    store = open_store(sqlite_url)
-    store.setup()
-    built = build("session", store, asynchronous=False, prefix="/api/auth-v2")
-    try:
-        with SERVERS[app](make_app(app, built.gatepass)) as url:
-            target = Target(app, None, built.gatepass, server=url)
-            try:
-                await run(target, (
-                    Step("GET /api/auth-v2/csrf", Expect(200, cookies={"seed": "set"})),
-                    Step("GET /api/auth-v2/login", Expect(405, "ERR_METHOD_NOT_ALLOWED")),
-                ))  # fmt: skip
-            finally:
-                await target.aclose()
-    finally:
-        await built.close()
-        store.close()
+    async with served(app, "session", sqlite_url, prefix="/api/auth-v2") as (target, _):
+        await run(target, (
+            Step("GET /api/auth-v2/csrf", Expect(200, cookies={"seed": "set"})),
+            Step("GET /api/auth-v2/login", Expect(405, "ERR_METHOD_NOT_ALLOWED")),
+        ))  # fmt: skip

@@ -11,21 +11,9 @@ the last line, so these requests need real servers.)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import pytest
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
-from webapps import make_app
-from webclient import Browser, Target, run
-from webdesigns import build
+from webservers import SERVERS, served
 from webtable import LOGIN_HYBRID, LOGIN_SESSION
-
-from gatepass.stores import open_store
-
-#: app -> the server it runs under
-SERVERS = {"asgi": uvicorn_serving, "fastapi": uvicorn_serving, "wsgi": waitress_serving,
-           "flask": waitress_serving}  # fmt: skip
 
 #: name -> (method, path, the header sent twice, its first value, its second, what must come)
 PAIRS = {
@@ -42,32 +30,12 @@ PAIRS = {
 }  # fmt: skip
 
 
-@asynccontextmanager
-async def _logged_in(app: str, sqlite_url: str) -> AsyncIterator[tuple[Target, Browser]]:
-    """``app`` under its real server, with browser ``a`` holding a hybrid login's access token
-    and a session cookie (the session login comes second: it must not end the cookie)."""
-    store = open_store(sqlite_url)
-    store.setup()
-    built = build("several", store, asynchronous=False)
-    try:
-        with SERVERS[app](make_app(app, built.gatepass)) as url:
-            target = Target(app, None, built.gatepass, server=url)
-            browsers: dict[str, Browser] = {}
-            try:
-                await run(target, (LOGIN_HYBRID, LOGIN_SESSION), "login", browsers)
-                yield target, browsers["a"]
-            finally:
-                await target.aclose()
-    finally:
-        await built.close()
-        store.close()
-
-
 @pytest.mark.parametrize("app", SERVERS)
 async def test_a_header_sent_twice_is_refused_whichever_copy_is_good(
     app: str, sqlite_url: str
 ) -> None:
-    async with _logged_in(app, sqlite_url) as (target, browser):
+    login = (LOGIN_HYBRID, LOGIN_SESSION)  # in this order: a hybrid login ends the cookie
+    async with served(app, "several", sqlite_url, login=login) as (target, browser):
         fill = {"access": browser.memory["access"], "csrf": browser.memory["csrf"]}
         cookie = ("cookie", browser.cookie_header("/me"))
         for name, (method, path, header, first, second, (status, code)) in PAIRS.items():
