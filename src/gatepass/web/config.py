@@ -70,9 +70,13 @@ def _check_origins(origins: Iterable[str]) -> frozenset[str]:
                 f"trusted origin {origin!r:.60} is not an origin such as 'https://app.example'"
             )
         scheme, _, host = origin.partition("://")
-        if scheme.lower() not in ("http", "https"):
+        scheme, host = scheme.lower(), host.lower()
+        if scheme not in ("http", "https"):
             raise ConfigurationError(f"trusted origin {origin!r:.60} must be http(s)")
-        checked.add(f"{scheme.lower()}://{host.lower()}")
+        # As a browser serialises an origin (RFC 6454 6.2): without the scheme's default port,
+        # else 'https://app.example:443' would never equal the Origin header it stands for.
+        host = host.removesuffix(":443" if scheme == "https" else ":80")
+        checked.add(f"{scheme}://{host}")
     return frozenset(checked)
 
 
