@@ -57,6 +57,8 @@ class Principal(NamedTuple):
         session's metadata); computed on use, so requests that never ask pay nothing."""
         if self.record is not None:
             value = self.record.metadata.get("scopes", ())
+            if isinstance(value, str):  # written as a token's scope: a space-separated list
+                return frozenset(value.split())
             return frozenset(s for s in value if isinstance(s, str))
         scope = self.claims.get("scope")
         return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
