@@ -31,7 +31,7 @@ from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_sync
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem, problem_response
-from gatepass.web.require import require
+from gatepass.web.require import require, scope_names
 from gatepass.web.wsgi import GatepassWSGIMiddleware
 
 try:
@@ -102,7 +102,7 @@ def login_required(
     """The view runs only for a logged-in user (with ``scopes``, logged in within ``max_age``
     seconds, with a DPoP-bound token and its proof when ``dpop``); otherwise the client gets
     the RFC 9457 refusal (401, 403 or 503)."""
-    wanted = tuple(scopes)
+    wanted = scope_names(scopes)
 
     def decorate(func: F) -> F:
         return _guarded(func, scopes=wanted, max_age=max_age, dpop=dpop)

@@ -15,9 +15,21 @@ from gatepass.web.drive import Plan
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 
-__all__ = ["check_failure", "require"]
+__all__ = ["check_failure", "require", "scope_names"]
 
 _UNBOUND = DPoPBindingMismatch.code
+
+
+def scope_names(scopes: Iterable[str]) -> tuple[str, ...]:
+    """``scopes`` as a tuple of names, checked where a route declares them: one string (an
+    ``Iterable[str]`` too, of its characters) or a name that is not a non-empty string would
+    make the route refuse everybody, silently."""
+    if isinstance(scopes, str):
+        raise ConfigurationError(f"scopes must be a list of names, e.g. ({scopes!r:.40},)")
+    names = tuple(scopes)
+    if not all(isinstance(name, str) and name and " " not in name for name in names):
+        raise ConfigurationError("each scope must be a non-empty name without spaces")
+    return names
 
 
 def require(
@@ -65,7 +77,7 @@ def require(
             detail=detail,
             challenge=setup.challenge("invalid_token", detail),
         )
-    wanted = tuple(scopes)
+    wanted = scope_names(scopes) if scopes else ()
     if wanted and not principal.has_scopes(*wanted):
         raise Problem.insufficient_scope(wanted)
     if max_age is not None:
