@@ -54,21 +54,24 @@ _READ = {
 
 def request_of(scope: Scope) -> Request:
     """The :class:`Request` view of an ASGI ``scope``: the headers in :data:`_READ` (ASGI
-    gives them lower-case), a repeated ``Cookie`` joined as browsers join it."""
+    gives them lower-case), a repeated ``Cookie`` joined as browsers join it, any other
+    repeated header joined with ``", "`` as a WSGI server joins it (RFC 9110 5.3)."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name = _READ.get(raw_name)
         if name is None:
             continue
         value = raw_value.decode("latin-1")
-        if name == "cookie" and name in headers:
-            headers[name] = f"{headers[name]}; {value}"  # HTTP/2 may split cookies
-        elif name == "dpop" and name in headers:
-            # RFC 9449 4.3: exactly one proof. Joined as a WSGI server joins them, the two
-            # no longer parse as a proof and are refused.
-            headers[name] = f"{headers[name]},{value}"
-        else:
+        if name not in headers:
             headers[name] = value
+        elif name == "cookie":
+            headers[name] = f"{headers[name]}; {value}"  # HTTP/2 may split cookies
+        else:
+            # Never the last copy alone: a second Authorization, Origin, Sec-Fetch-Site,
+            # X-CSRF-Token or DPoP (RFC 9449 4.3: exactly one proof) joined to the first no
+            # longer parses as one value and is refused, the decision the WSGI middleware
+            # makes on the same request.
+            headers[name] = f"{headers[name]}, {value}"
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("", None)

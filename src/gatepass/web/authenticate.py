@@ -27,6 +27,7 @@ from gatepass.errors import (
     DPoPBindingMismatch,
     InvalidDPoPProof,
     InvalidToken,
+    JWKSFetchError,
     StoreUnavailable,
 )
 from gatepass.tokens.dpop import DPoPProof
@@ -105,6 +106,10 @@ def _token(state: AuthState, access: Any, token: str, proof: DPoPProof | None) -
         return state.refuse("invalid_token", exc.code, str(exc))
     except StoreUnavailable:
         return state.refuse("unavailable")
+    except JWKSFetchError as exc:
+        # A remote key set (JWKSClient) that was never fetched: the token can be judged neither
+        # good nor bad, so it is an outage (503), not a refused token (401).
+        return state.refuse("unavailable", exc.code)
     state.principal = from_claims(claims, None if proof is None else proof.jkt)
     return state
 

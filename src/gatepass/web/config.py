@@ -70,17 +70,28 @@ def _check_origins(origins: Iterable[str]) -> frozenset[str]:
                 f"trusted origin {origin!r:.60} is not an origin such as 'https://app.example'"
             )
         scheme, _, host = origin.partition("://")
-        if scheme.lower() not in ("http", "https"):
+        scheme, host = scheme.lower(), host.lower()
+        if scheme not in ("http", "https"):
             raise ConfigurationError(f"trusted origin {origin!r:.60} must be http(s)")
-        checked.add(f"{scheme.lower()}://{host.lower()}")
+        # As a browser serialises an origin (RFC 6454 6.2): without the scheme's default port,
+        # else 'https://app.example:443' would never equal the Origin header it stands for.
+        host = host.removesuffix(":443" if scheme == "https" else ":80")
+        checked.add(f"{scheme}://{host}")
     return frozenset(checked)
 
 
 def _check_prefix(prefix: str) -> str:
+    """A path the endpoints, the JWKS or a CSRF exemption live under.
+
+    Printable ASCII only: an ASGI server hands the app its path decoded as UTF-8 and a WSGI
+    server as latin-1, so a non-ASCII prefix would match under one and not the other (and the
+    refresh cookie's ``Path`` would name neither spelling the browser compares). No ``;``,
+    which would end the cookie's ``Path`` attribute.
+    """
     if not isinstance(prefix, str) or not prefix.startswith("/") or prefix.endswith("/"):
         raise ConfigurationError("prefix must start with '/' and not end with one, e.g. '/auth'")
-    if any(ch in prefix for ch in "?#% "):
-        raise ConfigurationError("prefix must be a plain path")
+    if not prefix.isascii() or not prefix.isprintable() or any(ch in prefix for ch in "?#%; "):
+        raise ConfigurationError("prefix must be a plain ASCII path (no ?, #, %, ; or spaces)")
     return prefix
 
 

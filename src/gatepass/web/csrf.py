@@ -107,8 +107,11 @@ def fetch_verdict(request: Request, trusted_origins: frozenset[str]) -> str:
     if origin is not None:
         if origin in trusted_origins:
             return ALLOWED
-        host = origin_host(origin)
-        if host is not None and host == request.host:
+        # The Host header itself, not the server's name for itself when none came (HTTP/1.0):
+        # that name differs between servers (uvicorn: its address, waitress: its host name), so
+        # the two middlewares would decide differently. A browser always sends Host.
+        host = headers.get("host")
+        if host is not None and origin_host(origin) == host.lower():
             return ALLOWED
         return "cross-origin request refused (Origin does not match this site)"
     return NEED_TOKEN

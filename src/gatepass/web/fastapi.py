@@ -25,7 +25,7 @@ from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_async
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem, problem_response
-from gatepass.web.require import require
+from gatepass.web.require import require, scope_names
 
 try:
     from fastapi import Depends, FastAPI, WebSocket
@@ -92,6 +92,7 @@ async def current_user(connection: HTTPConnection) -> Principal:
 
 def require_scopes(*scopes: str) -> Callable[[HTTPConnection], Awaitable[Principal]]:
     """A dependency: the user, who must hold every one of ``scopes`` (403 otherwise)."""
+    scopes = scope_names(scopes)
 
     async def dependency(connection: HTTPConnection) -> Principal:
         principal = await _require(connection, scopes=scopes)

@@ -31,11 +31,11 @@ from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_sync
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem, problem_response
-from gatepass.web.require import require
+from gatepass.web.require import require, scope_names
 from gatepass.web.wsgi import GatepassWSGIMiddleware
 
 try:
-    from flask import Flask, Response, request
+    from flask import Flask, Response, current_app, request
     from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingDependency("gatepass.web.flask needs: pip install 'gatepass[flask]'") from exc
@@ -77,7 +77,9 @@ def _guarded(func: F, **needs: Any) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         run_sync(require(_state(), **needs), _no_body)
-        return func(*args, **kwargs)
+        # ``async def`` views too: Flask runs only the view it was given through its async
+        # bridge, and this wrapper is that view, so it hands the real one over itself.
+        return current_app.ensure_sync(func)(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -100,7 +102,7 @@ def login_required(
     """The view runs only for a logged-in user (with ``scopes``, logged in within ``max_age``
     seconds, with a DPoP-bound token and its proof when ``dpop``); otherwise the client gets
     the RFC 9457 refusal (401, 403 or 503)."""
-    wanted = tuple(scopes)
+    wanted = scope_names(scopes)
 
     def decorate(func: F) -> F:
         return _guarded(func, scopes=wanted, max_age=max_age, dpop=dpop)

@@ -57,6 +57,8 @@ class Principal(NamedTuple):
         session's metadata); computed on use, so requests that never ask pay nothing."""
         if self.record is not None:
             value = self.record.metadata.get("scopes", ())
+            if isinstance(value, str):  # written as a token's scope: a space-separated list
+                return frozenset(value.split())
             return frozenset(s for s in value if isinstance(s, str))
         scope = self.claims.get("scope")
         return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
@@ -106,10 +108,11 @@ class AuthState:
     ``environ["gatepass"]`` (WSGI); the framework adapters read it.
 
     ``principal`` is None when no acceptable credential came. ``failure`` then says why, when
-    the reason matters to the response: ``"unavailable"`` (the store is down: answer 503, do
-    not log out), ``"invalid_token"`` (a bearer token was refused: 401 with RFC 6750's error),
-    ``"invalid_dpop_proof"`` / ``"use_dpop_nonce"`` (the DPoP proof was refused, RFC 9449 7.1),
-    None (no credential at all). ``failure_code`` / ``failure_detail`` describe the refusal.
+    the reason matters to the response: ``"unavailable"`` (the store, or the issuer's key set,
+    is down: answer 503, do not log out), ``"invalid_token"`` (a bearer token was refused: 401
+    with RFC 6750's error), ``"invalid_dpop_proof"`` / ``"use_dpop_nonce"`` (the DPoP proof
+    was refused, RFC 9449 7.1), None (no credential at all). ``failure_code`` /
+    ``failure_detail`` describe the refusal.
     ``dpop``: the token came as ``Authorization: DPoP`` (refusals then challenge with DPoP);
     ``dpop_nonce``: the ``DPoP-Nonce`` to send with the response (server nonces on).
     ``set_cookies`` are added to the response by the middleware (a cleared dead session, a new

@@ -145,13 +145,19 @@ class Problem(Exception):
         return cls(403, "csrf", "Cross-site request refused", reason, "ERR_CSRF")
 
     @classmethod
-    def unavailable(cls, retry_after: int) -> Problem:
+    def unavailable(cls, retry_after: int, code: str = "ERR_STORE_UNAVAILABLE") -> Problem:
+        """503: the store cannot be reached or, ``code`` ``ERR_JWKS_FETCH``, the issuer's
+        public keys cannot be fetched; either way no credential can be judged."""
+        if code == "ERR_JWKS_FETCH":
+            slug, what = "keys-unavailable", "the token issuer's public keys cannot be fetched"
+        else:
+            slug, what = "store-unavailable", "the session store cannot be reached"
         return cls(
             503,
-            "store-unavailable",
+            slug,
             "Login state unavailable",
-            "the session store cannot be reached; try again shortly (you are not logged out)",
-            "ERR_STORE_UNAVAILABLE",
+            f"{what}; try again shortly (you are not logged out)",
+            code,
             retry_after=retry_after,
         )
 

@@ -10,14 +10,26 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from gatepass.errors import ConfigurationError, DPoPBindingMismatch
+from gatepass.errors import ConfigurationError, DPoPBindingMismatch, StoreUnavailable
 from gatepass.web.drive import Plan
 from gatepass.web.principal import AuthState, Principal
 from gatepass.web.problems import Problem
 
-__all__ = ["check_failure", "require"]
+__all__ = ["check_failure", "require", "scope_names"]
 
 _UNBOUND = DPoPBindingMismatch.code
+
+
+def scope_names(scopes: Iterable[str]) -> tuple[str, ...]:
+    """``scopes`` as a tuple of names, checked where a route declares them: one string (an
+    ``Iterable[str]`` too, of its characters) or a name that is not a non-empty string would
+    make the route refuse everybody, silently."""
+    if isinstance(scopes, str):
+        raise ConfigurationError(f"scopes must be a list of names, e.g. ({scopes!r:.40},)")
+    names = tuple(scopes)
+    if not all(isinstance(name, str) and name and " " not in name for name in names):
+        raise ConfigurationError("each scope must be a non-empty name without spaces")
+    return names
 
 
 def require(
@@ -33,7 +45,8 @@ def require(
     ``optional``: an anonymous request is fine (None); a refused bearer token or a store outage
     still is not, since the client did present a credential. ``scopes``: every one must be
     granted (403 ``insufficient_scope``). ``max_age``: the user must have proved a password
-    within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again).
+    within that many seconds (401 ``insufficient_user_authentication``, RFC 9470: log in again;
+    503 when that time must be read from a store that cannot be reached).
     ``dpop``: the user must have come with a DPoP-bound token and its proof (a session cookie or
     a bearer token is refused with a DPoP challenge), though the app accepts bearer elsewhere.
     """
@@ -64,7 +77,7 @@ def require(
             detail=detail,
             challenge=setup.challenge("invalid_token", detail),
         )
-    wanted = tuple(scopes)
+    wanted = scope_names(scopes) if scopes else ()
     if wanted and not principal.has_scopes(*wanted):
         raise Problem.insufficient_scope(wanted)
     if max_age is not None:
@@ -87,7 +100,12 @@ def _login_time(state: AuthState, principal: Principal) -> Plan[float | None]:
     for sessions in (gp.anchors, gp.sessions):
         if sessions is None:
             continue
-        for record in (yield sessions.list(principal.user_id)):
+        try:
+            records = yield sessions.list(principal.user_id)
+        except StoreUnavailable:
+            # Unknown is not "too old": a 503 to try again, never a demand to log in again.
+            raise Problem.unavailable(gp.retry_after) from None
+        for record in records:
             if record.id == principal.session_id:
                 return float(record.authenticated_at)
     return None
@@ -99,7 +117,7 @@ def check_failure(state: AuthState) -> None:
     gp = state.gatepass
     setup = gp.dpop
     if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
+        raise Problem.unavailable(gp.retry_after, state.failure_code or StoreUnavailable.code)
     failure = state.failure
     if (
         setup is not None
