@@ -83,7 +83,7 @@ async def test_cross_site_mode_answers_cors_for_the_endpoints_from_the_allow_lis
     allowed = {
         "access-control-allow-origin": "https://trusted.example",
         "access-control-allow-credentials": "true",
-        "access-control-expose-headers": "DPoP-Nonce",  # the next DPoP nonce, for gatepass.js
+        "access-control-expose-headers": "DPoP-Nonce, WWW-Authenticate",  # for gatepass.js
         "vary": "+Origin",
     }
     refused = {"access-control-allow-origin": None, "access-control-allow-credentials": None}

@@ -67,11 +67,6 @@ def test_the_nonce_is_readable_cross_site(served: tuple[str, Any]) -> None:
     assert "dpop-nonce" in _exposed(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web/cors.py exposes DPoP-Nonce only: a page on another site cannot read the "
-    "WWW-Authenticate challenge, so gatepass.js does not retry use_dpop_nonce",
-)
 def test_the_challenge_is_readable_cross_site(served: tuple[str, Any]) -> None:
     base, _ = served
     response = _login(base)

@@ -20,8 +20,9 @@ __all__ = ["allow", "allowed_origin", "preflight"]
 
 #: Request headers a cross-site page may send to the endpoints (``dpop``: the proof, RFC 9449).
 ALLOWED_HEADERS = "authorization, content-type, x-csrf-token, dpop"
-#: Response headers the page may read beyond the safelisted ones (the next DPoP nonce).
-EXPOSED_HEADERS = "DPoP-Nonce"
+#: Response headers the page may read beyond the safelisted ones: the next DPoP nonce, and the
+#: challenge whose ``error="use_dpop_nonce"`` tells gatepass.js to retry with it (RFC 9449 8, 9).
+EXPOSED_HEADERS = "DPoP-Nonce, WWW-Authenticate"
 #: How long a browser may reuse a preflight answer (seconds).
 MAX_AGE = 600
 
