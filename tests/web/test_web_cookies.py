@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
+import flask
 import pytest
+from flask import Flask
 from webapps import APPS
 from webclient import Expect, Step, parse_set_cookie, run
 from webdesigns import serving
@@ -22,6 +25,7 @@ from webtable import ALICE, ALICE_SESSION, CSRF
 from gatepass import Sessions, open_store
 from gatepass.errors import ConfigurationError
 from gatepass.web import CookiePolicy, Gatepass
+from gatepass.web.flask import GatepassFlask, current_user, login_required
 
 
 def test_insecure_http_is_an_explicit_loud_opt_in(caplog: pytest.LogCaptureFixture) -> None:
@@ -34,7 +38,7 @@ def test_insecure_http_is_an_explicit_loud_opt_in(caplog: pytest.LogCaptureFixtu
             insecure = CookiePolicy(insecure_http=True)
     assert any("INSECURE" in record.getMessage() for record in caplog.records)
     name, _, attrs = parse_set_cookie(insecure.session("t", None))
-    assert name == "session" and "secure" not in attrs and "httponly" in attrs
+    assert name == "gatepass-session" and "secure" not in attrs and "httponly" in attrs
     with pytest.raises(ConfigurationError):
         CookiePolicy(insecure_http=True, cross_site=True)
     with pytest.raises(ConfigurationError):
@@ -127,3 +131,39 @@ async def test_same_site_mode_sends_no_cors_headers(app: str, sqlite_url: str) -
         app, "session", sqlite_url, trusted_origins=["https://trusted.example"]
     ) as target:
         await run(target, steps, "no CORS outside cross-site mode")
+
+
+def test_insecure_cookies_leave_the_frameworks_own_session_alone(tmp_path: Path) -> None:
+    """Without the ``__Host-`` prefix, gatepass's session cookie must not take the name of the
+    app's own signed-cookie session (Flask's and Starlette's are both called ``session``): one
+    would overwrite the other, logging the user out and clearing the app's data."""
+    store = open_store(f"sqlite:///{tmp_path / 'flask.db'}")
+    store.setup()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the opt-in's warning is the first test's subject
+        gp = Gatepass(
+            sessions=Sessions(store),
+            check_password=lambda user, password: "alice" if password == "pw" else None,
+            secret=b"s" * 32,
+            cookies=CookiePolicy(insecure_http=True),
+        )
+    app = Flask(__name__)
+    app.secret_key = "flask's own secret"
+    GatepassFlask(app, gp)
+
+    @app.post("/visit")
+    @login_required
+    def visit() -> dict[str, object]:
+        flask.session["visits"] = flask.session.get("visits", 0) + 1
+        return {"user": current_user.user_id, "visits": flask.session["visits"]}
+
+    client = app.test_client()
+    same_origin = {"Sec-Fetch-Site": "same-origin"}
+    login = client.post(
+        "/auth/login", json={"username": "alice", "password": "pw"}, headers=same_origin
+    )
+    assert login.status_code == 200, login.text
+    for visits in (1, 2, 3):
+        answer = client.post("/visit", headers=same_origin)
+        assert answer.status_code == 200, answer.text
+        assert answer.json == {"user": "alice", "visits": visits}

@@ -100,17 +100,20 @@ class CookiePolicy:
 
     # --- names ----------------------------------------------------------------------------------
 
+    # Without their prefixes the names still say whose they are: ``session`` is the cookie of
+    # Flask's and Starlette's own sessions, and two cookies of one name overwrite each other.
+
     @property
     def session_name(self) -> str:
-        return "session" if self.insecure_http else SESSION_COOKIE
+        return "gatepass-session" if self.insecure_http else SESSION_COOKIE
 
     @property
     def refresh_name(self) -> str:
-        return "refresh" if self.insecure_http else REFRESH_COOKIE
+        return "gatepass-refresh" if self.insecure_http else REFRESH_COOKIE
 
     @property
     def seed_name(self) -> str:
-        return "csrf" if self.insecure_http else SEED_COOKIE
+        return "gatepass-csrf" if self.insecure_http else SEED_COOKIE
 
     # --- Set-Cookie values --------------------------------------------------------------------
 
