@@ -16,7 +16,15 @@ from urllib.parse import quote, unquote_to_bytes
 
 from gatepass.tokens._json import dumps_text
 
-__all__ = ["SAFE_METHODS", "Request", "Response", "json_response", "lists_token", "target_of"]
+__all__ = [
+    "SAFE_METHODS",
+    "Request",
+    "Response",
+    "json_response",
+    "lists_token",
+    "server_authority",
+    "target_of",
+]
 
 #: Methods that must not change state (RFC 9110 9.2.1): no CSRF check, no login.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -49,6 +57,15 @@ def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
         if unquote_to_bytes(raw) == decoded:
             return raw
     return quote(decoded, safe=_PATH_SAFE)
+
+
+def server_authority(name: str, port: object) -> str:
+    """``host[:port]`` of the server's own address, for a request without a ``Host`` header
+    (HTTP/1.0): an IPv6 address goes in brackets (RFC 3986 3.2.2), or its colons would read as
+    a port."""
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    return f"{name}:{port}" if port else name
 
 
 @dataclass(slots=True)
