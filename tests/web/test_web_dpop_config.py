@@ -15,6 +15,7 @@ from gatepass.stores import open_async_store, open_store
 from gatepass.web import DPoPPolicy, Gatepass, GatepassWSGIMiddleware
 from gatepass.web.drive import run_sync
 from gatepass.web.principal import AuthState
+from gatepass.web.problems import Problem
 from gatepass.web.require import require
 
 SECRET = b"s" * 32
@@ -70,3 +71,22 @@ def test_the_challenge_names_the_algorithms() -> None:
     assert quoted == (
         'DPoP error="invalid_dpop_proof", error_description="a quoted detail", algs="ES256 EdDSA"'
     )
+
+
+@pytest.mark.parametrize(
+    ("required", "route_needs_dpop", "offers_bearer"),
+    [(False, False, True), (True, False, False), (False, True, False), (True, True, False)],
+)
+def test_an_anonymous_request_is_offered_only_the_schemes_that_can_succeed(
+    required: bool, route_needs_dpop: bool, offers_bearer: bool
+) -> None:
+    """RFC 9449 7.1: a resource that takes both bearer and DPoP tokens names both schemes; one
+    that takes DPoP-bound tokens only (the policy's ``required``, or a route's ``dpop=True``)
+    must not invite a bearer token it would refuse."""
+    gp = _gatepass(required=required)
+    with pytest.raises(Problem) as refused:
+        run_sync(require(AuthState(gp), dpop=route_needs_dpop), lambda: b"")
+    challenge = refused.value.www_authenticate or ""
+    assert refused.value.status == 401
+    assert 'DPoP algs="' in challenge
+    assert ("Bearer" in challenge) is offers_bearer

@@ -64,7 +64,9 @@ def require(
         if optional:
             return None
         problem = Problem.unauthenticated()
-        if setup is not None:  # both schemes are offered (RFC 9449 7.1)
+        if setup is not None and (dpop or setup.required):
+            problem.www_authenticate = setup.challenge()  # no bearer token would be accepted
+        elif setup is not None:  # both schemes are offered (RFC 9449 7.1)
             problem.www_authenticate = f"{problem.www_authenticate}, {setup.challenge()}"
         raise problem
     if dpop and principal.jkt is None:
