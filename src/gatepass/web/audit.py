@@ -23,7 +23,8 @@ a failed password):
 
 Not logged: requests without a credential, accepted credentials (the hot path stays free of
 logging), failed passwords (the user name is personal data and is sometimes a password typed
-in the wrong field: the app's ``check_password`` knows the user and may log it), and route
+in the wrong field: the app's ``check_password`` knows the user and may log it), a DPoP proof
+refused at login or refresh (the client's key is not a credential of its own), and route
 refusals (missing scope, stale login), which are the app's decisions.
 
 Each line holds fixed text, the design (``session``, ``bearer``, ``dpop``, ``hybrid`` for the
