@@ -1,4 +1,4 @@
-"""What every example shares: the command line, the one demo user, and a login page.
+"""What every example shares: the command line, the one demo user, and the pages.
 
 The password check is the app's job, not gatepass's: this one hashes with argon2id
 (argon2-cffi, in the ``demo`` extra) and spends the same time on unknown user names as on known
@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import html
 import tempfile
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -86,3 +87,25 @@ def session_page(user_id: str | None, csrf_token: str) -> str:
         f'</form><form method="post" action="/auth/logout-all">{hidden}'
         '<button id="logout-all">Log out everywhere</button></form>'
     )
+
+
+#: The hybrid page's Content-Security-Policy: scripts from its own origin only, so an injected
+#: inline <script> (XSS) does not run.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+
+def hybrid_files(*, dpop: bool) -> tuple[bytes, bytes]:
+    """The hybrid example's page and script, ``fastapi_hybrid.html`` and ``.js`` beside it.
+
+    With DPoP the page says so (``<html data-dpop="on">``): its script reads that to ask
+    gatepass.js for DPoP (``new Gatepass({ dpop: true })``).
+    """
+    here = Path(__file__).with_name("fastapi_hybrid.html")
+    page, script = here.read_bytes(), here.with_suffix(".js").read_bytes()
+    if dpop:
+        page = page.replace(b"<!doctype html>", b'<!doctype html>\n<html data-dpop="on">', 1)
+    return page, script

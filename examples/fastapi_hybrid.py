@@ -1,59 +1,44 @@
-"""An API and a page (fastapi_hybrid.html, .js) that logs in with the hybrid via gatepass.js.
+"""An API and its page (fastapi_hybrid.html, .js) that log in with the hybrid via gatepass.js.
 
     python examples/fastapi_hybrid.py --port 8000 [--store URL] [--revocation MODE] [--ttl S]
                                       [--dpop on|nonce]
 
-Then open http://127.0.0.1:8000/ and log in as alice / correct horse battery staple. With
-``--dpop on`` the tokens are bound to a key the browser cannot export (DPoP, RFC 9449): the API
-takes only DPoP-bound tokens, and a token copied out of the page is refused anywhere else;
-``--dpop nonce`` also makes every proof carry the server's latest nonce.
+Log in at http://127.0.0.1:8000/ as alice / correct horse battery staple. ``--dpop on`` binds
+the tokens to a key the browser cannot export (RFC 9449; ``nonce``: with server nonces).
 """
 
 from __future__ import annotations
 
 import secrets
+from argparse import Namespace
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Response
 
-from demo_user import check_password_async, options
+from demo_user import PAGE_HEADERS, check_password_async, hybrid_files, options
 from gatepass import AsyncAccessTokens, AsyncRefreshTokens, KeyRing, open_async_store
 from gatepass.web import DPoPPolicy, Gatepass
 from gatepass.web.fastapi import CurrentUser, install
 
-PAGE, SCRIPT = (Path(__file__).with_suffix(suffix).read_bytes() for suffix in (".html", ".js"))
-# Scripts from this origin only: an injected inline <script> (XSS) does not run.
-CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-DPOP_DOCTYPE = b'<!doctype html>\n<html data-dpop="on">'
 
-
-def build(
-    store_url: str, revocation: str = "replicated", ttl: int = 900, dpop: str = "off"
-) -> FastAPI:
-    store = open_async_store(store_url)
+def build(args: Namespace) -> FastAPI:
+    store = open_async_store(args.store)
     access = AsyncAccessTokens(
-        KeyRing.generate("ES256"), issuer="urn:example", audience="example", ttl=ttl,
-        revocation=revocation, store=store,
+        KeyRing.generate("ES256"), issuer="urn:example", audience="example", ttl=args.ttl,
+        revocation=args.revocation, store=store,
     )  # fmt: skip
-    # Secrets: give every process of the app the same ones (CSRF tokens, the grace window).
-    refresh = AsyncRefreshTokens(store, access, secret=secrets.token_bytes(32))
-    # DPoP: proofs only (no bearer tokens), their ids shared through the store (every process
-    # behind the URL sees a replayed proof).
-    policy = (
-        None if dpop == "off" else DPoPPolicy(required=True, replay=store, nonce=dpop == "nonce")
-    )
-    gp = Gatepass(
-        refresh_tokens=refresh,
+    # DPoP: proofs only, no bearer tokens; proof ids shared by every process through the store.
+    nonce = args.dpop == "nonce"
+    policy = None if args.dpop == "off" else DPoPPolicy(required=True, replay=store, nonce=nonce)
+    gp = Gatepass(  # secrets: give every process of the app the same ones
+        refresh_tokens=AsyncRefreshTokens(store, access, secret=secrets.token_bytes(32)),
         check_password=check_password_async,
         secret=secrets.token_bytes(32),
         dpop=policy,
     )
-    # The page's script reads this to ask gatepass.js for DPoP: new Gatepass({ dpop: true }).
-    page_bytes = PAGE if policy is None else PAGE.replace(b"<!doctype html>", DPOP_DOCTYPE, 1)
+    page, script = hybrid_files(dpop=policy is not None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,18 +54,12 @@ def build(
     async def me(user: CurrentUser) -> dict[str, str | None]:
         return {"user_id": user.user_id, "design": user.design, "session_id": user.session_id}
 
-    @app.get("/")
-    async def page() -> Response:
-        return HTMLResponse(page_bytes, headers={"Content-Security-Policy": CSP})
-
-    @app.get("/app.js")
-    async def script() -> Response:
-        return Response(SCRIPT, media_type="text/javascript")
-
+    # The page and its script, from the files beside this one (see docs/gatepass-js.md).
+    app.add_api_route("/", lambda: Response(page, media_type="text/html", headers=PAGE_HEADERS))
+    app.add_api_route("/app.js", lambda: Response(script, media_type="text/javascript"))
     return app
 
 
 if __name__ == "__main__":
     args = options(__doc__, tokens=True)
-    app = build(args.store, args.revocation, args.ttl, args.dpop)
-    uvicorn.run(app, host="127.0.0.1", port=args.port)
+    uvicorn.run(build(args), host="127.0.0.1", port=args.port)

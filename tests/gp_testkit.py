@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,3 +88,26 @@ def document_server(path: str = "/jwks.json") -> Iterator[DocumentServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@contextlib.contextmanager
+def uvicorn_serving(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port (``options``: more ``uvicorn.Config``)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    import uvicorn  # only the tests that serve an ASGI app need it
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
 import os
 import pty
 import re
@@ -27,12 +28,17 @@ COMMANDS = ("decode", "verify", "encode", "keygen", "jwks", "audit", "advise", "
 @pytest.mark.parametrize(
     ("args", "design", "must"),
     [
-        (["--arch", "monolith"], "sessions", ["gatepass.Sessions("]),
+        (["--arch", "monolith"], "sessions", ["gatepass.AsyncSessions(", "install(app, gp)"]),
+        (
+            ["--arch", "monolith", "--framework", "flask"],
+            "sessions",
+            ["gatepass.Sessions(", "GatepassFlask(app, gp)", "@login_required"],
+        ),
         (["--arch", "monolith", "--remember-me"], "sessions", ["remember_absolute_timeout"]),
-        (["--arch", "monolith", "--cross-domain"], "hybrid", ["RefreshTokens"]),
-        (["--arch", "spa"], "hybrid", ["AccessTokens", "RefreshTokens", "HttpOnly"]),
+        (["--arch", "monolith", "--cross-domain"], "hybrid", ["RefreshTokens", "cross_site=True"]),
+        (["--arch", "spa"], "hybrid", ["AccessTokens", "refresh_tokens=refresh", "gatepass.js"]),
         (["--arch", "spa", "--instant-revocation"], "hybrid", ['revocation="replicated"']),
-        (["--arch", "microservices"], "jwt-jwks", ["JWKSClient", "keys.jwks()"]),
+        (["--arch", "microservices"], "jwt-jwks", ["JWKSClient", 'login_design="bearer"']),
         (["--arch", "mobile", "--remember-me"], "mobile-jwt", ["Keychain", "90 * 86400"]),
     ],
 )
@@ -49,6 +55,31 @@ def test_advise_designs(gatepass, args, design, must):
     assert human.code == 0
     for heading in ("Recommendation:", "Why", "Trade-offs you accept", "Configuration (Python)"):
         assert heading in human.out
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+@pytest.mark.parametrize("arch", ["monolith", "spa", "microservices", "mobile"])
+def test_advise_recommends_the_web_layer_not_hand_wiring(gatepass, arch, framework):
+    """Every design's configuration protects the app with gatepass.web (the adapter of the
+    chosen framework, which sets the cookies and checks CSRF) instead of telling the reader to
+    set cookies, read them and check CSRF by hand; the text no longer says the web layer is
+    missing."""
+    for needs in ([], ["--cross-domain"], ["--instant-revocation", "--remember-me"]):
+        result = gatepass("advise", "--arch", arch, "--framework", framework, *needs, "--json")
+        assert result.code == 0, result.err
+        doc = result.json()
+        config = doc["config"]
+        assert doc["framework"] == framework
+        assert "from gatepass.web import" in config and "Gatepass(" in config
+        adapter = "install(app, " if framework == "fastapi" else "GatepassFlask(app, "
+        assert adapter in config
+        assert "Set-Cookie" not in config  # the web layer sets the cookies
+        assert "sessions.create(" not in config and "sessions.get(" not in config
+        assert 'secret=bytes.fromhex(os.environ["GATEPASS_SECRET"])' in config
+        said = json.dumps(doc) + gatepass("advise", "--arch", arch, *needs).out
+        assert "web layer exists" not in said and "until gatepass's web layer" not in said
+    bad = gatepass("advise", "--arch", arch, "--framework", "django")
+    assert bad.code == 2
 
 
 def test_advise_instant_revocation_changes_the_advice(gatepass):

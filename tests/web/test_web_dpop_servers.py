@@ -9,15 +9,12 @@ transport cannot send.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 from waitress.server import create_server
 from webapps import make_app
 from webclient import BASE, Case, Target, run
@@ -25,31 +22,11 @@ from webdesigns import build
 from webtable_dpop import DPOP_CASES, LOGIN, ME, attack
 
 from gatepass.stores import open_store
+from gp_testkit import uvicorn_serving
 
 TWO_HEADERS = Case("two DPoP headers are refused", ("dpop",), (
     LOGIN, attack("two", "ERR_DPOP_PROOF_INVALID"), ME,
 ))  # fmt: skip
-
-
-@contextmanager
-def uvicorn_serving(app: Any, **options: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port (``options``: more ``uvicorn.Config``)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @contextmanager

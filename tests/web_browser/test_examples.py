@@ -185,3 +185,14 @@ def test_hybrid_example_publishes_its_keys_and_logs_out_everywhere(hybrid_app: A
     for token in (body["access_token"], other["access_token"]):
         refused = client.request("GET", "/me", headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 401
+
+
+def test_examples_stay_short() -> None:
+    """Issue 9: each example about 60 lines, so a reader sees the whole app at a glance; what
+    is not about gatepass (the demo user's password check, the options, the pages) lives in
+    ``demo_user.py`` and the hybrid's sibling ``.html`` and ``.js``."""
+    lengths = {
+        name: len((EXAMPLES / f"{name}.py").read_text(encoding="utf-8").splitlines())
+        for name in (*SESSION_EXAMPLES, "fastapi_hybrid")
+    }
+    assert all(length <= 65 for length in lengths.values()), lengths

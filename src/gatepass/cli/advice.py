@@ -1,5 +1,6 @@
 """The article's recommendations as a decision: which login-state design fits an architecture
-and its needs, why, and which trade-offs it accepts.
+and its needs, why, and which trade-offs it accepts; the configuration it attaches protects the
+app with gatepass's web layer (FastAPI or Flask), never with hand-made cookie and token glue.
 
 :func:`recommend` is a small pure function so that it is testable without a terminal; the
 configuration it attaches comes from :mod:`gatepass.cli.advice_config`, the command around it
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatepass.cli import advice_config
+from gatepass.cli.advice_config import FRAMEWORKS
 from gatepass.cli.inputs import CliError
 
 ARCHITECTURES = {
@@ -56,6 +58,7 @@ class Advice:
     tradeoffs: list[str] = field(default_factory=list)
     config: str = ""
     commands: list[str] = field(default_factory=list)
+    framework: str = "fastapi"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,21 +68,43 @@ class Advice:
             "title": self.title,
             "reasons": self.reasons,
             "tradeoffs": self.tradeoffs,
+            "framework": self.framework,
             "config": self.config,
             "commands": self.commands,
         }
 
 
-def recommend(arch: str, needs: dict[str, bool]) -> Advice:
-    """The article's decision, refined by the needs."""
+def recommend(arch: str, needs: dict[str, bool], framework: str = "fastapi") -> Advice:
+    """The article's decision, refined by the needs; the configuration for ``framework``."""
     if arch not in ARCHITECTURES:
         raise CliError(f"--arch {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
+    if framework not in FRAMEWORKS:
+        raise CliError(f"--framework {framework!r}: choose one of {', '.join(FRAMEWORKS)}")
+    advice = _decide(arch, needs)
+    advice.framework = framework
+    if advice.design == "sessions":
+        advice.config = advice_config.sessions_config(needs, framework)
+    elif advice.design == "hybrid":
+        advice.config = advice_config.hybrid_config(needs, framework)
+    elif advice.design == "jwt-jwks":
+        advice.config = advice_config.jwks_config(needs, framework)
+        advice.commands = [
+            "gatepass keygen ES256 --out signing",
+            "gatepass jwks signing.pub.pem > jwks.json",
+        ]
+    else:
+        advice.config = advice_config.mobile_config(needs, framework)
+    if advice.design in ("hybrid", "mobile-jwt"):
+        advice.commands = ["gatepass keygen ES256 --out signing"]
+    return advice
+
+
+def _decide(arch: str, needs: dict[str, bool]) -> Advice:
     instant, remember, cross = (
         needs["instant_revocation"],
         needs["remember_me"],
         needs["cross_domain"],
     )
-    commands: list[str] = []
     if arch == "monolith" and not cross:
         advice = Advice(
             arch,
@@ -98,8 +123,9 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
                 "One store lookup per request (Redis or SQL: well under a millisecond on a LAN).",
                 "The store is on the login path: if it is down, nobody is logged in (gatepass "
                 "fails closed).",
-                "Cookies need CSRF protection: SameSite=Lax plus Origin / Fetch-Metadata checks "
-                "(in your framework until gatepass's web layer exists).",
+                "Cookies need CSRF protection: gatepass's web layer checks Sec-Fetch-Site and "
+                "Origin on every unsafe request (a session-bound token for clients that send "
+                "neither), on login too.",
             ],
         )
         if instant:
@@ -112,7 +138,6 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
                 "that stays valid for 29 days after it leaks."
             )
             advice.tradeoffs.append("Remember-me sessions keep rows in the store for weeks.")
-        advice.config = advice_config.sessions_config(needs)
         return advice
 
     if arch in ("monolith", "spa"):
@@ -134,7 +159,8 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
             ],
             tradeoffs=[
                 "Two mechanisms to run: the token issuer and the refresh store.",
-                "The SPA must handle a 401 by calling the refresh endpoint and retrying.",
+                "The page loads gatepass.js (served by the web layer): it refreshes before exp "
+                "and once on a 401, one refresh at a time across tabs.",
                 "The access token lives in page memory: an XSS can use it while the page is open "
                 "(but cannot exfiltrate the refresh cookie).",
             ],
@@ -154,8 +180,6 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
             advice.tradeoffs.append(
                 "After logout an access token stays valid until its exp (at most 15 min)."
             )
-        mobile = False
-        audience = "api"
     elif arch == "microservices":
         title = "JWT access tokens signed with an asymmetric key, verified through JWKS"
         advice = Advice(
@@ -190,8 +214,6 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
             advice.reasons.append(
                 "Crossing domains is the JWT's strength: the Authorization header works anywhere."
             )
-        mobile = False
-        audience = "orders"
     else:
         title = "JWT access token plus a rotating refresh token (no cookies)"
         advice = Advice(
@@ -221,8 +243,6 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
             advice.tradeoffs.append(
                 "After logout an access token stays valid until its exp (at most 15 min)."
             )
-        mobile = True
-        audience = "api"
 
     if instant:
         advice.reasons.append(
@@ -235,16 +255,4 @@ def recommend(arch: str, needs: dict[str, bool]) -> Advice:
             "on a LAN), not atomically; a process that loses its feed resynchronises or fails "
             "closed. Needs a shared store. If that is unacceptable, use session cookies."
         )
-    config = advice_config.access_config(needs, audience=audience)
-    if advice.design == "jwt-jwks":
-        config += "\n" + advice_config.jwks_config(needs)
-        commands.append("gatepass keygen ES256 --out signing")
-        commands.append("gatepass jwks signing.pub.pem > jwks.json")
-    else:
-        config += "\n" + advice_config.refresh_config(needs, mobile=mobile)
-        commands.append("gatepass keygen ES256 --out signing")
-    if instant:
-        config += advice_config.revocation_note()
-    advice.config = config
-    advice.commands = commands
     return advice

@@ -2,7 +2,8 @@
 
 Given the architecture and the needs (from options, or asked on a terminal), print one design
 (session cookies, the hybrid, JWT with JWKS, or JWT + refresh for mobile), why, the trade-offs
-accepted, and the gatepass configuration for it.
+accepted, and the app protected by gatepass's web layer in that design (FastAPI by default,
+``--framework flask``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from typing import Any
 
 from gatepass.cli.advice import ARCHITECTURES, NEEDS, recommend
+from gatepass.cli.advice_config import FRAMEWORKS
 from gatepass.cli.args import add_json, new_command
 from gatepass.cli.inputs import CliError
 from gatepass.cli.output import Printer, emit_json
@@ -22,9 +24,11 @@ examples:
   gatepass advise --arch spa --instant-revocation
   gatepass advise --arch microservices --cross-domain --json
   gatepass advise --arch mobile --remember-me
+  gatepass advise --arch monolith --framework flask
   gatepass advise                      # asks, when run on a terminal
 
 architectures: monolith, spa (SPA + API), microservices, mobile.
+frameworks: fastapi (the default; any ASGI app), flask (any WSGI app).
 Exit codes: 0 advice printed, 2 usage error (e.g. --arch missing and stdin not a terminal).
 """
 
@@ -36,10 +40,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPars
         "advise",
         summary="which login-state design, why, and its configuration",
         description="Recommend a login-state design for your architecture and needs, with the "
-        "reasoning, the trade-offs you accept and the gatepass configuration.",
+        "reasoning, the trade-offs you accept and the app protected by gatepass's web layer.",
         epilog=_EPILOG,
     )
     parser.add_argument("--arch", choices=tuple(ARCHITECTURES), help="your architecture")
+    parser.add_argument(
+        "--framework",
+        choices=tuple(FRAMEWORKS),
+        default="fastapi",
+        help="the web framework the configuration is written for (default: fastapi)",
+    )
     parser.add_argument(
         "--instant-revocation",
         action="store_true",
@@ -96,7 +106,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
     else:
         arch = args.arch
         needs = {need: bool(getattr(args, need)) for need in NEEDS}
-    advice = recommend(arch, needs)
+    advice = recommend(arch, needs, args.framework)
     if args.json:
         emit_json(advice.as_dict())
         return 0
@@ -119,7 +129,7 @@ def run(args: argparse.Namespace, printer: Printer) -> int:
         for command in advice.commands:
             printer.line(f"  $ {command}")
     printer.line()
-    printer.line(printer.paint("Configuration (Python)", "bold"))
+    printer.line(printer.paint(f"Configuration (Python): {FRAMEWORKS[advice.framework]}", "bold"))
     for line in advice.config.rstrip("\n").split("\n"):
         printer.line(f"    {line}" if line else "")
     return 0

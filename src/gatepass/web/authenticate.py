@@ -31,6 +31,7 @@ from gatepass.errors import (
     StoreUnavailable,
 )
 from gatepass.tokens.dpop import DPoPProof
+from gatepass.web import audit
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
 from gatepass.web.csrf import (
@@ -79,7 +80,7 @@ def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Pr
     if verdict == ALLOWED and not gp.cookies.cross_site:
         return None
     if verdict not in (ALLOWED, NEED_TOKEN):
-        return Problem.csrf(verdict)
+        return audit.csrf_refused(gp, request, Problem.csrf(verdict))
     if request.websocket:
         return None  # no fetch metadata and no Origin: not a browser, so not a CSRF victim
     token: Any = request.headers.get("x-csrf-token")
@@ -90,11 +91,13 @@ def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Pr
         token = values[0] if values else None
     if binding is None or not gp.csrf.valid(token, binding):
         if verdict == ALLOWED:
-            return Problem.csrf("cross-site mode: a valid X-CSRF-Token is required")
-        return Problem.csrf(
-            "no Sec-Fetch-Site or Origin header, and no valid CSRF token "
-            "(X-CSRF-Token header or csrf_token form field)"
-        )
+            refusal = Problem.csrf("cross-site mode: a valid X-CSRF-Token is required")
+        else:
+            refusal = Problem.csrf(
+                "no Sec-Fetch-Site or Origin header, and no valid CSRF token "
+                "(X-CSRF-Token header or csrf_token form field)"
+            )
+        return audit.csrf_refused(gp, request, refusal)
     return None
 
 
@@ -103,8 +106,10 @@ def _token(state: AuthState, access: Any, token: str, proof: DPoPProof | None) -
     try:
         claims = yield access.verify(token, proof=proof)
     except InvalidToken as exc:
+        audit.credential_refused(state.gatepass, _scheme(state), token, exc.code)
         return state.refuse("invalid_token", exc.code, str(exc))
     except StoreUnavailable:
+        audit.store_unavailable(state.gatepass, _scheme(state), token)
         return state.refuse("unavailable")
     except JWKSFetchError as exc:
         # A remote key set (JWKSClient) that was never fetched: the token can be judged neither
@@ -114,12 +119,18 @@ def _token(state: AuthState, access: Any, token: str, proof: DPoPProof | None) -
     return state
 
 
+def _scheme(state: AuthState) -> str:
+    """How the token being judged came, for the log: ``Authorization: DPoP`` or ``Bearer``."""
+    return "dpop" if state.dpop else "bearer"
+
+
 def _dpop_token(
     state: AuthState, dpop: DPoPSetup, request: Request, scheme: str, token: str
 ) -> Plan[AuthState]:
     """A token under a DPoP policy: ``DPoP`` with its proof, or ``Bearer`` where allowed."""
     if scheme == "bearer":
         if dpop.required:
+            audit.credential_refused(state.gatepass, "bearer", token, DPoPBindingMismatch.code)
             return state.refuse(
                 "invalid_token",
                 DPoPBindingMismatch.code,
@@ -133,8 +144,10 @@ def _dpop_token(
         if proof is None:
             raise InvalidDPoPProof("Authorization: DPoP needs a DPoP header with a proof")
     except InvalidDPoPProof as exc:
+        audit.credential_refused(state.gatepass, "dpop", token, exc.code)
         return state.refuse(error_of(exc), exc.code, str(exc))
     except StoreUnavailable:
+        audit.store_unavailable(state.gatepass, "dpop", token)
         return state.refuse("unavailable")
     return (yield from _token(state, state.gatepass.access, token, proof))
 
@@ -148,10 +161,12 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
         if dpop is None:
             token = bearer_token(request)
             if token is not None:
+                state.credential = token
                 return (yield from _token(state, access, token, None))
         else:
             found = authorization(request)
             if found is not None:
+                state.credential = found[1]
                 return (yield from _dpop_token(state, dpop, request, *found))
 
     cookies = request.headers.get("cookie")
@@ -160,6 +175,7 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
     if sessions is not None:
         session_token = read_cookie(cookies, gp.cookies.session_name)
     if session_token is not None:
+        state.credential = session_token
         state.csrf_binding = session_binding(session_token)
     else:
         state.csrf_binding = seed_binding(read_cookie(cookies, gp.cookies.seed_name))
@@ -177,9 +193,11 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
         try:
             record = yield sessions.get(session_token)
         except StoreUnavailable:
+            audit.store_unavailable(gp, "session", session_token)
             state.failure = "unavailable"
             return state
         if record is None:
+            audit.credential_refused(gp, "session", session_token, InvalidToken.code)
             state.set_cookies.append(gp.cookies.clear_session())
             # The cookie is cleared on this very response, so a token minted now must be bound
             # to the visitor (the seed), as the next request will arrive without the cookie.

@@ -30,6 +30,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.strategies.access import AccessTokens, AsyncAccessTokens
 from gatepass.strategies.refresh import AsyncRefreshTokens, RefreshTokens
 from gatepass.strategies.sessions import AsyncSessions, Sessions
+from gatepass.web.audit import LogIds
 from gatepass.web.cookies import CookiePolicy
 from gatepass.web.csrf import CsrfTokens, origin_host
 from gatepass.web.dpop import DPoPPolicy, DPoPSetup
@@ -122,12 +123,13 @@ class Gatepass:
     """The web configuration of an app. See the module docstring and ``docs/web.md``.
 
     ``check_password``: the app's own credential check for ``POST <prefix>/login``.
-    ``secret``: 32+ bytes shared by every process of the app (CSRF tokens are HMACs under it);
-    without it a random one is made and tokens are only valid in this process (a warning says
-    so). ``login_design``: what ``POST <prefix>/login`` does unless the request asks for another
-    configured design. ``cookies``: names and flags (:class:`CookiePolicy`). ``trusted_origins``:
-    other origins whose pages may send unsafe requests with the cookies (and, in cross-site mode,
-    the CORS allow-list). ``prefix``: where the endpoints live. ``jwks_path``: where the public
+    ``secret``: 32+ bytes shared by every process of the app (CSRF tokens are HMACs under it,
+    and so are the log ids of ``AuthState.log_id``); without it a random one is made and tokens
+    are only valid in this process (a warning says so). ``login_design``: what
+    ``POST <prefix>/login`` does unless the request asks for another configured design.
+    ``cookies``: names and flags (:class:`CookiePolicy`). ``trusted_origins``: other origins
+    whose pages may send unsafe requests with the cookies (and, in cross-site mode, the CORS
+    allow-list). ``prefix``: where the endpoints live. ``jwks_path``: where the public
     keys are published (None: not published). ``retry_after``: seconds sent with a 503.
     ``csrf_exempt``: path prefixes the CSRF check skips (webhooks that authenticate otherwise).
     ``max_body``: the largest body the web layer reads itself (login forms, CSRF fallback).
@@ -202,6 +204,7 @@ class Gatepass:
             )
         key = self._secret(secret)
         self.csrf = CsrfTokens(key)
+        self.log_ids = LogIds(key)
         self.dpop: DPoPSetup | None = None
         if dpop is not None:
             if access_tokens is None:

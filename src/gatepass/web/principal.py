@@ -117,6 +117,9 @@ class AuthState:
     ``dpop_nonce``: the ``DPoP-Nonce`` to send with the response (server nonces on).
     ``set_cookies`` are added to the response by the middleware (a cleared dead session, a new
     CSRF seed). ``gatepass`` is the configuration that decided all this.
+
+    ``credential``: the token or session token the request presented (the one judged), for
+    :attr:`log_id`; left out of ``repr`` so that logging the state never logs it.
     """
 
     gatepass: Gatepass
@@ -130,6 +133,19 @@ class AuthState:
     csrf_binding: bytes | None = None
     dpop: bool = False
     dpop_nonce: str | None = None
+    credential: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def log_id(self) -> str | None:
+        """A short keyed hash of the credential this request presented (12 base64url
+        characters, :class:`gatepass.web.audit.LogIds`), None when it presented none.
+
+        For the app's own log lines: the same credential always has the same id, a refused one
+        too (so repeated use of a stolen token correlates), and no log ever holds the token.
+        Computed on each use, so requests that never log pay nothing.
+        """
+        credential = self.credential
+        return None if credential is None else self.gatepass.log_ids.of(credential)
 
     def refuse(
         self,

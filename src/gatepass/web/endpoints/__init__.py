@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gatepass.errors import StoreUnavailable
+from gatepass.web import audit
 from gatepass.web.config import Gatepass
 from gatepass.web.cors import allow, allowed_origin, preflight
 from gatepass.web.drive import Plan
@@ -89,6 +90,7 @@ def endpoint(gp: Gatepass, request: Request) -> Plan[Response]:
     except Problem as problem:
         response = problem_response(problem)
     except StoreUnavailable:
+        audit.endpoint_store_unavailable(gp, request)
         response = problem_response(Problem.unavailable(gp.retry_after))
     if gp.dpop is not None and "dpop" in request.headers and response.header("dpop-nonce") is None:
         response.headers.extend(gp.dpop.nonce_headers())  # the nonce for the client's next proof

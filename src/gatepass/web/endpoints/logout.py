@@ -15,6 +15,7 @@ their session still lives.
 
 from __future__ import annotations
 
+from gatepass.web import audit
 from gatepass.web.authenticate import authenticate, presented_token
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
@@ -61,7 +62,7 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
         # the path-scoped refresh cookie. So another site may not ask, credential or not.
         verdict = fetch_verdict(request, gp.trusted_origins)
         if verdict not in (ALLOWED, NEED_TOKEN):
-            raise Problem.csrf(verdict)
+            raise audit.csrf_refused(gp, request, Problem.csrf(verdict))
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state

@@ -11,6 +11,7 @@ family is then revoked) clears the cookie; a store outage is a 503 that keeps it
 from __future__ import annotations
 
 from gatepass.errors import DPoPBindingMismatch, InvalidToken
+from gatepass.web import audit
 from gatepass.web.authenticate import check_csrf
 from gatepass.web.config import Gatepass
 from gatepass.web.cookies import read_cookie
@@ -39,12 +40,14 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
     except DPoPBindingMismatch as exc:
         # The family is bound to a key this request did not prove: whoever sent it may hold
         # a copied cookie. Nothing changed, and the cookie stays (the device may still use it).
+        audit.credential_refused(gp, "hybrid", token, exc.code)
         if gp.dpop is None:
             raise Problem.dpop(
                 400, "invalid_dpop_proof", code=exc.code, detail=str(exc), challenge="DPoP"
             ) from None
         raise dpop_refusal(gp.dpop, exc, 400) from None
     except InvalidToken as exc:
+        audit.credential_refused(gp, "hybrid", token, exc.code)
         response = problem_response(Problem.invalid_token(exc.code, str(exc)))
         response.headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
         return response
