@@ -9,16 +9,10 @@ transport cannot send.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import uvicorn
-from waitress.server import create_server
+from gp_web_servers import SERVERS
 from webapps import make_app
 from webclient import BASE, Case, Target, run
 from webdesigns import build
@@ -29,44 +23,6 @@ from gatepass.stores import open_store
 TWO_HEADERS = Case("two DPoP headers are refused", ("dpop",), (
     LOGIN, attack("two", "ERR_DPOP_PROOF_INVALID"), ME,
 ))  # fmt: skip
-
-
-@contextmanager
-def uvicorn_serving(app: Any, **options: Any) -> Iterator[str]:
-    """``app`` under uvicorn on a free loopback port (``options``: more ``uvicorn.Config``)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@contextmanager
-def waitress_serving(app: Any) -> Iterator[str]:
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Closed from its own loop (the trigger runs the call there): closing the sockets from
-        # this thread while the loop sits in select() would hand it a closed descriptor.
-        server.trigger.pull_trigger(server.close)
-        thread.join(10)
-
-
-SERVERS = {"uvicorn": ("fastapi", uvicorn_serving), "waitress": ("flask", waitress_serving)}
 
 
 def _params() -> list[Any]:

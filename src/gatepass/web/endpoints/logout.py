@@ -105,11 +105,16 @@ def logout_all(gp: Gatepass, request: Request) -> Plan[Response]:
 
 
 def revoke_everything(gp: Gatepass, user_id: str) -> Plan[int]:
-    """What "log out everywhere" and "freeze account" do; returns how many sessions went."""
-    count = 0
-    for sessions in (gp.sessions, gp.anchors):
-        if sessions is not None:
-            count += yield sessions.revoke_all(user_id)
+    """What "log out everywhere" and "freeze account" do; returns how many sessions went.
+
+    The access tokens go first and the cookie sessions last: should the store fail half-way
+    (a 503), the session cookie that asked still works, so the user can ask again and finish
+    the job, and every login that is still recorded still names tokens that are revoked.
+    """
     if gp.access is not None and gp.access.mode != "stateless":
         yield gp.access.revoke_user(user_id)
+    count = 0
+    for sessions in (gp.anchors, gp.sessions):
+        if sessions is not None:
+            count += yield sessions.revoke_all(user_id)
     return count
