@@ -15,11 +15,12 @@ import contextlib
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from gp_redis_refusals import cannot_persist, memory_full
 from gp_store_servers import PostgresServer, RedisServer
 from gp_web_servers import SERVERS
 from webapps import make_app
@@ -71,6 +72,30 @@ async def served(
         store.close()
 
 
+class Faults:
+    """A fault that ``STORE down`` switches on and ``STORE up`` off (and the block's end, if
+    the test stopped between the two)."""
+
+    def __init__(self, fault: Callable[[], AbstractContextManager[None]]) -> None:
+        self.fault = fault
+        self.active: list[contextlib.ExitStack] = []
+
+    async def control(self, action: str) -> None:
+        if action == "down":
+            stack = contextlib.ExitStack()
+            stack.enter_context(self.fault())
+            self.active.append(stack)
+        else:
+            self.active.pop().close()
+
+    def __enter__(self) -> Faults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self.active:
+            self.active.pop().close()
+
+
 def _params(cases: tuple[Case, ...]) -> list[Any]:
     return [
         pytest.param(server, case, design, id=f"{server}-{design}-{case.name[:40]}")
@@ -110,13 +135,14 @@ async def test_postgres_crashed(
         await run(target, case.steps, case.name)
 
 
-# --- SQLite that cannot be written --------------------------------------------------------------
+# --- stores that cannot be written --------------------------------------------------------------
 
-#: Reads still work (a locked or read-only file is readable): the user stays logged in, every
+#: Reads still work (a locked or read-only file is readable, a Redis that cannot persist answers
+#: reads): the user stays logged in, every
 #: write is a 503 that keeps the cookies, and once writing works again so does everything.
 # fmt: off
 UNWRITABLE: tuple[Case, ...] = (
-    Case("sqlite unwritable: session", ("session",), (
+    Case("unwritable: session", ("session",), (
         LOGIN_SESSION,
         Step("GET /auth/sessions", OK),
         Step("STORE down"),
@@ -132,7 +158,7 @@ UNWRITABLE: tuple[Case, ...] = (
         me(UNAUTH, actor="b"),
         Step("POST /auth/logout", Expect(200, cookies={"session": "cleared"})),
     )),
-    Case("sqlite unwritable: hybrid", ("hybrid",), (
+    Case("unwritable: hybrid", ("hybrid",), (
         LOGIN_HYBRID,
         Step("STORE down"),
         me(ALICE_HYBRID, bearer="access"),
@@ -180,22 +206,47 @@ async def test_sqlite_unwritable(
 ) -> None:
     path = tmp_path / "db" / "web.db"
     path.parent.mkdir()
-    faults: list[contextlib.ExitStack] = []
-
-    async def control(action: str) -> None:
-        if action == "down":
-            stack = contextlib.ExitStack()
-            stack.enter_context(fault(path))
-            faults.append(stack)
-        else:
-            faults.pop().close()
-
-    try:
-        async with served(server, design, f"sqlite:///{path}?busy_timeout=0.2", control) as target:
+    with Faults(lambda: fault(path)) as faults:
+        url = f"sqlite:///{path}?busy_timeout=0.2"
+        async with served(server, design, url, faults.control) as target:
             await run(target, case.steps, case.name)
-    finally:
-        for stack in faults:
-            stack.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(("server", "case", "design"), _params(UNWRITABLE))
+async def test_redis_cannot_persist(
+    server: str, case: Case, design: str, private_redis: RedisServer
+) -> None:
+    """Redis's disk refuses its snapshot: every write is answered ``MISCONF`` until a save
+    succeeds again (``gp_redis_refusals.cannot_persist``)."""
+    url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
+    with Faults(lambda: cannot_persist(private_redis)) as faults:
+        async with served(server, design, url, faults.control) as target:
+            await run(target, case.steps, case.name)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("design", ["session", "hybrid"])
+@pytest.mark.parametrize("server", list(SERVERS))
+async def test_redis_memory_full(server: str, design: str, private_redis: RedisServer) -> None:
+    """Redis at ``maxmemory`` answers ``OOM`` to what would grow it: a login (and a rotation)
+    is a 503, and works again once memory is freed. A logout only deletes, so it still works."""
+    login = Step("POST /auth/login", OK, json={**ALICE, "design": design})
+    refused = DOWN._replace(headers={"set-cookie": None, "retry-after": "5"})
+    steps = (
+        login,
+        Step("STORE down"),
+        login._replace(expect=refused, actor="b"),
+        *((Step("POST /auth/refresh", DOWN._replace(cookies={"refresh": "kept"})),)
+          if design == "hybrid" else ()),
+        Step("STORE up"),
+        login._replace(actor="b"),
+        Step("POST /auth/refresh", OK) if design == "hybrid" else me(ALICE_SESSION),
+    )  # fmt: skip
+    url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
+    with Faults(lambda: memory_full(private_redis)) as faults:
+        async with served(server, design, url, faults.control) as target:
+            await run(target, steps, "memory full")
 
 
 # --- Redis killed in the middle of a login ------------------------------------------------------
