@@ -12,6 +12,8 @@ a cookie, never logs anyone in or out, and everyone is logged in again once the 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -118,7 +120,8 @@ async def test_redis_killed(
         await run(target, case.steps, case.name)
 
 
-#: PostgreSQL crashes under a session and under the hybrid (a private cluster per test).
+#: A server that crashes or hangs under a session and under the hybrid (each request waits out
+#: a bound, or a private PostgreSQL cluster starts: not every design).
 POSTGRES = tuple(case._replace(designs=case.designs[:1]) for case in (OUTAGE[0], OUTAGE[4]))
 
 
@@ -133,6 +136,32 @@ async def test_postgres_crashed(
     url = postgres_server.url("gpweb", timeout=1, pool_timeout=1, connect_timeout=1)
     async with served(server, design, url, control) as target:
         await run(target, case.steps, case.name)
+
+
+@contextlib.contextmanager
+def frozen(redis: RedisServer) -> Iterator[None]:
+    """SIGSTOP: the server keeps its sockets open and answers nothing (a paused VM, a network
+    that drops packets), so every call waits out ``socket_timeout``; SIGCONT afterwards."""
+    assert redis.proc is not None
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.parametrize(("server", "case", "design"), _params(POSTGRES))
+async def test_redis_frozen(
+    server: str, case: Case, design: str, private_redis: RedisServer
+) -> None:
+    """A Redis that hangs: each request is a 503 after the store's bound, never a hang (the
+    client's own timeout, 5 s, would fail the test first)."""
+    url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
+    with Faults(lambda: frozen(private_redis)) as faults:
+        async with served(server, design, url, faults.control) as target:
+            await run(target, case.steps, case.name)
 
 
 # --- stores that cannot be written --------------------------------------------------------------
