@@ -32,6 +32,7 @@ from webdesigns import (
     check_password_async,
 )
 from webtable import (
+    ALICE,
     ALICE_HYBRID,
     DOWN,
     LOGIN_HYBRID,
@@ -57,9 +58,12 @@ AGAIN = {"eventually": True}
 
 
 @asynccontextmanager
-async def split_stores(server: str, sqlite_url: str, redis: RedisServer) -> AsyncIterator[Target]:
-    """Cookie sessions, the hybrid's logins and refresh families on SQLite; the access tokens
-    (denylist: every request asks the store) revoked through ``redis``."""
+async def split_stores(
+    server: str, sqlite_url: str, redis: RedisServer, *, down: str = "revocations"
+) -> AsyncIterator[Target]:
+    """Cookie sessions, the hybrid's logins and refresh families in one store; the access
+    tokens (denylist: every request asks the store) revoked through another. ``down``: which of
+    the two is ``redis`` (that the test stops), the other is SQLite."""
     kind, serving = SERVERS[server]
     asynchronous = server == "uvicorn"
     redis_url = f"{redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
@@ -69,6 +73,8 @@ async def split_stores(server: str, sqlite_url: str, redis: RedisServer) -> Asyn
             blocking.setup()
     opener = open_async_store if asynchronous else open_store
     sessions_store, revocations = opener(sqlite_url), opener(redis_url)
+    if down == "sessions":
+        sessions_store, revocations = revocations, sessions_store
     access_kind = AsyncAccessTokens if asynchronous else AccessTokens
     access: Any = access_kind(
         KeyRing.generate("ES256"),
@@ -173,3 +179,24 @@ async def test_log_out_everywhere_during_the_outage_can_be_sent_again(
     )  # fmt: skip
     async with split_stores(server, sqlite_url, private_redis) as target:
         await run(target, steps, "logout-all")
+
+
+@each_server
+async def test_log_out_everywhere_by_bearer_token_can_be_sent_again(
+    server: str, sqlite_url: str, private_redis: RedisServer
+) -> None:
+    """``POST <prefix>/logout-all`` with a bearer token while the sessions' store is down: the
+    token that asks is revoked last, so the 503 leaves it working to ask again."""
+    steps = (
+        Step("POST /auth/login", OK, json={**ALICE, "design": "bearer"}),
+        LOGIN_SESSION._replace(actor="b"),
+        Step("STORE down"),
+        Step("POST /auth/logout-all", DOWN, bearer="access"),
+        Step("STORE up"),
+        Step("POST /auth/logout-all", Expect(200, json={"sessions_revoked": 1}),
+             bearer="access", **AGAIN),
+        me(REVOKED, bearer="access"),
+        me(SESSION_GONE, actor="b"),
+    )  # fmt: skip
+    async with split_stores(server, sqlite_url, private_redis, down="sessions") as target:
+        await run(target, steps, "logout-all by bearer")

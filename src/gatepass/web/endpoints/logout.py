@@ -119,21 +119,30 @@ def logout_all(gp: Gatepass, request: Request) -> Plan[Response]:
     request of every device."""
     principal = require_principal((yield from authenticate(gp, request)), gp)
     target = yield from _submitted(request)
-    count = yield from revoke_everything(gp, principal.user_id)
+    count = yield from revoke_everything(gp, principal.user_id, principal.design)
     return _goodbye(gp, request, target, {"logged_out": True, "sessions_revoked": count})
 
 
-def revoke_everything(gp: Gatepass, user_id: str) -> Plan[int]:
+def revoke_everything(gp: Gatepass, user_id: str, asking: str = "session") -> Plan[int]:
     """What "log out everywhere" and "freeze account" do; returns how many sessions went.
 
-    The access tokens go first and the cookie sessions last: should the store fail half-way
-    (a 503), the session cookie that asked still works, so the user can ask again and finish
-    the job, and every login that is still recorded still names tokens that are revoked.
+    ``asking``: the design of the credential that asked. Its kind goes last (a session cookie
+    after the access tokens and the hybrid's logins; a bearer token after the cookie sessions):
+    should the store fail half-way (a 503), that credential still works, so the user can ask
+    again and finish the job. Every step may repeat.
     """
-    if gp.access is not None and gp.access.mode != "stateless":
-        yield gp.access.revoke_user(user_id)
+    cookies_last = asking == "session"
+    if cookies_last:
+        yield from _revoke_tokens(gp, user_id)
     count = 0
-    for sessions in (gp.anchors, gp.sessions):
+    for sessions in (gp.anchors, gp.sessions) if cookies_last else (gp.sessions, gp.anchors):
         if sessions is not None:
             count += yield sessions.revoke_all(user_id)
+    if not cookies_last:
+        yield from _revoke_tokens(gp, user_id)
     return count
+
+
+def _revoke_tokens(gp: Gatepass, user_id: str) -> Plan[None]:
+    if gp.access is not None and gp.access.mode != "stateless":
+        yield gp.access.revoke_user(user_id)
