@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -255,3 +256,35 @@ async def test_concurrent_refreshes_of_one_token_get_one_successor(
             finally:
                 await target.aclose()
                 access.close()
+
+
+@each_server
+@pytest.mark.parametrize("design", ["session", "hybrid", "bearer"])
+async def test_a_broken_password_check_never_logs_anyone_in(
+    server: str, design: str, sqlite_url: str
+) -> None:
+    """The app's check raises, returns junk (a number, True, an empty string, a user id no
+    store takes): a 500 from the server that sets no cookie and hands out no token."""
+
+    def check(username: str, password: str) -> object:
+        if username == "nul-id":
+            return "al\x00ice"
+        if username == "long-id":
+            return "x" * 100_000
+        return check_password(username, password)
+
+    users = ("raises", "junk", "truthy", "empty", "nul-id", "long-id")
+    async with served(server, "several", sqlite_url, check_password=check) as target:
+        for user in users:
+            password = user if user in ("raises", "junk", "truthy", "empty") else "any"
+            body = {"username": user, "password": password, "design": design}
+            # After an app's exception uvicorn drops the connection: one connection per request.
+            headers = {
+                "content-type": "application/json",
+                "sec-fetch-site": "same-origin",
+                "connection": "close",
+            }
+            response = await target.send("POST", "/auth/login", headers, json.dumps(body).encode())
+            assert response.status_code == 500, (user, response.status_code, response.text)
+            assert "set-cookie" not in response.headers, user
+            assert "access_token" not in response.text, user
