@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from gp_redis_refusals import cannot_persist, memory_full
 from gp_store_servers import PostgresServer, RedisServer
@@ -30,9 +31,11 @@ from webclient import Case, Expect, Step, Target, run
 from webdesigns import build, check_password
 from webtable import (
     ALICE,
+    ALICE_BEARER,
     ALICE_HYBRID,
     ALICE_SESSION,
     DOWN,
+    LOGIN_BEARER,
     LOGIN_HYBRID,
     LOGIN_SESSION,
     OK,
@@ -52,10 +55,17 @@ AGAIN = {"eventually": True}
 
 @asynccontextmanager
 async def served(
-    server: str, design: str, url: str, control: Control, **options: Any
+    server: str,
+    design: str,
+    url: str,
+    control: Control,
+    *,
+    client_timeout: float = 5.0,
+    **options: Any,
 ) -> AsyncIterator[Target]:
     """``design`` on the store at ``url``, in the app that ``server`` serves (``options``: more
-    :class:`~gatepass.web.Gatepass` options)."""
+    :class:`~gatepass.web.Gatepass` options). A request that takes longer than
+    ``client_timeout`` fails the test."""
     kind, serving = SERVERS[server]
     # The asyncio stores must connect in uvicorn's loop: set up with a blocking twin.
     with contextlib.closing(open_store(url)) as blocking:
@@ -65,6 +75,7 @@ async def served(
     built = build(design, store, asynchronous=asynchronous, **options)
     with serving(make_app(kind, built.gatepass)) as base:
         target = Target(kind, None, built.gatepass, store_control=control, server=base)
+        target._client.timeout = httpx.Timeout(client_timeout)
         try:
             yield target
         finally:
@@ -139,6 +150,28 @@ async def test_redis_killed(
     url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
     async with served(server, design, url, control) as target:
         await run(target, case.steps, case.name)
+
+
+@pytest.mark.redis
+async def test_first_verification_during_an_outage_is_bounded(private_redis: RedisServer) -> None:
+    """An asyncio app's replicated revocation cache starts on its first verification. With the
+    store down by then, that request is a 503 within the store's own bound (a refused
+    connection: at once), not after the five seconds the listener may wait for a first load
+    that cannot come (the client gives up at 3 s here)."""
+
+    async def control(action: str) -> None:
+        private_redis.kill() if action == "down" else private_redis.start()
+
+    steps = (
+        LOGIN_BEARER,
+        Step("STORE down"),
+        me(DOWN, bearer="access"),
+        Step("STORE up"),
+        me(ALICE_BEARER, bearer="access", **AGAIN),
+    )
+    url = f"{private_redis.url}?socket_connect_timeout=0.5&socket_timeout=1"
+    async with served("uvicorn", "replicated", url, control, client_timeout=3.0) as target:
+        await run(target, steps, "first verification")
 
 
 #: A server that crashes or hangs under a session and under the hybrid (each request waits out
