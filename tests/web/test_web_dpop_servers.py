@@ -12,13 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gp_web_servers import SERVERS
+from gp_web_servers import SERVERS, uvicorn_serving, waitress_serving
 from webapps import make_app
 from webclient import BASE, Case, Target, run
 from webdesigns import build
 from webtable_dpop import DPOP_CASES, LOGIN, ME, attack
 
 from gatepass.stores import open_store
+
+# The two servers lived here first, and other test files import them from here.
+__all__ = ["uvicorn_serving", "waitress_serving"]
 
 TWO_HEADERS = Case("two DPoP headers are refused", ("dpop",), (
     LOGIN, attack("two", "ERR_DPOP_PROOF_INVALID"), ME,
