@@ -200,3 +200,24 @@ async def test_log_out_everywhere_by_bearer_token_can_be_sent_again(
     )  # fmt: skip
     async with split_stores(server, sqlite_url, private_redis, down="sessions") as target:
         await run(target, steps, "logout-all by bearer")
+
+
+@each_server
+async def test_a_login_over_the_cap_during_the_outage_evicts_with_its_tokens(
+    server: str, sqlite_url: str, private_redis: RedisServer
+) -> None:
+    """The hybrid's logins are capped (100 a user): the 101st evicts the oldest, its access
+    tokens with it. A 503 in between must leave the oldest login there to evict again, or its
+    tokens outlive it."""
+    steps = (
+        LOGIN_HYBRID._replace(actor="old"),
+        *(LOGIN_HYBRID._replace(actor=f"d{i}") for i in range(99)),
+        Step("STORE down"),
+        LOGIN_HYBRID._replace(expect=DOWN._replace(cookies={"refresh": "kept"}), actor="new"),
+        Step("STORE up"),
+        LOGIN_HYBRID._replace(actor="new", **AGAIN),
+        me(REVOKED, bearer="access", actor="old"),
+        me(ALICE_HYBRID, bearer="access", actor="new"),
+    )
+    async with split_stores(server, sqlite_url, private_redis) as target:
+        await run(target, steps, "over the cap")

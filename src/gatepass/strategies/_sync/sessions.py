@@ -96,9 +96,11 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         stored = self.store.session_list(record.user_id, tag)
         access = self.access_tokens
         for public_id in evictions(stored, record.id, self.max_sessions, now, self.lifetimes):
-            removed = self.store.session_revoke_id(record.user_id, public_id, tag)
-            if removed and access is not None:
+            # The access tokens before the record, as in revoke(): should the store fail in
+            # between, the record is still there for the next login to evict again.
+            if access is not None:
                 access.revoke_session(public_id)
+            self.store.session_revoke_id(record.user_id, public_id, tag)
 
     def get(self, token: str) -> SessionRecord | None:
         """The live session for ``token`` (renewed when due), or None: unknown, expired, revoked
