@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from gp_web_servers import uvicorn_serving
 from test_web_dpop_paths import _fastapi
-from test_web_dpop_servers import uvicorn_serving
 
 from gatepass import AccessTokens, Key
 from gatepass.stores import open_store

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_web_dpop_servers import uvicorn_serving
+from gp_web_servers import uvicorn_serving
 from webapps import make_app
 from webdesigns import PASSWORD, build
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from gp_web_servers import uvicorn_serving, waitress_serving
 from test_web_dpop_paths import _fastapi, _flask
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
 
 from gatepass import AccessTokens, Key
 from gatepass.errors import ConfigurationError

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from flask import Flask
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
+from gp_web_servers import uvicorn_serving, waitress_serving
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gatepass import AccessTokens, Key

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 from gp_store_servers import RedisServer
+from gp_web_servers import uvicorn_serving, waitress_serving
 from test_web_dpop_hosts import SERVERS
 from test_web_dpop_paths import _fastapi, _flask
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
 from webapps import make_app
 from webdesigns import PASSWORD, check_password
 

@@ -9,41 +9,20 @@ transport cannot send.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from waitress.server import create_server
+from gp_web_servers import SERVERS
 from webapps import make_app
 from webclient import BASE, Case, Target, run
 from webdesigns import build
 from webtable_dpop import DPOP_CASES, LOGIN, ME, attack
 
 from gatepass.stores import open_store
-from gp_testkit import uvicorn_serving
 
 TWO_HEADERS = Case("two DPoP headers are refused", ("dpop",), (
     LOGIN, attack("two", "ERR_DPOP_PROOF_INVALID"), ME,
 ))  # fmt: skip
-
-
-@contextmanager
-def waitress_serving(app: Any) -> Iterator[str]:
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Closed from its own loop (the trigger runs the call there): closing the sockets from
-        # this thread while the loop sits in select() would hand it a closed descriptor.
-        server.trigger.pull_trigger(server.close)
-        thread.join(10)
-
-
-SERVERS = {"uvicorn": ("fastapi", uvicorn_serving), "waitress": ("flask", waitress_serving)}
 
 
 def _params() -> list[Any]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from flask import Flask
-from test_web_dpop_servers import waitress_serving
+from gp_web_servers import waitress_serving
 from webapps import principal_json
 from webclient import Expect, Step, Target, run
 from webdesigns import SECRET, check_password

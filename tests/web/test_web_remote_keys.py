@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from test_web_dpop_servers import uvicorn_serving
+from gp_web_servers import uvicorn_serving
 from webapps import APPS, make_app
 from webclient import Expect, Step, Target, run
 from webdesigns import AUDIENCE, ISSUER, SECRET

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
+from gp_web_servers import uvicorn_serving, waitress_serving
 from webclient import Target
 from webdesigns import SECRET
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from test_web_dpop_servers import uvicorn_serving, waitress_serving
+from gp_web_servers import uvicorn_serving, waitress_serving
 from webapps import make_app
 from webclient import Browser, Step, Target, run
 from webdesigns import build

@@ -33,9 +33,17 @@ def _classify(exc: BaseException) -> type[StoreError] | None:
         import redis.exceptions as rx  # noqa: PLC0415 - only when a redis error exists
 
         # Server answers that mean "not now" (a replica, loading, a migration, a cluster that
-        # lost a master: CLUSTERDOWN / MASTERDOWN) are outages; other error replies are errors.
-        if isinstance(exc, rx.ResponseError) and not isinstance(
-            exc, rx.ReadOnlyError | rx.BusyLoadingError | rx.TryAgainError | rx.ClusterDownError
+        # lost a master: CLUSTERDOWN / MASTERDOWN, memory full: OOM, persistence failing so
+        # writes are refused: MISCONF) are outages; other error replies are errors.
+        not_now = (
+            rx.ReadOnlyError,
+            rx.BusyLoadingError,
+            rx.TryAgainError,
+            rx.ClusterDownError,
+            rx.OutOfMemoryError,
+        )
+        if isinstance(exc, rx.ResponseError) and not (
+            isinstance(exc, not_now) or _MISCONF.match(str(exc))
         ):
             return StoreError
         return StoreUnavailable
@@ -52,6 +60,9 @@ def _classify(exc: BaseException) -> type[StoreError] | None:
     return None
 
 
+# Redis's reply while it cannot persist (a full disk): "MISCONF Redis is configured to save...",
+# alone or after a pipeline's "Command # 1 (...) of pipeline caused error: ".
+_MISCONF = re.compile(r"(?:.{0,200}caused error: )?MISCONF ", re.DOTALL)
 # SQLite "no such table", PostgreSQL 'relation "..." does not exist'.
 _MISSING_SCHEMA = re.compile(r"no such table|relation .* does not exist|function .* does not exist")
 _SCHEMA_HINT = " (the schema is missing: call store.setup() once, e.g. at deploy time)"

@@ -62,9 +62,13 @@ class AsyncRefreshTokens(RefreshConfig[AsyncStore, AsyncAccessTokens]):
                 if not await self.store.family_advance(read, new_hash, tag, now):
                     continue  # the family changed since the read: decide again
             elif family is not None and status == "reused":
+                # Contained before the family is revoked: should the store fail in between,
+                # the next replay is still "reused" and contains it again (every write here
+                # may repeat). Revoked first, it would read as "revoked" and never be.
+                await self._end_session(family, tag)
                 if not await self.store.family_revoke(family, tag):
                     continue  # another reuse revoked it first and reported it: read again
-                await self._contain(family, tag)
+                await self._report(family)
             verdict(status)
             assert family is not None  # verdict raised for every other outcome
             return nxt, await self._issue(family)
@@ -92,19 +96,18 @@ class AsyncRefreshTokens(RefreshConfig[AsyncStore, AsyncAccessTokens]):
         await self._end_session(family, parsed[1])
         return True
 
-    async def _contain(self, family: Family, tag: str) -> None:
-        """Reuse: the family is revoked; end its session, then tell the application."""
-        try:
-            await self._end_session(family, tag)
-        finally:
-            if self.on_reuse is not None:
-                result = self.on_reuse(self.event(family))  # async-only
-                # sync-only: self.on_reuse(self.event(family))
-                if inspect.isawaitable(result):  # async-only
-                    await result  # async-only
+    async def _report(self, family: Family) -> None:
+        """Reuse: the family is contained and revoked; tell the application."""
+        if self.on_reuse is not None:
+            result = self.on_reuse(self.event(family))  # async-only
+            # sync-only: self.on_reuse(self.event(family))
+            if inspect.isawaitable(result):  # async-only
+                await result  # async-only
 
     async def _end_session(self, family: Family, tag: str) -> None:
-        if family.sid is not None:
-            await self.store.session_revoke_id(family.user_id, family.sid, tag)
+        """Revoke the family's access tokens, then its session: a session that is gone makes
+        its family's next rotation a plain "session ended", so it must go last."""
         if self.access.mode != "stateless":
             await self.access.revoke_session(access_sid(family))
+        if family.sid is not None:
+            await self.store.session_revoke_id(family.user_id, family.sid, tag)

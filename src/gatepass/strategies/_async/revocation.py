@@ -99,18 +99,21 @@ class AsyncReplicatedRevocations:
         self.retry_delay = 0.05
         #: Diagnostics: the listening connection (see ``RevocationFeed.listener``).
         self.listener: str | None = None
-        self._loaded = AsyncEvent()
+        self._tried = AsyncEvent()  # the first load has succeeded or failed
         self._worker = AsyncWorker(self._listen, "gatepass-revocations")
         self._closed = False
         # sync-only: self.start(wait)
 
     async def start(self, wait: float = 5.0) -> None:
-        """Start the listener (idempotent) and wait up to ``wait`` s for its first full load
-        (not an error if it takes longer: verification fails closed until then)."""
+        """Start the listener (idempotent) and wait up to ``wait`` s for its first attempt to
+        load: until it ends (not an error if it fails or takes longer: verification fails
+        closed until a load succeeds). A store that refuses at once is not waited for, so the
+        first verification during an outage is a ``StoreUnavailable`` within the store's own
+        bound, not ``wait`` later."""
         if self._closed:
             raise ConfigurationError("this AsyncAccessTokens is closed")
         self._worker.start()
-        await self._loaded.wait(wait)
+        await self._tried.wait(wait)
 
     async def check(self, claims: Mapping[str, Any], now: float) -> None:
         if not self._worker.started:  # async-only
@@ -154,7 +157,7 @@ class AsyncReplicatedRevocations:
                 self.listener = feed.listener
                 self.replica.loaded(entries)
                 self.reloads += 1
-                self._loaded.set()
+                self._tried.set()
                 delay = self.retry_delay
                 purge_at = time.monotonic() + _PURGE_EVERY
                 while not self._worker.stopping:
@@ -168,6 +171,7 @@ class AsyncReplicatedRevocations:
                         purge_at = time.monotonic() + _PURGE_EVERY
             except Exception as exc:  # every failure: resynchronise before trusting again
                 self.replica.lost(f"{type(exc).__name__}: {str(exc)[:120]}")
+                self._tried.set()
             finally:
                 await feed.close()
             if await self._worker.pause(delay):

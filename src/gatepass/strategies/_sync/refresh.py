@@ -63,9 +63,13 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
                 if not self.store.family_advance(read, new_hash, tag, now):
                     continue  # the family changed since the read: decide again
             elif family is not None and status == "reused":
+                # Contained before the family is revoked: should the store fail in between,
+                # the next replay is still "reused" and contains it again (every write here
+                # may repeat). Revoked first, it would read as "revoked" and never be.
+                self._end_session(family, tag)
                 if not self.store.family_revoke(family, tag):
                     continue  # another reuse revoked it first and reported it: read again
-                self._contain(family, tag)
+                self._report(family)
             verdict(status)
             assert family is not None  # verdict raised for every other outcome
             return nxt, self._issue(family)
@@ -93,16 +97,15 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
         self._end_session(family, parsed[1])
         return True
 
-    def _contain(self, family: Family, tag: str) -> None:
-        """Reuse: the family is revoked; end its session, then tell the application."""
-        try:
-            self._end_session(family, tag)
-        finally:
-            if self.on_reuse is not None:
-                self.on_reuse(self.event(family))
+    def _report(self, family: Family) -> None:
+        """Reuse: the family is contained and revoked; tell the application."""
+        if self.on_reuse is not None:
+            self.on_reuse(self.event(family))
 
     def _end_session(self, family: Family, tag: str) -> None:
-        if family.sid is not None:
-            self.store.session_revoke_id(family.user_id, family.sid, tag)
+        """Revoke the family's access tokens, then its session: a session that is gone makes
+        its family's next rotation a plain "session ended", so it must go last."""
         if self.access.mode != "stateless":
             self.access.revoke_session(access_sid(family))
+        if family.sid is not None:
+            self.store.session_revoke_id(family.user_id, family.sid, tag)

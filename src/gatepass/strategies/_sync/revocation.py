@@ -99,18 +99,21 @@ class ReplicatedRevocations:
         self.retry_delay = 0.05
         #: Diagnostics: the listening connection (see ``RevocationFeed.listener``).
         self.listener: str | None = None
-        self._loaded = Event()
+        self._tried = Event()  # the first load has succeeded or failed
         self._worker = Worker(self._listen, "gatepass-revocations")
         self._closed = False
         self.start(wait)
 
     def start(self, wait: float = 5.0) -> None:
-        """Start the listener (idempotent) and wait up to ``wait`` s for its first full load
-        (not an error if it takes longer: verification fails closed until then)."""
+        """Start the listener (idempotent) and wait up to ``wait`` s for its first attempt to
+        load: until it ends (not an error if it fails or takes longer: verification fails
+        closed until a load succeeds). A store that refuses at once is not waited for, so the
+        first verification during an outage is a ``StoreUnavailable`` within the store's own
+        bound, not ``wait`` later."""
         if self._closed:
             raise ConfigurationError("this AccessTokens is closed")
         self._worker.start()
-        self._loaded.wait(wait)
+        self._tried.wait(wait)
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
         self.replica.check(claims, now)
@@ -152,7 +155,7 @@ class ReplicatedRevocations:
                 self.listener = feed.listener
                 self.replica.loaded(entries)
                 self.reloads += 1
-                self._loaded.set()
+                self._tried.set()
                 delay = self.retry_delay
                 purge_at = time.monotonic() + _PURGE_EVERY
                 while not self._worker.stopping:
@@ -166,6 +169,7 @@ class ReplicatedRevocations:
                         purge_at = time.monotonic() + _PURGE_EVERY
             except Exception as exc:  # every failure: resynchronise before trusting again
                 self.replica.lost(f"{type(exc).__name__}: {str(exc)[:120]}")
+                self._tried.set()
             finally:
                 feed.close()
             if self._worker.pause(delay):

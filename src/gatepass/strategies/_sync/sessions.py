@@ -96,9 +96,11 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         stored = self.store.session_list(record.user_id, tag)
         access = self.access_tokens
         for public_id in evictions(stored, record.id, self.max_sessions, now, self.lifetimes):
-            removed = self.store.session_revoke_id(record.user_id, public_id, tag)
-            if removed and access is not None:
+            # The access tokens before the record, as in revoke(): should the store fail in
+            # between, the record is still there for the next login to evict again.
+            if access is not None:
                 access.revoke_session(public_id)
+            self.store.session_revoke_id(record.user_id, public_id, tag)
 
     def get(self, token: str) -> SessionRecord | None:
         """The live session for ``token`` (renewed when due), or None: unknown, expired, revoked
@@ -184,10 +186,17 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
             uid = check_id(user_id, "user_id")
             if not is_public_id(token_or_id):
                 return False  # no session has such an id: nothing to ask the store
-            removed = self.store.session_revoke_id(uid, token_or_id, routing_tag(uid))
-            if removed and access is not None:
+            tag = routing_tag(uid)
+            if access is not None:
+                # The access tokens go before the record: should the store fail in between,
+                # the session is still there for the caller to revoke again. The other order
+                # would leave tokens alive and no session to name. Only the user's own id may
+                # revoke tokens, so the record is looked up first.
+                stored = self.store.session_list(uid, tag)
+                if not any(record.id == token_or_id for record in stored):
+                    return False
                 access.revoke_session(token_or_id)
-            return removed
+            return self.store.session_revoke_id(uid, token_or_id, tag)
         parsed = parse_token(token_or_id)
         if parsed is None:
             return False

@@ -1,10 +1,12 @@
 """``POST <prefix>/logout`` and ``POST <prefix>/logout-all``: end one login, or every login.
 
-Logout ends whatever credential came: the session of the session cookie; for a bearer token of
-the hybrid, its session (the refresh family dies with it at its next rotation, and the access
-tokens that carry its ``sid`` are revoked when the access tokens are revocable); a stateless
-API token is revoked by ``jti`` where the mode allows. Logout without a credential, or with one
-that is already dead, still succeeds and clears the cookies: logging out is idempotent.
+Logout ends whatever credential came: the session of the session cookie (also when a bearer
+token came beside it: the answer clears that cookie); for a bearer token of the hybrid, its
+session (the refresh family dies with it at its next rotation, and the access tokens that carry
+its ``sid`` are revoked when the access tokens are revocable); a bearer API token is revoked by
+``jti`` where the mode allows. Logout without a credential, or with one that is already dead,
+still succeeds and clears the cookies: logging out is idempotent. A malformed form is a 400
+read before anything is revoked.
 
 The response clears the cookies, says ``Clear-Site-Data`` (cache, cookies, storage: the browser
 drops what the page kept too) and ``Cache-Control: no-store``; because that logs a browser out
@@ -42,16 +44,27 @@ def require_principal(state: AuthState | Problem, gp: Gatepass) -> Principal:
     return state.principal
 
 
-def _goodbye(gp: Gatepass, request: Request, body: dict[str, object]) -> Plan[Response]:
+def _submitted(request: Request) -> Plan[str | None]:
+    """Where a logout form goes next (None: answer JSON). Read before anything is revoked, so
+    that a malformed form is a 400 that has logged nobody out."""
+    if not is_form(request):
+        return None
+    fields = read_fields(request, (yield READ_BODY))
+    if "next" not in fields:
+        return None
+    return safe_next(text_field(fields, "next"), request.root)
+
+
+def _goodbye(
+    gp: Gatepass, request: Request, target: str | None, body: dict[str, object]
+) -> Response:
     headers = [("clear-site-data", CLEAR_SITE_DATA)]
     if gp.sessions is not None:
         headers.append(("set-cookie", gp.cookies.clear_session()))
     if gp.refresh is not None:
         headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
-    if is_form(request):
-        fields = read_fields(request, (yield READ_BODY))
-        if "next" in fields:
-            return redirect(safe_next(text_field(fields, "next"), request.root), headers)
+    if target is not None:
+        return redirect(target, headers)
     return json_response(200, body, headers)
 
 
@@ -68,18 +81,23 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
         raise state
     if state.failure == "unavailable":
         raise Problem.unavailable(gp.retry_after)
+    target = yield from _submitted(request)
     principal = state.principal
-    session_token = read_cookie(request.headers.get("cookie"), gp.cookies.session_name)
-    if principal is not None and principal.design == "session" and gp.sessions is not None:
-        assert session_token is not None
-        yield gp.sessions.revoke(session_token)
-    elif principal is not None and principal.session_id is not None and gp.devices is not None:
+    if principal is None or principal.design == "session":
+        pass  # the session cookie, if one came, is revoked below
+    elif principal.session_id is not None and gp.devices is not None:
         yield from revoke_device_of(gp, principal.user_id, principal.session_id)
-    elif principal is not None and gp.access is not None and gp.access.mode != "stateless":
+    elif gp.access is not None and gp.access.mode != "stateless":
         token = presented_token(gp, request)
         assert token is not None
         yield gp.access.revoke(token)
-    return (yield from _goodbye(gp, request, {"logged_out": True}))
+    # The answer clears the session cookie (and Clear-Site-Data every cookie) whichever
+    # credential logged out, so its session ends too: one that came beside a bearer token
+    # would otherwise live on, out of the browser's sight but not out of a thief's.
+    session_token = read_cookie(request.headers.get("cookie"), gp.cookies.session_name)
+    if session_token is not None and gp.sessions is not None:
+        yield gp.sessions.revoke(session_token)
+    return _goodbye(gp, request, target, {"logged_out": True})
 
 
 def revoke_device_of(gp: Gatepass, user_id: str, session_id: str) -> Plan[bool]:
@@ -101,16 +119,31 @@ def logout_all(gp: Gatepass, request: Request) -> Plan[Response]:
     (when the access tokens are revocable): "log out everywhere", effective at the next
     request of every device."""
     principal = require_principal((yield from authenticate(gp, request)), gp)
-    count = yield from revoke_everything(gp, principal.user_id)
-    return (yield from _goodbye(gp, request, {"logged_out": True, "sessions_revoked": count}))
+    target = yield from _submitted(request)
+    count = yield from revoke_everything(gp, principal.user_id, principal.design)
+    return _goodbye(gp, request, target, {"logged_out": True, "sessions_revoked": count})
 
 
-def revoke_everything(gp: Gatepass, user_id: str) -> Plan[int]:
-    """What "log out everywhere" and "freeze account" do; returns how many sessions went."""
+def revoke_everything(gp: Gatepass, user_id: str, asking: str = "session") -> Plan[int]:
+    """What "log out everywhere" and "freeze account" do; returns how many sessions went.
+
+    ``asking``: the design of the credential that asked. Its kind goes last (a session cookie
+    after the access tokens and the hybrid's logins; a bearer token after the cookie sessions):
+    should the store fail half-way (a 503), that credential still works, so the user can ask
+    again and finish the job. Every step may repeat.
+    """
+    cookies_last = asking == "session"
+    if cookies_last:
+        yield from _revoke_tokens(gp, user_id)
     count = 0
-    for sessions in (gp.sessions, gp.anchors):
+    for sessions in (gp.anchors, gp.sessions) if cookies_last else (gp.sessions, gp.anchors):
         if sessions is not None:
             count += yield sessions.revoke_all(user_id)
+    if not cookies_last:
+        yield from _revoke_tokens(gp, user_id)
+    return count
+
+
+def _revoke_tokens(gp: Gatepass, user_id: str) -> Plan[None]:
     if gp.access is not None and gp.access.mode != "stateless":
         yield gp.access.revoke_user(user_id)
-    return count

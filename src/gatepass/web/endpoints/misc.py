@@ -23,10 +23,14 @@ JWKS_MAX_AGE = 300
 
 def csrf_token(gp: Gatepass, request: Request) -> Plan[Response]:
     """``{"csrf_token": ...}`` for this visitor: bound to the session, or before login to a
-    seed cookie set on this response if the visitor has none."""
+    seed cookie set on this response if the visitor has none. A session that cannot be looked
+    up (store outage) is a 503 like everywhere else: a token bound to it would be an answer for
+    a session that may have ended."""
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state
+    if state.failure == "unavailable":
+        raise Problem.unavailable(gp.retry_after)
     token = state.csrf_token()
     headers = [("set-cookie", cookie) for cookie in state.set_cookies]
     return json_response(200, {"csrf_token": token}, headers)
