@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gatepass.errors import InvalidToken, StoreError
+from gatepass.errors import InvalidToken, StoreError, StoreUnavailable
 from gatepass.stores.limits import check_id
 from gatepass.stores.protocols import Store
 from gatepass.stores.records import SessionRecord
@@ -200,10 +200,39 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         parsed = parse_token(token_or_id)
         if parsed is None:
             return False
+        # The access tokens before the record here too: a failure in between leaves the
+        # session for the caller to revoke again with the same token.
+        first = None if access is None else self._readable_id(*parsed)
+        if access is not None and first is not None:
+            access.revoke_session(first)
         public_id = self.store.session_revoke(*parsed)
-        if public_id and access is not None:
+        if public_id and access is not None and public_id != first:
+            # A record the read above could not decode (deleted all the same): its id comes
+            # only now, so its tokens can only go after it.
             access.revoke_session(public_id)
         return public_id is not None
+
+    def _readable_id(self, token_hash: bytes, tag: str) -> str | None:
+        """The public id of the session stored under ``token_hash`` (live or not), or None when
+        there is none or its value is damaged (which revoking removes all the same)."""
+        try:
+            record = self.store.session_get(token_hash, tag)
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            return None
+        return None if record is None else record.id
+
+    def _readable_ids(self, user_id: str, tag: str) -> list[str]:
+        """The public ids of the user's stored sessions; none when one of them is damaged (the
+        removal names them all the same, afterwards)."""
+        try:
+            records = self.store.session_list(user_id, tag)
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            return []
+        return [record.id for record in records]
 
     def revoke_all(self, user_id: str, except_token: str | None = None) -> int:
         """Revoke every session of the user (but the one of ``except_token``); effective on the
@@ -211,13 +240,26 @@ class Sessions(SessionsConfig[Store, AccessTokens]):
         count expired records that were not purged yet). With ``access_tokens`` linked, the
         user's access tokens go too: all of them, or those of every other session."""
         uid = check_id(user_id, "user_id")
+        tag = routing_tag(uid)
+        keep = kept_hash(except_token)
         access = self.revoking()
+        revoked: set[str] = set()
         if access is not None and except_token is None:
             access.revoke_user(uid)
-        removed = self.store.session_revoke_user(uid, routing_tag(uid), kept_hash(except_token))
+        elif access is not None:
+            # The access tokens of the other sessions before their records: a failure in
+            # between leaves the records for the caller to revoke again (the order revoke()
+            # follows). The kept session is named by its own token's read.
+            kept = None if keep is None else self._readable_id(keep, tag)
+            for public_id in self._readable_ids(uid, tag):
+                if public_id != kept and public_id not in revoked:
+                    access.revoke_session(public_id)
+                    revoked.add(public_id)
+        removed = self.store.session_revoke_user(uid, tag, keep)
         if access is not None and except_token is not None:
             for public_id in removed:
-                access.revoke_session(public_id)
+                if public_id not in revoked:  # created since the list: only now known
+                    access.revoke_session(public_id)
         return len(removed)
 
     def list(self, user_id: str) -> list[SessionRecord]:
