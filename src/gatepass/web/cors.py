@@ -16,7 +16,7 @@ from __future__ import annotations
 from gatepass.web.config import Gatepass
 from gatepass.web.http import Request, Response
 
-__all__ = ["allow", "allowed_origin", "preflight"]
+__all__ = ["allow", "allowed_origin", "preflight", "vary_on_origin"]
 
 #: Request headers a cross-site page may send to the endpoints (``dpop``: the proof, RFC 9449).
 ALLOWED_HEADERS = "authorization, content-type, x-csrf-token, dpop"
@@ -42,9 +42,31 @@ def allow(response: Response, origin: str) -> None:
             ("access-control-allow-origin", origin),
             ("access-control-allow-credentials", "true"),
             ("access-control-expose-headers", EXPOSED_HEADERS),
-            ("vary", "Origin"),
         ]
     )
+    _add_vary_origin(response)
+
+
+def vary_on_origin(gp: Gatepass, response: Response) -> None:
+    """In cross-site mode, say that ``response`` depends on the request's ``Origin``.
+
+    An allowed origin's answer carries CORS headers (:func:`allow`), anyone else's does not:
+    a shared cache that stores a cacheable answer (the JWKS) without ``Vary: Origin`` would
+    serve one to the other, so a page could not read the keys, or another site would be sent
+    an answer naming a trusted origin. Endpoints whose answer may be stored call this for
+    every request, whatever its ``Origin`` (none included)."""
+    if gp.cookies.cross_site:
+        _add_vary_origin(response)
+
+
+def _add_vary_origin(response: Response) -> None:
+    """``Vary: Origin``, once: not again when a ``Vary`` already names it (or ``*``)."""
+    for name, value in response.headers:
+        if name.lower() == "vary" and any(
+            part.strip().lower() in ("origin", "*") for part in value.split(",")
+        ):
+            return
+    response.headers.append(("vary", "Origin"))
 
 
 def preflight(origin: str, methods: str) -> Response:

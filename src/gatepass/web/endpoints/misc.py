@@ -10,6 +10,7 @@ from gatepass.tokens._json import dumps_text
 from gatepass.tokens.keys import Key, KeySet
 from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
+from gatepass.web.cors import vary_on_origin
 from gatepass.web.drive import Plan
 from gatepass.web.http import Request, Response, json_response
 from gatepass.web.problems import Problem
@@ -33,7 +34,9 @@ def csrf_token(gp: Gatepass, request: Request) -> Plan[Response]:
         raise Problem.unavailable(gp.retry_after)
     token = state.csrf_token()
     headers = [("set-cookie", cookie) for cookie in state.set_cookies]
-    return json_response(200, {"csrf_token": token}, headers)
+    response = json_response(200, {"csrf_token": token}, headers)
+    vary_on_origin(gp, response)  # no-store, but one rule for every cross-site answer
+    return response
 
 
 def _public_keys(gp: Gatepass) -> dict[str, Any]:
@@ -55,7 +58,9 @@ def jwks(gp: Gatepass, request: Request) -> Plan[Response]:
         ("cache-control", f"public, max-age={JWKS_MAX_AGE}"),
         ("x-content-type-options", "nosniff"),
     ]
-    return Response(200, headers, document)
+    response = Response(200, headers, document)
+    vary_on_origin(gp, response)  # cacheable: the CORS headers must not reach other origins
+    return response
     yield  # a plan like the others, though it does no I/O
 
 
