@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
+from gatepass.errors import StoreUnavailable
 from gatepass.strategies.keyring import KeyRing
 from gatepass.tokens._json import dumps_text
 from gatepass.tokens.keys import Key, KeySet
@@ -30,8 +31,8 @@ def csrf_token(gp: Gatepass, request: Request) -> Plan[Response]:
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state
-    if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
+    if state.failure == "unavailable":  # a store outage, or a remote key set never fetched
+        raise Problem.unavailable(gp.retry_after, state.failure_code or StoreUnavailable.code)
     token = state.csrf_token()
     headers = [("set-cookie", cookie) for cookie in state.set_cookies]
     response = json_response(200, {"csrf_token": token}, headers)
