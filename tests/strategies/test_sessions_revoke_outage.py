@@ -172,27 +172,33 @@ async def test_async_revoke_all_but_one_can_be_sent_again(
         assert (await access.verify(mine))["sid"] == kept.id
 
 
-def test_refresh_logout_can_be_sent_again(tmp_path: Path, private_redis: RedisServer) -> None:
-    """``RefreshTokens.revoke`` marks the family revoked before it revokes the access tokens,
-    but marking it again finds it all the same: the retry with the same refresh token still
-    reaches the access tokens and the session."""
+def test_a_failed_refresh_logout_leaves_the_login_whole(
+    tmp_path: Path, private_redis: RedisServer
+) -> None:
+    """``RefreshTokens.revoke`` revokes the access tokens, then the session, the family last:
+    a failure leaves a family that still rotates (the login is on, nothing half-done) and that
+    a later logout ends with every access token of it. Revoking the family first would make
+    the next refresh a "revoked" while the access tokens of that family live on."""
     with split(tmp_path, private_redis) as (sessions, access):
         _, record = sessions.create("u1")
-        refresh = RefreshTokens(sessions.store, access, secret=b"f" * 32)
+        refresh = RefreshTokens(sessions.store, access, secret=b"f" * 32, grace=0)
         token, bearer = refresh.start("u1", session=record)
         private_redis.kill()
         with pytest.raises(StoreUnavailable):
             refresh.revoke(token)
         private_redis.start()
+        token, second = refresh.rotate(token)  # the refresh still works
         assert again(lambda: refresh.revoke(token))
-        with pytest.raises(RevokedToken):
-            access.verify(bearer)
+        for issued in (bearer, second):
+            with pytest.raises(RevokedToken):
+                access.verify(issued)
         assert sessions.list("u1") == []
 
 
 async def test_async_refresh_logout_can_be_sent_again(
     tmp_path: Path, private_redis: RedisServer
 ) -> None:
+    """The same logout, sent again once the store is back, does the whole job."""
     async with split_async(tmp_path, private_redis) as (sessions, access):
         _, record = await sessions.create("u1")
         refresh = AsyncRefreshTokens(sessions.store, access, secret=b"f" * 32)

@@ -85,15 +85,22 @@ class AsyncRefreshTokens(RefreshConfig[AsyncStore, AsyncAccessTokens]):
         )
 
     async def revoke(self, refresh_token: str) -> bool:
-        """Revoke the token's family (logout) and its session; False if the token is unknown."""
+        """Revoke the token's family (logout) and its session; False if the token is unknown.
+
+        The access tokens go first and the family last, as in reuse containment: should the
+        store fail in between, the family is still there for the same call to revoke again
+        (and a rotation meanwhile finds the session ended, or issues tokens of a login that
+        is still on). Revoked first, a rotation would read it as "revoked" and leave the
+        access tokens of a logged-out family alive."""
         parsed = parse(refresh_token)
         if parsed is None:
             return False
         self.access.clock()  # a junk reading stops the logout here, not between its writes
-        family = await self.store.family_revoke_token(*parsed)
+        family = await self.store.family_of(*parsed)
         if family is None:
             return False
         await self._end_session(family, parsed[1])
+        await self.store.family_revoke_token(*parsed)
         return True
 
     async def _report(self, family: Family) -> None:
