@@ -50,8 +50,9 @@ class Page:
             headers["DPoP"] = proof
         response = self.http.post(path, headers=headers, json=json or None)
         self.nonce = response.headers.get("dpop-nonce", self.nonce)
-        if response.status_code == 200:
-            self.cookie = response.headers["set-cookie"].split(";", 1)[0]
+        if response.status_code == 200:  # the refresh cookie and its companion
+            set_cookies = response.headers.get_list("set-cookie")
+            self.cookie = "; ".join(header.split(";", 1)[0] for header in set_cookies)
         return response
 
     def use(self, answer: httpx.Response) -> int:

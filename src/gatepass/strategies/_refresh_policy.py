@@ -90,6 +90,7 @@ __all__ = [
     "access_jkt",
     "check_secret",
     "decide",
+    "family_of",
     "first_token",
     "new_family_id",
     "parse",
@@ -133,6 +134,12 @@ def parse(token: object) -> tuple[bytes, str, str] | None:
     if match is None:
         return None
     return token_digest(token.encode("ascii")), match[1], match[2]
+
+
+def family_of(token: object) -> str | None:
+    """The family id a well-formed refresh token names (not proof that the family exists)."""
+    parsed = parse(token)
+    return None if parsed is None else parsed[2]
 
 
 def new_family_id() -> str:
