@@ -31,6 +31,7 @@ from secnotes_kit import secret_parts
 
 from gatepass import AccessTokens, KeyRing, RefreshTokens, Sessions
 from gatepass.stores import open_store
+from gatepass.strategies.refresh import family_of
 from gatepass.web import Gatepass
 from gatepass.web.audit import LogIds
 from gatepass.web.fastapi import CurrentUser, install
@@ -248,6 +249,8 @@ def test_web_layer_logs_refusals_with_log_ids_and_never_a_credential(
         return {"authorization": f"Bearer {token}"}
 
     def cookie(name: str, value: str) -> dict[str, str]:
+        if name == refresh_name:  # as a browser sends it: beside its companion
+            return {"cookie": f"{name}={value}; {gp.cookies.family_name()}={family_of(value)}"}
         return {"cookie": f"{name}={value}"}
 
     try:

@@ -100,12 +100,22 @@ def test_bound_family_rotates_only_with_its_key(store: Any) -> None:
     assert family(store, r1).revoked and len(events) == 1
 
 
-def test_unbound_family_ignores_a_proof(store: Any) -> None:
+def test_an_unbound_family_binds_the_access_token_to_the_proof_not_itself(store: Any) -> None:
+    """RFC 9449 5: a token request with a proof gets an access token bound to its key; the
+    family stays unbound (the first proof it sees may be a thief's)."""
     clock = FakeClock()
     refresh, access, _ = setup_flow(store, clock)
+    key = Key.generate("ES256")
     r0, _ = refresh.start("u1")
-    _, a1 = refresh.rotate(r0, jkt=Key.generate("ES256").thumbprint())
-    assert "cnf" not in access.verify(a1)
+    r1, a1 = refresh.rotate(r0, jkt=key.thumbprint())
+    made = dpop.create_proof(key, method="GET", url=URL, access_token=a1)
+    proof = dpop.DPoPVerifier(replay=MemoryReplayCache()).verify(
+        made, method="GET", url=URL, access_token=a1
+    )
+    assert access.verify(a1, proof=proof)["cnf"] == {"jkt": key.thumbprint()}
+    assert family(store, r1).jkt is None
+    _, a2 = refresh.rotate(r1)
+    assert "cnf" not in access.verify(a2)
 
 
 def test_access_tokens_bind_to_a_key() -> None:

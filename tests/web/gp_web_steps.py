@@ -77,3 +77,12 @@ class Case(NamedTuple):
     steps: tuple[Step, ...]
     apps: tuple[str, ...] = ("asgi", "fastapi", "wsgi", "flask")
     outage: bool = False
+
+
+#: A thief's copy of a victim's hybrid cookies: a copied cookie jar holds the refresh cookie and
+#: its ``__Host-`` companion (without it the refresh cookie counts as absent). ``STOLEN`` sends
+#: the copy as another actor's ``cookies``.
+STEAL_REFRESH = Step(
+    "SAVE stolen=__Secure-refresh={refresh_cookie}; __Host-refresh-family={family_cookie}"
+)
+STOLEN = "{a.stolen}"

@@ -12,7 +12,7 @@ import json
 
 import pytest
 from webapps import APPS
-from webclient import Browser, Expect, Step, parse_set_cookie, run
+from webclient import STEAL_REFRESH, STOLEN, Browser, Expect, Step, parse_set_cookie, run
 from webdesigns import serving
 from webtable import (
     ALICE,
@@ -258,10 +258,10 @@ async def test_a_stolen_refresh_token_replayed_revokes_the_family(
     clears the refresh cookie, so neither side keeps a dead token."""
     steps = (
         LOGIN_HYBRID,
-        Step("SAVE stolen={refresh_cookie}"),
+        STEAL_REFRESH,
         Step("POST /auth/refresh", OK),
         Step("POST /auth/refresh", Expect(401, "ERR_REFRESH_TOKEN_REUSED", cookies={"refresh":
-             "cleared"}), cookies="__Secure-refresh={a.stolen}", actor="t"),
+             "cleared"}), cookies=STOLEN, actor="t"),
         Step("GET /me", Expect(401, "ERR_TOKEN_REVOKED"), bearer="access"),
         Step("POST /auth/refresh", Expect(401, "ERR_TOKEN_REVOKED", cookies={"refresh":
              "cleared"})),

@@ -22,7 +22,7 @@ import pytest
 from gp_store_servers import RedisServer
 from gp_web_servers import SERVERS
 from webapps import make_app
-from webclient import Expect, Step, Target, run
+from webclient import STEAL_REFRESH, STOLEN, Expect, Step, Target, run
 from webdesigns import (
     AUDIENCE,
     ISSUER,
@@ -139,10 +139,10 @@ async def test_refresh_token_reuse_during_the_outage_is_contained_once_it_is_bac
     """A stolen refresh token replayed while the access tokens cannot be revoked: a 503 that
     revokes nothing, and the replay once the store is back revokes the family, its session and
     every access token of it (the victim's too)."""
-    stolen = "__Secure-refresh={a.stolen}"
+    stolen = STOLEN
     steps = (
         LOGIN_HYBRID,
-        Step("SAVE stolen={refresh_cookie}"),
+        STEAL_REFRESH,
         Step("POST /auth/refresh", OK),
         Step("STORE down"),
         Step("POST /auth/refresh", DOWN._replace(cookies={"refresh": "kept"}), actor="t",

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import httpx
 from gp_web_browser import Browser, parse_set_cookie, remember
-from gp_web_steps import ABSENT, BASE, SITES, Case, Expect, Step
+from gp_web_steps import ABSENT, BASE, SITES, STEAL_REFRESH, STOLEN, Case, Expect, Step
 from gp_web_target import Target, WebSocketOutcome
 from webdpop import proof_headers
 
@@ -28,6 +28,8 @@ __all__ = [
     "ABSENT",
     "BASE",
     "SITES",
+    "STEAL_REFRESH",
+    "STOLEN",
     "Browser",
     "Case",
     "Expect",
@@ -51,6 +53,7 @@ def _fill(text: str, browsers: dict[str, Browser], actor: str, gp: Gatepass) -> 
             "session_cookie": gp.cookies.session_name,
             "refresh_cookie": gp.cookies.refresh_name,
             "seed_cookie": gp.cookies.seed_name,
+            "family_cookie": gp.cookies.family_name(),
         }
         found = browser.cookie(cookies[name]) if name in cookies else browser.memory.get(name)
         assert found is not None, f"nothing remembered as {match.group(0)}"
@@ -143,6 +146,7 @@ def check(response: httpx.Response, expect: Expect, gp: Gatepass, where: str) ->
         "session": gp.cookies.session_name,
         "refresh": gp.cookies.refresh_name,
         "seed": gp.cookies.seed_name,
+        "family": gp.cookies.family_name(),
     }
     set_cookies = [parse_set_cookie(h) for h in response.headers.get_list("set-cookie")]
     for alias, wanted in expect.cookies.items():

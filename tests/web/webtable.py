@@ -14,7 +14,7 @@ the hybrid and bearer tokens in one app). The cases with a store that is down ar
 
 from __future__ import annotations
 
-from webclient import Case, Expect, Step
+from webclient import STEAL_REFRESH, STOLEN, Case, Expect, Step
 from webdesigns import PASSWORD
 
 ALL = ("session", "stateless", "denylist", "replicated", "hybrid", "several")
@@ -286,22 +286,22 @@ CASES: tuple[Case, ...] = (
     )),
     Case("refresh-token reuse revokes the family and clears the cookie", HYBRID, (
         LOGIN_HYBRID,
-        Step("SAVE stolen={refresh_cookie}"),
+        STEAL_REFRESH,
         Step("POST /auth/refresh", OK),
         Step("POST /auth/refresh", Expect(401, "ERR_REFRESH_TOKEN_REUSED", cookies={
-             "refresh": "cleared"}), cookies="__Secure-refresh={a.stolen}", actor="t"),
+             "refresh": "cleared"}), cookies=STOLEN, actor="t"),
         Step("POST /auth/refresh", Expect(401, "ERR_TOKEN_REVOKED", cookies={"refresh":
              "cleared"})),
         me(REVOKED, bearer="access"),
     )),
     Case("hybrid logout ends the login: access token and refresh family", HYBRID, (
         LOGIN_HYBRID,
-        Step("SAVE stolen={refresh_cookie}"),
+        STEAL_REFRESH,
         Step("POST /auth/logout", Expect(200, headers={"clear-site-data": CLEAR_SITE_DATA},
              cookies={"refresh": "cleared"}), bearer="access"),
         me(REVOKED, bearer="access"),
         Step("POST /auth/refresh", Expect(401, "ERR_TOKEN_REVOKED", cookies={"refresh":
-             "cleared"}), cookies="__Secure-refresh={a.stolen}", actor="t"),
+             "cleared"}), cookies=STOLEN, actor="t"),
     )),
     Case("hybrid devices: list, revoke another login", HYBRID, (
         LOGIN_HYBRID,

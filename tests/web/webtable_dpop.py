@@ -9,7 +9,7 @@ and must be refused, and the victim's own requests must keep working afterwards.
 
 from __future__ import annotations
 
-from webclient import Case, Expect, Step
+from webclient import STEAL_REFRESH, STOLEN, Case, Expect, Step
 from webtable import ALICE, ASGI_ONLY, DOWN, OK, UNAUTH
 
 BOTH = ("dpop", "dpop-required")
@@ -106,11 +106,11 @@ DPOP_CASES: tuple[Case, ...] = (
     )),
     Case("a stolen refresh cookie without the key neither rotates nor burns the family", BOTH, (
         LOGIN,
-        Step("SAVE stolen={refresh_cookie}"),
-        Step("POST /auth/refresh", endpoint_refused(), cookies="__Secure-refresh={a.stolen}",
+        STEAL_REFRESH,
+        Step("POST /auth/refresh", endpoint_refused(), cookies=STOLEN,
              actor="t", jar=False),
         Step("POST /auth/refresh", endpoint_refused("ERR_DPOP_BINDING_MISMATCH"),
-             cookies="__Secure-refresh={a.stolen}", actor="t", jar=False, dpop="proof"),
+             cookies=STOLEN, actor="t", jar=False, dpop="proof"),
         REFRESH,
         ME,
     )),

@@ -75,7 +75,10 @@ OUTAGE: tuple[Case, ...] = (
 
 #: A session cookie and a refresh cookie of the right shape, for a store that was never up.
 SOME_SESSION = f"__Host-session={new_token('alice')}"
-SOME_REFRESH = f"__Secure-refresh={first_token('alice', new_family_id())}"
+_FAMILY = new_family_id()
+SOME_REFRESH = (
+    f"__Secure-refresh={first_token('alice', _FAMILY)}; __Host-refresh-family={_FAMILY}"
+)
 
 #: Nothing listens where the store should be (PostgreSQL on a closed port): what came with the
 #: request is kept, and nothing pretends to have logged anybody in or out. The asyncio

@@ -26,6 +26,7 @@ from gatepass.tokens import dpop
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REFRESH = "__Secure-refresh"
+FAMILY = "__Host-refresh-family"  # the refresh cookie's companion: it counts only beside it
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def from_python(app: AppServer, headers: dict[str, str]) -> httpx.Response:
 
 
 def refresh_from_python(app: AppServer, cookie: str, proof: str | None) -> httpx.Response:
-    headers = {"Cookie": f"{REFRESH}={cookie}", "Origin": app.url, "Sec-Fetch-Site": "same-origin"}
+    headers = {"Cookie": cookie, "Origin": app.url, "Sec-Fetch-Site": "same-origin"}
     if proof is not None:
         headers["DPoP"] = proof
     return httpx.post(f"{app.url}/auth/refresh", headers=headers, timeout=30)
@@ -61,7 +62,9 @@ def test_copied_tokens_are_refused_elsewhere_while_the_page_keeps_working(
     token = page.evaluate("() => t.debugToken()")
     jkt = page.evaluate("() => t.dpopThumbprint()")
     assert jwt.inspect(token).claims["cnf"] == {"jkt": jkt}
-    cookie = next(c["value"] for c in context.cookies() if c["name"] == REFRESH)
+    jar = [c for c in context.cookies() if c["name"] in (REFRESH, FAMILY)]
+    assert len(jar) == 2
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in jar)
     me = f"{app.url}/me"
 
     # From Python: as a bearer token, as a DPoP token without a proof, with the thief's key.
@@ -83,7 +86,7 @@ def test_copied_tokens_are_refused_elsewhere_while_the_page_keeps_working(
 
     # From a second browser (another profile: its own key), with both copies planted in it.
     other, _ = contexts.new()
-    other.add_cookies([{**c} for c in context.cookies() if c["name"] == REFRESH])
+    other.add_cookies([{**c} for c in jar])
     thief_page = open_page(other, app.url)
     assert thief_page.evaluate("() => t.dpopThumbprint()") != jkt
     assert (

@@ -20,6 +20,7 @@ from hybrid_page import logged_in_tabs, open_page, shows, ui_login
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REFRESH = "__Secure-refresh"
+FAMILY = "__Host-refresh-family"  # the refresh cookie's companion: it counts only beside it
 
 
 @pytest.fixture(scope="module")
@@ -203,14 +204,14 @@ def test_replaying_a_used_refresh_token_revokes_the_family(
     victim, _ = contexts.new()
     page = open_page(victim, app.url)
     ui_login(page)
-    stolen = refresh_cookie(victim)  # copied off the victim's machine
-    assert stolen is not None
+    stolen = [c for c in victim.cookies() if c["name"] in (REFRESH, FAMILY)]
+    assert len(stolen) == 2  # the cookie jar copied off the victim's machine
     page.evaluate("async () => { await t.refresh(); await t.refresh(); }")  # two rotations on
     access = page.evaluate("() => t.debugToken()")
     assert me_with(app.url, access).status_code == 200
 
     thief, _ = contexts.new()
-    thief.add_cookies([stolen])
+    thief.add_cookies(stolen)
     thief_page = thief.new_page()
     thief_page.goto(f"{app.url}/auth/csrf")  # any page of the app's origin, without its script
     replay = thief_page.evaluate(
@@ -227,6 +228,23 @@ def test_replaying_a_used_refresh_token_revokes_the_family(
     assert page.evaluate("() => events.at(-1)") == "logout"
     shows(page, "nobody")
     assert me_with(app.url, access).status_code == 401
+
+
+def test_a_planted_refresh_cookie_logs_nobody_in(app: AppServer, contexts: Contexts) -> None:
+    """Cookie tossing: the attacker's own refresh cookie planted in a browser that has none (a
+    sibling subdomain would set it with ``Domain=<parent>``; loopback has no parent domain, so
+    the test plants it directly: the browser then sends the same ``Cookie`` header). The page
+    opened there resumes no login, so the victim is never working in the attacker's account;
+    the example has one user, so the attacker here is "alice" in a browser of their own."""
+    attacker, _ = contexts.new()
+    ui_login(open_page(attacker, app.url))
+    victim, recorder = contexts.new()
+    victim.add_cookies([c for c in attacker.cookies() if c["name"] == REFRESH])
+    page = open_page(victim, app.url)
+    shows(page, "nobody")
+    assert page.evaluate("() => t.refresh()") is None
+    assert page.evaluate("() => t.user") is None
+    assert recorder.page_errors == []
 
 
 @pytest.mark.redis

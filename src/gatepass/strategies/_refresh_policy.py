@@ -87,8 +87,10 @@ from gatepass.tokens._b64 import b64encode
 __all__ = [
     "ReuseEvent",
     "Status",
+    "access_jkt",
     "check_secret",
     "decide",
+    "family_of",
     "first_token",
     "new_family_id",
     "parse",
@@ -132,6 +134,12 @@ def parse(token: object) -> tuple[bytes, str, str] | None:
     if match is None:
         return None
     return token_digest(token.encode("ascii")), match[1], match[2]
+
+
+def family_of(token: object) -> str | None:
+    """The family id a well-formed refresh token names (not proof that the family exists)."""
+    parsed = parse(token)
+    return None if parsed is None else parsed[2]
 
 
 def new_family_id() -> str:
@@ -214,6 +222,23 @@ def login_claims(family: Family) -> dict[str, Any] | None:
     if family.auth_time is None:
         return None
     return {"auth_time": int(family.auth_time)}
+
+
+def access_jkt(family: Family, proven: str | None) -> str | None:
+    """The key a rotation's access token is bound to: the family's, else the proof's, if any.
+
+    RFC 9449 5 binds the access token of every token request to the proof that came with it,
+    refresh grants included. A family bound at login stays bound to that key (:func:`decide`
+    refused any other). An unbound family (a login from before the app turned DPoP on, or from
+    a client without a key) is *not* bound now, only its new access token is: the first proof
+    at an unbound family may be a thief's, and binding the family to it would hand the family
+    to the thief and turn the device's next refresh into a refusal ("unproven") instead of the
+    reuse that revokes the family. An access token bound to the thief's key gives the thief no
+    more than the bearer token the unbound family would give anyway (same lifetime, same
+    ``sid``, revoked with the family); the honest page gets a token that script cannot use away
+    from its key. A new login binds the new family.
+    """
+    return family.jkt if family.jkt is not None else proven
 
 
 def access_sid(family: Family) -> str:

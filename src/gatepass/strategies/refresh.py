@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from gatepass.strategies._async.refresh import AsyncRefreshTokens
 from gatepass.strategies._refresh_config import DAY
-from gatepass.strategies._refresh_policy import ReuseEvent
+from gatepass.strategies._refresh_policy import ReuseEvent, family_of
 from gatepass.strategies._sync.refresh import RefreshTokens
 
-__all__ = ["DAY", "AsyncRefreshTokens", "RefreshTokens", "ReuseEvent"]
+__all__ = ["DAY", "AsyncRefreshTokens", "RefreshTokens", "ReuseEvent", "family_of"]

@@ -10,6 +10,18 @@ Defaults follow ``shared/notes/security.md`` ("Sessions, refresh tokens and cook
 ``__Secure-refresh`` the refresh token of the hybrid, ``Path=<prefix>/refresh`` so the browser
                     sends it to the refresh endpoint only (``__Host-`` would force ``Path=/``),
                     ``SameSite=Strict``: no cross-site request ever carries it.
+``__Host-refresh-family`` the refresh cookie's companion: the id of the family the refresh
+                    cookie belongs to, set and cleared with it. ``__Secure-`` allows ``Domain``,
+                    so a page on a sibling subdomain can plant its *own* refresh cookie in the
+                    victim's browser (cookie tossing); into a browser that has none of its own,
+                    that would log the victim into the attacker's account (login CSRF).
+                    ``__Host-`` forbids ``Domain``: only this host can set the companion, and
+                    :func:`read_refresh` counts a refresh cookie only beside the companion that
+                    names its family. The value is no secret (it grants nothing alone); the
+                    prefix is the defence. ``__Host-`` forces ``Path=/``, so an app whose refresh
+                    endpoint is elsewhere than ``/auth/refresh`` (another prefix, a mount) names
+                    its companion after that path (:meth:`CookiePolicy.family_name`): two
+                    hybrids on one host keep their own refresh cookies and their own companions.
 ``__Host-csrf``     a random seed that binds the CSRF token of a visitor who is not logged in yet
                     (login CSRF); holds no authority at all.
 
@@ -24,20 +36,32 @@ request, because the browser no longer withholds the cookie from other sites.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import warnings
 from dataclasses import dataclass
 
 from gatepass.errors import ConfigurationError
+from gatepass.strategies.refresh import family_of
+from gatepass.tokens._b64 import b64encode
 
-__all__ = ["REFRESH_COOKIE", "SEED_COOKIE", "SESSION_COOKIE", "CookiePolicy", "read_cookie"]
+__all__ = [
+    "FAMILY_COOKIE",
+    "REFRESH_COOKIE",
+    "SEED_COOKIE",
+    "SESSION_COOKIE",
+    "CookiePolicy",
+    "read_cookie",
+    "read_refresh",
+]
 
 logger = logging.getLogger("gatepass.web")
 
 SESSION_COOKIE = "__Host-session"
 REFRESH_COOKIE = "__Secure-refresh"
 SEED_COOKIE = "__Host-csrf"
+FAMILY_COOKIE = "__Host-refresh-family"
 
 #: RFC 6265 cookie-octets: what a value may hold without quoting (gatepass values are base64url
 #: plus ``.`` and ``~``, far inside this set).
@@ -65,9 +89,25 @@ def read_cookie(header: str | None, name: str) -> str | None:
     return found
 
 
+def read_refresh(header: str | None, policy: CookiePolicy, root: str = "") -> str | None:
+    """The refresh token of a ``Cookie`` header, or None: the refresh cookie counts only beside
+    the companion cookie that names its family (the one rule against a tossed refresh cookie;
+    see the module docstring). Without it the request carries no refresh token, as with a
+    duplicate name: nothing is looked up, burned or revoked, the attacker's family included."""
+    token = read_cookie(header, policy.refresh_name)
+    if token is None:
+        return None
+    family = family_of(token)
+    if family is None:
+        return token  # junk: refused as a malformed token, and the cookie cleared
+    if read_cookie(header, policy.family_name(root)) != family:
+        return None
+    return token
+
+
 @dataclass(frozen=True, slots=True)
 class CookiePolicy:
-    """Names and flags of the three cookies. The defaults are the secure choice.
+    """Names and flags of the four cookies. The defaults are the secure choice.
 
     ``refresh_path`` is filled in by :class:`gatepass.web.Gatepass` from its endpoint prefix.
     """
@@ -115,6 +155,16 @@ class CookiePolicy:
     def seed_name(self) -> str:
         return "gatepass-csrf" if self.insecure_http else SEED_COOKIE
 
+    def family_name(self, root: str = "") -> str:
+        """The companion's name for the refresh cookie of ``root + refresh_path``: the plain
+        name for the conventional ``/auth/refresh``, else the name and 8 characters of the
+        path's hash (a path may hold characters a cookie name may not)."""
+        name = "gatepass-refresh-family" if self.insecure_http else FAMILY_COOKIE
+        path = root + self.refresh_path
+        if path == "/auth/refresh":
+            return name
+        return f"{name}-{b64encode(hashlib.sha256(path.encode('utf-8')).digest()[:6])}"
+
     # --- Set-Cookie values --------------------------------------------------------------------
 
     def session(self, token: str, max_age: int | None) -> str:
@@ -127,6 +177,19 @@ class CookiePolicy:
         browser must send the cookie to the refresh endpoint as it sees that path."""
         same_site = "None" if self.cross_site else "Strict"
         return self._build(self.refresh_name, token, root + self.refresh_path, same_site, max_age)
+
+    def refresh_family(self, token: str, max_age: int, root: str = "") -> str:
+        """``Set-Cookie`` for the refresh cookie's companion (:func:`read_refresh`): set and
+        cleared together with :meth:`refresh`, with the same lifetime."""
+        family = family_of(token)
+        if family is None:
+            raise ConfigurationError("not a refresh token")
+        same_site = "None" if self.cross_site else "Strict"
+        return self._build(self.family_name(root), family, "/", same_site, max_age)
+
+    def clear_refresh_family(self, root: str = "") -> str:
+        same_site = "None" if self.cross_site else "Strict"
+        return self._build(self.family_name(root), "", "/", same_site, 0)
 
     def seed(self, value: str) -> str:
         same_site = "None" if self.cross_site else "Lax"

@@ -11,6 +11,7 @@ from gatepass.stores.protocols import Store
 from gatepass.stores.records import Family
 from gatepass.strategies._refresh_config import ATTEMPTS, RefreshConfig
 from gatepass.strategies._refresh_policy import (
+    access_jkt,
     access_sid,
     decide,
     login_claims,
@@ -42,14 +43,16 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
         """
         token, family, token_hash, tag = self.plan_start(user_id, session, scopes, auth_time, jkt)
         self.store.family_create(family, token_hash, tag)
-        return token, self._issue(family)
+        return token, self._issue(family, family.jkt)
 
     def rotate(self, refresh_token: str, *, jkt: str | None = None) -> tuple[str, str]:
         """The next ``(refresh_token, access_token)``, or ``InvalidToken`` (``ReusedToken``...).
 
         ``jkt``: the key thumbprint of the verified DPoP proof that came with the request; a
         family bound to a key rotates only with its key (``DPoPBindingMismatch`` otherwise,
-        and nothing changes). Read the family, decide
+        and nothing changes). With a proof, the access token is bound to its key, an unbound
+        family's too (the family itself stays unbound: ``_refresh_policy.access_jkt`` says
+        why), so the answer is a DPoP token exactly when ``jkt`` was given. Read the family, decide
         (:func:`~gatepass.strategies._refresh_policy.decide`), write the decision with a
         compare-and-set; when the family changed in between, read again.
         """
@@ -72,17 +75,18 @@ class RefreshTokens(RefreshConfig[Store, AccessTokens]):
                 self._report(family)
             verdict(status)
             assert family is not None  # verdict raised for every other outcome
-            return nxt, self._issue(family)
+            return nxt, self._issue(family, access_jkt(family, jkt))
         raise StoreError("the refresh family kept changing during rotation")
 
-    def _issue(self, family: Family) -> str:
-        """An access token of ``family``: its user, session, scopes, login time and key."""
+    def _issue(self, family: Family, jkt: str | None) -> str:
+        """An access token of ``family``: its user, session, scopes and login time, bound to
+        the key ``jkt``."""
         return self.access.issue(
             family.user_id,
             session=access_sid(family),
             scopes=family.scopes,
             claims=login_claims(family),
-            jkt=family.jkt,
+            jkt=jkt,
         )
 
     def revoke(self, refresh_token: str) -> bool:

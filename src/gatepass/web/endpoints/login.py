@@ -9,9 +9,10 @@ What each design answers:
 
 ``session``  ``Set-Cookie: __Host-session=...`` and ``{"user_id", "design", "csrf_token"}``.
 ``hybrid``   ``{"access_token", "token_type": "Bearer", "expires_in", ...}`` and the refresh
-             cookie; the login is recorded as a session for "your devices". With a ``DPoP``
-             proof (a :class:`~gatepass.web.dpop.DPoPPolicy` configured), ``"token_type":
-             "DPoP"``: the access token and the refresh family are bound to the proof's key.
+             cookie with its companion (``__Host-refresh-family``); the login is recorded as a
+             session for "your devices". With a ``DPoP`` proof (a
+             :class:`~gatepass.web.dpop.DPoPPolicy` configured), ``"token_type": "DPoP"``:
+             the access token and the refresh family are bound to the proof's key.
 ``bearer``   ``{"access_token", ...}`` only: a token for API clients (curl, mobile).
 
 Login CSRF is refused like any other cross-site request (the form's token, when needed, is
@@ -138,6 +139,7 @@ def login(gp: Gatepass, request: Request) -> Plan[Response]:
         )
         lifetime = int(gp.refresh.absolute)
         set_cookies.append(gp.cookies.refresh(refresh_token, lifetime, request.root))
+        set_cookies.append(gp.cookies.refresh_family(refresh_token, lifetime, request.root))
         body.update(
             access_token=access_token,
             token_type="Bearer" if jkt is None else "DPoP",

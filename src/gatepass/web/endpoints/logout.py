@@ -63,6 +63,7 @@ def _goodbye(
         headers.append(("set-cookie", gp.cookies.clear_session()))
     if gp.refresh is not None:
         headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
+        headers.append(("set-cookie", gp.cookies.clear_refresh_family(request.root)))
     if target is not None:
         return redirect(target, headers)
     return json_response(200, body, headers)

@@ -2,7 +2,10 @@
 
 The refresh cookie is ``HttpOnly`` (no script, so no XSS, can read it), ``SameSite=Strict`` and
 scoped to this path, so it reaches no other endpoint and no cross-site request carries it; the
-CSRF check still runs (fetch metadata, ``Origin``, else a token bound to the refresh token).
+CSRF check still runs (fetch metadata, ``Origin``, else a token bound to the refresh token). It
+counts only beside its ``__Host-`` companion that names its family
+(:func:`~gatepass.web.cookies.read_refresh`): a refresh cookie tossed from a sibling subdomain
+has none, so the request is answered as one without a refresh cookie and touches no store.
 Every successful call rotates: the old refresh token is used up, a new one is set, and the body
 carries a new access token. A refused token (unknown, expired, revoked, or reused: the whole
 family is then revoked) clears the cookie; a store outage is a 503 that keeps it.
@@ -14,7 +17,7 @@ from gatepass.errors import DPoPBindingMismatch, InvalidToken
 from gatepass.web import audit
 from gatepass.web.authenticate import check_csrf
 from gatepass.web.config import Gatepass
-from gatepass.web.cookies import read_cookie
+from gatepass.web.cookies import read_refresh
 from gatepass.web.csrf import refresh_binding
 from gatepass.web.dpop import refusal as dpop_refusal
 from gatepass.web.dpop import token_endpoint_jkt
@@ -28,7 +31,7 @@ __all__ = ["refresh"]
 def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
     if gp.refresh is None or gp.access is None:
         raise Problem.not_found("the hybrid is not configured: give Gatepass(refresh_tokens=...)")
-    token = read_cookie(request.headers.get("cookie"), gp.cookies.refresh_name)
+    token = read_refresh(request.headers.get("cookie"), gp.cookies, request.root)
     if token is None:
         raise Problem.unauthenticated()
     refusal = yield from check_csrf(gp, request, refresh_binding(token))
@@ -50,6 +53,7 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
         audit.credential_refused(gp, "hybrid", token, exc.code)
         response = problem_response(Problem.invalid_token(exc.code, str(exc)))
         response.headers.append(("set-cookie", gp.cookies.clear_refresh(request.root)))
+        response.headers.append(("set-cookie", gp.cookies.clear_refresh_family(request.root)))
         return response
     body = {
         "access_token": access_token,
@@ -57,8 +61,11 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
         "expires_in": gp.access.ttl,
         "csrf_token": gp.csrf.mint(refresh_binding(new_refresh)),
     }
-    cookie = gp.cookies.refresh(new_refresh, int(gp.refresh.absolute), request.root)
-    headers = [("set-cookie", cookie)]
+    lifetime = int(gp.refresh.absolute)
+    headers = [
+        ("set-cookie", gp.cookies.refresh(new_refresh, lifetime, request.root)),
+        ("set-cookie", gp.cookies.refresh_family(new_refresh, lifetime, request.root)),
+    ]
     if jkt is not None and gp.dpop is not None:
         headers.extend(gp.dpop.nonce_headers())
     return json_response(200, body, headers)
