@@ -22,14 +22,29 @@ from gp_testkit import uvicorn_serving  # shared with tests outside tests/web
 def waitress_serving(app: Any) -> Iterator[str]:
     """``app`` under waitress (two worker threads) on a free loopback port."""
     server: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:
+            # Closing the sockets races the loop's last select(): a closed descriptor then is
+            # the shutdown itself, not a fault of the app under test.
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        stopping.set()
         # Closed from its own loop (the trigger runs the call there): closing the sockets from
         # this thread while the loop sits in select() would hand it a closed descriptor.
-        server.trigger.pull_trigger(server.close)
+        try:
+            server.trigger.pull_trigger(server.close)
+        except OSError:  # the trigger is closed already: the loop is stopping on its own
+            server.close()
         thread.join(10)
 
 

@@ -42,7 +42,13 @@ async def test_cross_site_answers_vary_on_origin(app: str, sqlite_url: str) -> N
         Step(f"HEAD {JWKS}", Expect(200, headers=REFUSED), site="script"),
         Step("GET /auth/csrf", Expect(200, headers=ALLOWED), site="trusted", headers=trusted),
         Step("GET /auth/csrf", Expect(200, headers=REFUSED), site="cross-site", headers=evil),
-    )
+        # refusals and the client script depend on the origin as much as the keys do
+        Step("POST /auth/refresh", Expect(401, headers=ALLOWED), site="trusted",
+             headers=trusted),
+        Step("POST /auth/logout", Expect(403, headers=REFUSED), site="cross-site",
+             headers=evil),
+        Step("GET /auth/gatepass.js", Expect(200, headers=REFUSED), site="script"),
+    )  # fmt: skip
     async with serving(app, "hybrid", sqlite_url, **CROSS_SITE) as target:
         await run(target, steps, "cross-site Vary")
 

@@ -66,6 +66,7 @@ async def test_tokens_wait_for_the_issuers_keys_with_503(app: str) -> None:
                 Step("GET /probe", DOWN, bearer=token),
                 Step("GET /probe", Expect(200, json={"user": None})),  # no token: nothing to judge
                 Step("GET /auth/csrf", DOWN, bearer=token),  # the keys, not "the session store"
+                Step("POST /auth/logout", DOWN, bearer=token),
             ))  # fmt: skip
             issuer.up = True
             clock.advance(3600)  # past the cooldown after a failed fetch

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from gatepass.errors import StoreUnavailable
 from gatepass.web import audit
 from gatepass.web.config import Gatepass
-from gatepass.web.cors import allow, allowed_origin, preflight
+from gatepass.web.cors import allow, allowed_origin, preflight, vary_on_origin
 from gatepass.web.drive import Plan
 from gatepass.web.endpoints.devices import list_devices, revoke_device
 from gatepass.web.endpoints.login import login
@@ -100,4 +100,5 @@ def endpoint(gp: Gatepass, request: Request) -> Plan[Response]:
     origin = allowed_origin(gp, request)
     if origin is not None and request.method != "OPTIONS":
         allow(response, origin)
+    vary_on_origin(gp, response)  # one rule for every answer, whichever origin asked
     return response

@@ -17,6 +17,7 @@ their session still lives.
 
 from __future__ import annotations
 
+from gatepass.errors import StoreUnavailable
 from gatepass.web import audit
 from gatepass.web.authenticate import authenticate, presented_token
 from gatepass.web.config import Gatepass
@@ -80,8 +81,8 @@ def logout(gp: Gatepass, request: Request) -> Plan[Response]:
     state = yield from authenticate(gp, request)
     if isinstance(state, Problem):
         raise state
-    if state.failure == "unavailable":
-        raise Problem.unavailable(gp.retry_after)
+    if state.failure == "unavailable":  # a store outage, or a remote key set never fetched
+        raise Problem.unavailable(gp.retry_after, state.failure_code or StoreUnavailable.code)
     target = yield from _submitted(request)
     principal = state.principal
     if principal is None or principal.design == "session":
