@@ -165,6 +165,30 @@ def test_opaque_tokens_pushed_through_the_jwt_door_are_not_quoted(flow: dict[str
             _assert_clean(text, token)
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "sk_live_4eC39HqLyjWDarjtT1zdp7dc.v1",  # another issuer's secret before its first dot
+        "ya29.a0AfH6SMBx3kL9wQ",  # and one with a short public prefix, quoted as a tag
+        "tGzv3JOkF0XG5Qx2TlKWIA.secret.part.four",
+    ],
+)
+def test_another_issuers_opaque_token_is_not_quoted(flow: dict[str, Any], token: str) -> None:
+    """The first segment of a non-JWS is quoted only when it is public (a JOSE header, or a
+    routing tag of at most 8 characters): an opaque bearer token from another issuer may keep
+    its secret before the first dot, and the refusal ends up in the 401 and in logs."""
+    access: AccessTokens = flow["access"]
+    first = token.split(".", 1)[0]
+    for call in (lambda: access.verify(token), lambda: jwt.inspect(token)):
+        text = _said_by(call)
+        assert "three dot-separated segments" in text
+        assert token not in text
+        if len(first) <= 8:
+            assert repr(first) in text  # a tag: quoted, for the reader of the log
+        else:
+            assert first[:6] not in text, text[:300]  # not even the start of a secret
+
+
 def test_failures_of_every_strategy_carry_no_token(flow: dict[str, Any]) -> None:
     sessions: Sessions = flow["sessions"]
     refresh: RefreshTokens = flow["refresh"]

@@ -41,6 +41,9 @@ DEFAULT_MAX_SIZE = 8192
 """Default size limit for a whole token, in bytes (8 KiB, far above any sane login token)."""
 
 _FORBIDDEN_SIGN_HEADERS = frozenset({"alg", "crit", "b64", "zip", "enc"})
+#: The longest first segment quoted in an error when it is not a JOSE header: gatepass's own
+#: session and refresh tokens start with a 4-character public routing tag.
+_PUBLIC_TAG_LENGTH = 8
 
 # Parsed, validated headers by their encoded segment. Tokens from one issuer repeat the same
 # header, so this skips a base64 decode and a JSON parse per verification. Entries are immutable
@@ -79,10 +82,14 @@ def split_compact(text: str) -> list[str]:
     """The three segments of a compact JWS, or :class:`MalformedToken` (quoting no secret)."""
     parts = text.split(".")
     if len(parts) != 3:
-        # Quote the first segment only (a JOSE header, or the public tag of a gatepass session or
-        # refresh token): what follows the first dot of a non-JWS may be a session secret, and
-        # this message ends up in logs (security note 12: logs never hold a token).
-        shown = f"; it starts {quote_prefix(parts[0])}" if len(parts) > 1 else ""
+        # Quote the first segment only, and only when it is public: a JOSE header (base64url of
+        # '{"', so it starts "eyJ") or the short routing tag of a gatepass session or refresh
+        # token. What follows the first dot may be a session secret, and another issuer's opaque
+        # token may hold its secret before the dot; this message ends up in logs (security
+        # note 12: logs never hold a token).
+        first = parts[0]
+        public = first.startswith("eyJ") or len(first) <= _PUBLIC_TAG_LENGTH
+        shown = f"; it starts {quote_prefix(first)}" if len(parts) > 1 and public else ""
         raise MalformedToken(
             f"a compact JWS has exactly three dot-separated segments, not {len(parts)}{shown}"
         )
