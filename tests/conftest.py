@@ -163,6 +163,20 @@ def redis_server_path() -> str:
 
 
 @pytest.fixture
+def private_redis(tmp_path: Path, redis_server_path: str) -> Iterator[Any]:
+    """A Redis of this test's own (``gp_store_servers.RedisServer``: append-only file, fsync
+    always) that the test may stop and start: a real outage that hurts nobody else, and starting
+    it again brings back everything it held."""
+    from gp_store_servers import RedisServer  # beside the store tests (sys.path above)
+
+    server = RedisServer(tmp_path / "redis", persistent=True).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
 def postgres_server(tmp_path: Path) -> Iterator[Any]:
     """A private PostgreSQL server (initdb'd for this test) that the test may crash and
     restart; always stopped and removed afterwards."""

@@ -12,12 +12,12 @@ the store is back must finish the job.
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from gp_store_servers import RedisServer  # on the path through tests/conftest.py
 
 from gatepass import (
     AccessTokens,
@@ -31,25 +31,12 @@ from gatepass import (
 from gatepass.errors import RevokedToken, StoreUnavailable
 from gatepass.stores import open_async_store, open_store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stores"))
-
-from gp_store_servers import RedisServer
-
 pytestmark = pytest.mark.redis
 
 T = TypeVar("T")
 #: The first calls after the restart may meet a connection the restart broke (a
 #: ``StoreUnavailable`` that changed nothing): the retry is sent again, a bounded number of times.
 TRIES = 3
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path, redis_server_path: str) -> Iterator[RedisServer]:
-    """A Redis of this test's own (append-only, fsync always): stopping it hurts nobody else,
-    and starting it again brings back what it held."""
-    server = RedisServer(tmp_path / "redis", persistent=True).start()
-    yield server
-    server.kill()
 
 
 def urls(tmp_path: Path, redis: RedisServer) -> tuple[str, str]:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gp_store_servers import RedisServer  # on the path through tests/conftest.py
 
 from gp_testkit import drop_postgres_schema, drop_redis_prefix
 
@@ -30,12 +29,3 @@ def postgres_web_url(postgres_url: str) -> Iterator[str]:
     url = f"{postgres_url}?schema=gpweb_{secrets.token_hex(4)}"
     yield url
     drop_postgres_schema(url)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path, redis_server_path: str) -> Iterator[RedisServer]:
-    """A Redis of this test's own (append-only file, fsync always), so stopping it is a real
-    outage and starting it again brings every session back."""
-    server = RedisServer(tmp_path / "redis", persistent=True).start()
-    yield server
-    server.kill()
