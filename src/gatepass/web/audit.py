@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from gatepass.errors import ExpiredToken, InvalidToken, ReusedToken, StoreUnavailable
 from gatepass.tokens._b64 import b64encode
 from gatepass.web.cookies import read_cookie
+from gatepass.web.dpop import authorization
 
 if TYPE_CHECKING:
     from gatepass.web.config import Gatepass
@@ -97,15 +98,11 @@ def presented(gp: Gatepass, request: Request) -> tuple[str, str] | None:
     """``(design, credential)`` of what ``request`` came with, in the order the web layer
     judges them (an ``Authorization`` token, the session cookie, the refresh cookie), else None.
     Used on refusals only, so re-reading the headers costs nothing on the hot path."""
-    headers = request.headers
     if gp.access is not None:
-        value = headers.get("authorization")
-        if value is not None:
-            scheme, _, token = value.partition(" ")
-            scheme = scheme.lower()
-            if scheme == "bearer" or (scheme == "dpop" and gp.dpop is not None):
-                return scheme, token.strip()
-    cookies = headers.get("cookie")
+        found = authorization(request)
+        if found is not None and (found[0] == "bearer" or gp.dpop is not None):
+            return found
+    cookies = request.headers.get("cookie")
     for design, name, configured in (
         ("session", gp.cookies.session_name, gp.sessions),
         ("hybrid", gp.cookies.refresh_name, gp.refresh),

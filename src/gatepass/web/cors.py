@@ -44,7 +44,6 @@ def allow(response: Response, origin: str) -> None:
             ("access-control-expose-headers", EXPOSED_HEADERS),
         ]
     )
-    _add_vary_origin(response)
 
 
 def vary_on_origin(gp: Gatepass, response: Response) -> None:
@@ -53,20 +52,10 @@ def vary_on_origin(gp: Gatepass, response: Response) -> None:
     An allowed origin's answer carries CORS headers (:func:`allow`), anyone else's does not:
     a shared cache that stores a cacheable answer (the JWKS) without ``Vary: Origin`` would
     serve one to the other, so a page could not read the keys, or another site would be sent
-    an answer naming a trusted origin. Endpoints whose answer may be stored call this for
-    every request, whatever its ``Origin`` (none included)."""
+    an answer naming a trusted origin. Every endpoint answer gets it, whatever its ``Origin``
+    (none included): :func:`gatepass.web.endpoints.endpoint` calls this once per answer."""
     if gp.cookies.cross_site:
-        _add_vary_origin(response)
-
-
-def _add_vary_origin(response: Response) -> None:
-    """``Vary: Origin``, once: not again when a ``Vary`` already names it (or ``*``)."""
-    for name, value in response.headers:
-        if name.lower() == "vary" and any(
-            part.strip().lower() in ("origin", "*") for part in value.split(",")
-        ):
-            return
-    response.headers.append(("vary", "Origin"))
+        response.headers.append(("vary", "Origin"))
 
 
 def preflight(origin: str, methods: str) -> Response:
