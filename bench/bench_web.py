@@ -227,6 +227,50 @@ async def _asgi_part(args: argparse.Namespace, tmp: Path) -> None:
         f"  {'gatepass hybrid ES256 replicated minus jwt.verify ES256':58} {extra:+5.1f} µs"
         "   (target <= +5 µs)"
     )
+    _strategy_only(args, added, medians)
+
+
+#: gatepass variant -> its strategy-only twin (``web_apps.StrategyOnly``).
+_TWINS = {
+    "gatepass bearer HS256 (stateless)": "strategy only: bearer HS256",
+    "gatepass session cookie (SQLite)": "strategy only: session SQLite",
+    "gatepass session cookie (Redis)": "strategy only: session Redis",
+    "gatepass hybrid ES256 (replicated)": "strategy only: hybrid ES256",
+}
+
+
+def _strategy_only(
+    args: argparse.Namespace, added: dict[str, float], medians: dict[str, float]
+) -> None:
+    """The same targets for a middleware that does nothing but call the strategy: where one of
+    these misses too, no web layer built on the strategy can meet it; the rest is the web
+    layer's own share (request view, CSRF, principal, refusals, ``Vary``)."""
+    print("\nThe same ratios for the strategy-only middleware (the floor of any web layer):")
+    _ratio(
+        "strategy only, bearer HS256 / PyJWT bearer middleware",
+        added["strategy only: bearer HS256"],
+        added["PyJWT bearer middleware (HS256)"],
+        "<= 0.25x",
+    )
+    _ratio(
+        "strategy only, session SQLite / Starlette SessionMiddleware",
+        added["strategy only: session SQLite"],
+        added["Starlette SessionMiddleware (signed cookie)"],
+        "<= 0.7x",
+    )
+    if not args.no_redis:
+        _ratio(
+            "strategy only, session Redis / raw Redis GET",
+            added["strategy only: session Redis"],
+            medians["redis GET round trip (floor)"],
+            "<= 1.1x",
+        )
+    extra = added["strategy only: hybrid ES256"] - medians["jwt.verify ES256 (floor)"]
+    print(f"  {'strategy only, hybrid ES256 minus jwt.verify ES256':58} {extra:+5.1f} µs")
+    print("\nThe web layer's own share (gatepass variant minus its strategy-only twin):")
+    for variant, twin in _TWINS.items():
+        if variant in added:
+            print(f"  {variant:58} {added[variant] - added[twin]:5.1f} µs")
 
 
 def _wsgi_part(args: argparse.Namespace, tmp: Path) -> None:

@@ -10,7 +10,9 @@ issuer). Flask's own signed-cookie session is the WSGI peer.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,50 @@ class PyJWTBearer:
         await self.app(scope, receive, send)
 
 
+class StrategyOnly:
+    """The least any middleware built on gatepass can cost: find one header, take the credential
+    out of it, hand it to the strategy, put the answer on the scope. No request view, CSRF check,
+    principal, refusal, endpoint or ``Vary`` handling.
+
+    Not a way to use gatepass (it skips every web-layer defence); a floor. The web layer's own
+    share of a gatepass variant is that variant minus its strategy-only twin, and a target that
+    lies below the twin cannot be met by any middleware that calls the strategy at all.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        header: bytes,
+        credential: Callable[[str], str | None],
+        judge: Callable[[str], Any],
+    ) -> None:
+        self.app, self.header, self.credential, self.judge = app, header, credential, judge
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import gatepass
+
+        found = None
+        for name, value in scope["headers"]:
+            if name == self.header:
+                found = self.credential(value.decode("latin-1"))
+        scope["user"] = None
+        if found is not None:
+            with contextlib.suppress(gatepass.InvalidToken):
+                answer = self.judge(found)
+                scope["user"] = await answer if inspect.isawaitable(answer) else answer
+        await self.app(scope, receive, send)
+
+
+def bearer_of(value: str) -> str | None:
+    return value[7:] if value[:7].lower() == "bearer " else None
+
+
+def session_of(value: str) -> str | None:
+    from gatepass.web.cookies import read_cookie
+
+    return read_cookie(value, "__Host-session")
+
+
 async def _collect_cookies(app: Any, count: int, name: bytes) -> list[bytes]:
     """Run ``count`` requests through a session-setting app and keep each Set-Cookie pair."""
     cookies: list[bytes] = []
@@ -129,6 +175,10 @@ async def asgi_variants(
     out["PyJWT bearer middleware (HS256)"] = (PyJWTBearer(bare_app, SECRET), bearer_scopes)
     gp = Gatepass(access_tokens=stateless, secret=SECRET)
     out["gatepass bearer HS256 (stateless)"] = (GatepassMiddleware(bare_app, gp), bearer_scopes)
+    out["strategy only: bearer HS256"] = (
+        StrategyOnly(bare_app, b"authorization", bearer_of, stateless.verify),
+        bearer_scopes,
+    )
 
     store = gatepass.open_store(f"sqlite:///{tmp / 'web.db'}")
     store.setup()
@@ -137,9 +187,11 @@ async def asgi_variants(
         b"__Host-session=" + plain.create(f"user-{i}")[0].encode() for i in range(sessions)
     ]
     gp = Gatepass(sessions=plain, secret=SECRET)
-    out["gatepass session cookie (SQLite)"] = (
-        GatepassMiddleware(bare_app, gp),
-        [_scope([(b"cookie", c)]) for c in session_cookies],
+    sqlite_scopes = [_scope([(b"cookie", c)]) for c in session_cookies]
+    out["gatepass session cookie (SQLite)"] = (GatepassMiddleware(bare_app, gp), sqlite_scopes)
+    out["strategy only: session SQLite"] = (
+        StrategyOnly(bare_app, b"cookie", session_of, plain.get),
+        sqlite_scopes,
     )
 
     ring = gatepass.KeyRing(gatepass.Key.generate("ES256"))
@@ -151,9 +203,11 @@ async def asgi_variants(
         for i in range(min(sessions, 2000))
     ]
     gp = Gatepass(access_tokens=replicated, secret=SECRET)
-    out["gatepass hybrid ES256 (replicated)"] = (
-        GatepassMiddleware(bare_app, gp),
-        [_scope([(b"authorization", b"Bearer " + t)]) for t in hybrid],
+    hybrid_scopes = [_scope([(b"authorization", b"Bearer " + t)]) for t in hybrid]
+    out["gatepass hybrid ES256 (replicated)"] = (GatepassMiddleware(bare_app, gp), hybrid_scopes)
+    out["strategy only: hybrid ES256"] = (
+        StrategyOnly(bare_app, b"authorization", bearer_of, replicated.verify),
+        hybrid_scopes,
     )
 
     if redis_url is not None:
@@ -175,9 +229,11 @@ async def asgi_variants(
             for i in range(sessions)
         ]
         gp = Gatepass(sessions=asessions, secret=SECRET)
-        out["gatepass session cookie (Redis)"] = (
-            GatepassMiddleware(bare_app, gp),
-            [_scope([(b"cookie", c)]) for c in redis_cookies],
+        redis_scopes = [_scope([(b"cookie", c)]) for c in redis_cookies]
+        out["gatepass session cookie (Redis)"] = (GatepassMiddleware(bare_app, gp), redis_scopes)
+        out["strategy only: session Redis"] = (
+            StrategyOnly(bare_app, b"cookie", session_of, asessions.get),
+            redis_scopes,
         )
     return out
 

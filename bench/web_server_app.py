@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from web_apps import AUD, ISS, PyJWTBearer, bare_app
+from web_apps import AUD, ISS, PyJWTBearer, StrategyOnly, bare_app, bearer_of, session_of
 
 
 def _fastapi_app(coroutine: bool) -> Any:
@@ -48,14 +48,18 @@ def create_app() -> Any:
     inner = bare_app if kind == "asgi" else _fastapi_app(coroutine=kind == "fastapi-async")
     if variant == "bare":
         return inner
-    if variant == "bearer":
+    if variant in ("bearer", "strategy-bearer"):
         key = gatepass.Key.from_secret(secret, "HS256")
         access = gatepass.AccessTokens(key, issuer=ISS, audience=AUD)
+        if variant == "strategy-bearer":  # the floor of any web layer (web_apps.StrategyOnly)
+            return StrategyOnly(inner, b"authorization", bearer_of, access.verify)
         return GatepassMiddleware(inner, Gatepass(access_tokens=access, secret=secret))
     if variant == "pyjwt-bearer":  # the peer: the middleware people write by hand with PyJWT
         return PyJWTBearer(inner, secret)
-    if variant == "session-sqlite":
+    if variant in ("session-sqlite", "strategy-session"):
         store = gatepass.open_store(f"sqlite:///{os.environ['GP_BENCH_DB']}")
         sessions = gatepass.Sessions(store)
+        if variant == "strategy-session":
+            return StrategyOnly(inner, b"cookie", session_of, sessions.get)
         return GatepassMiddleware(inner, Gatepass(sessions=sessions, secret=secret))
     raise SystemExit(f"unknown variant {variant!r}")
