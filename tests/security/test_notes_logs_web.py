@@ -290,12 +290,16 @@ def test_web_layer_logs_refusals_with_log_ids_and_never_a_credential(
             refresh = send("POST", "/auth/refresh", headers=cookie(refresh_name, r1))
             assert refresh.status_code == 403
             assert send("POST", "/auth/logout", headers=CROSS).status_code == 403
+            # The refresh endpoint judges the refresh cookie, also beside a session cookie.
+            both = {"cookie": f"{cookie(refresh_name, r1)['cookie']}; {session_name}={s1}"}
+            assert send("POST", "/auth/refresh", headers=both).status_code == 403
             assert [line[:4] for line in captured.lines()] == [
                 ("WARNING", "cross-site request refused", "session", "ERR_CSRF"),
                 ("WARNING", "cross-site request refused", "hybrid", "ERR_CSRF"),
                 ("WARNING", "cross-site request refused", "-", "ERR_CSRF"),
+                ("WARNING", "cross-site request refused", "hybrid", "ERR_CSRF"),
             ]
-            assert [line[4] for line in captured.take()] == [ids(s1), ids(r1), "-"]
+            assert [line[4] for line in captured.take()] == [ids(s1), ids(r1), "-", ids(r1)]
 
             # Reuse: r1 rotates once, then comes again (a thief's copy): the family is revoked,
             # so the access token the rotation gave is refused too.

@@ -141,12 +141,15 @@ def credential_refused(gp: Gatepass, design: str, credential: str | None, code: 
         _log(level, "credential refused", design, code or InvalidToken.code, log_id)
 
 
-def csrf_refused(gp: Gatepass, request: Request, problem: Problem) -> Problem:
+def csrf_refused(
+    gp: Gatepass, request: Request, problem: Problem, judged: tuple[str, str] | None = None
+) -> Problem:
     """A cross-site request was refused (403); returns ``problem``. Its detail is gatepass's
     fixed reason (quoting at most 24 characters of ``Sec-Fetch-Site``, kept to printable ASCII
-    here so that a header cannot forge a log line)."""
+    here so that a header cannot forge a log line). ``judged``: ``(design, credential)`` the
+    refusing check judged, else what the request :func:`presented`."""
     if logger.isEnabledFor(logging.WARNING):
-        found = presented(gp, request)
+        found = judged or presented(gp, request)
         design, log_id = ("-", None) if found is None else (found[0], gp.log_ids.of(found[1]))
         reason = "".join(ch for ch in problem.detail if " " <= ch < "\x7f")[:160]
         event = "cross-site request refused"

@@ -71,16 +71,23 @@ def presented_token(gp: Gatepass, request: Request) -> str | None:
     return None if found is None else found[1]
 
 
-def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Problem | None]:
+def check_csrf(
+    gp: Gatepass,
+    request: Request,
+    binding: bytes | None,
+    judged: tuple[str, str] | None = None,
+) -> Plan[Problem | None]:
     """None if the unsafe ``request`` may go on, else the refusal (see :mod:`gatepass.web.csrf`).
 
-    Reads the body only when the token must come from a form field.
+    Reads the body only when the token must come from a form field. ``judged``: ``(design,
+    credential)`` the caller is judging the request by, for the refusal's log line (a refresh
+    that also carries a session cookie is logged under its refresh cookie).
     """
     verdict = fetch_verdict(request, gp.trusted_origins)
     if verdict == ALLOWED and not gp.cookies.cross_site:
         return None
     if verdict not in (ALLOWED, NEED_TOKEN):
-        return audit.csrf_refused(gp, request, Problem.csrf(verdict))
+        return audit.csrf_refused(gp, request, Problem.csrf(verdict), judged)
     if request.websocket:
         return None  # no fetch metadata and no Origin: not a browser, so not a CSRF victim
     token: Any = request.headers.get("x-csrf-token")
@@ -97,7 +104,7 @@ def check_csrf(gp: Gatepass, request: Request, binding: bytes | None) -> Plan[Pr
                 "no Sec-Fetch-Site or Origin header, and no valid CSRF token "
                 "(X-CSRF-Token header or csrf_token form field)"
             )
-        return audit.csrf_refused(gp, request, refusal)
+        return audit.csrf_refused(gp, request, refusal, judged)
     return None
 
 
@@ -185,7 +192,8 @@ def authenticate(gp: Gatepass, request: Request) -> Plan[AuthState | Problem]:
         and (request.websocket or request.method not in SAFE_METHODS)
         and not gp.exempt(request.path)
     ):
-        refusal = yield from check_csrf(gp, request, state.csrf_binding)
+        judged = ("session", session_token)
+        refusal = yield from check_csrf(gp, request, state.csrf_binding, judged)
         if refusal is not None:
             return refusal
 

@@ -34,7 +34,7 @@ def refresh(gp: Gatepass, request: Request) -> Plan[Response]:
     token = read_refresh(request.headers.get("cookie"), gp.cookies, request.root)
     if token is None:
         raise Problem.unauthenticated()
-    refusal = yield from check_csrf(gp, request, refresh_binding(token))
+    refusal = yield from check_csrf(gp, request, refresh_binding(token), ("hybrid", token))
     if refusal is not None:
         raise refusal
     jkt = yield from token_endpoint_jkt(gp.dpop, request)
