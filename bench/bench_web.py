@@ -297,6 +297,18 @@ def _wsgi_part(args: argparse.Namespace, tmp: Path) -> None:
         added["Flask signed-cookie session"],
         "<= 0.7x",
     )
+    _ratio(
+        "strategy only, bearer HS256 / PyJWT bearer decorator",
+        added["Flask + strategy only: bearer HS256"],
+        added["Flask + PyJWT bearer (HS256)"],
+        "<= 0.25x",
+    )
+    print("\nThe web layer's own share (gatepass variant minus its strategy-only twin):")
+    for variant, twin in (
+        ("Flask + gatepass bearer HS256", "Flask + strategy only: bearer HS256"),
+        ("Flask + gatepass session (SQLite)", "Flask + strategy only: session SQLite"),
+    ):
+        print(f"  {variant:58} {added[variant] - added[twin]:5.1f} µs")
 
 
 def main() -> None:

@@ -260,7 +260,7 @@ def _environ(headers: dict[str, str]) -> dict[str, Any]:
 
 def wsgi_variants(tmp: Path, sessions: int) -> dict[str, tuple[Any, list[dict[str, Any]]]]:
     import jwt as pyjwt
-    from flask import Flask, abort, request, session
+    from flask import Flask, abort, g, request, session
 
     import gatepass
     from gatepass.web import Gatepass
@@ -327,8 +327,39 @@ def wsgi_variants(tmp: Path, sessions: int) -> dict[str, tuple[Any, list[dict[st
     store.setup()
     plain = gatepass.Sessions(store)
     cookies = [plain.create(f"user-{i}")[0] for i in range(sessions)]
+    session_envs = [_environ({"Cookie": f"__Host-session={c}"}) for c in cookies]
     out["Flask + gatepass session (SQLite)"] = (
         gatepass_app("gpsession", Gatepass(sessions=plain, secret=SECRET)),
-        [_environ({"Cookie": f"__Host-session={c}"}) for c in cookies],
+        session_envs,
+    )
+
+    def strategy_only(name: str, header: str, credential: Any, judge: Any) -> Any:
+        """The WSGI twin of :class:`StrategyOnly`: a ``before_request`` hook that only calls the
+        strategy (the floor of any web layer in front of Flask)."""
+        app = Flask(name)
+
+        @app.before_request
+        def judge_request() -> None:
+            found = credential(request.headers.get(header, ""))
+            g.user = None
+            if found is not None:
+                with contextlib.suppress(gatepass.InvalidToken):
+                    g.user = judge(found)
+
+        @app.get("/me")
+        def me() -> str:
+            if g.user is None:
+                abort(401)
+            return "ok"
+
+        return app.wsgi_app
+
+    out["Flask + strategy only: bearer HS256"] = (
+        strategy_only("sobearer", "Authorization", bearer_of, stateless.verify),
+        bearer_envs,
+    )
+    out["Flask + strategy only: session SQLite"] = (
+        strategy_only("sosession", "Cookie", session_of, plain.get),
+        session_envs,
     )
     return out
