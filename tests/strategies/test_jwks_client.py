@@ -29,6 +29,9 @@ class Behaviour:
     delay: float = 0.0
     location: str | None = None
     trickle: float = 0.0  # seconds between single body bytes
+    flood: int = 0  # bytes of junk to send after the body, without a Content-Length
+    flooded: int = 0  # how many of them the client took before it hung up
+    finished: threading.Event = field(default_factory=threading.Event)
     hits: int = 0
     paths: list[str] = field(default_factory=list)
 
@@ -46,16 +49,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if b.location:
             self.send_header("Location", b.location)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(b.body)))
+        if not b.flood:
+            self.send_header("Content-Length", str(len(b.body)))
         self.end_headers()
         with contextlib.suppress(OSError):  # the client may have timed out and gone
-            if b.trickle:
+            if b.flood:
+                self.wfile.write(b.body)
+                chunk = b"a" * 65536
+                while b.flooded < b.flood:
+                    self.wfile.write(chunk)
+                    b.flooded += len(chunk)
+            elif b.trickle:
                 for i in range(len(b.body)):
                     self.wfile.write(b.body[i : i + 1])
                     self.wfile.flush()
                     time.sleep(b.trickle)
             else:
                 self.wfile.write(b.body)
+        b.finished.set()
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -175,6 +186,19 @@ def test_oversized_jwks_refused(server: tuple[str, Behaviour]) -> None:
     b.body = b'{"keys": [], "pad": "' + b"a" * 2000 + b'"}'
     with pytest.raises(JWKSFetchError, match="larger"):
         JWKSClient(url, max_bytes=1000).keyset()
+
+
+def test_a_flooding_server_is_cut_off_at_the_size_cap(server: tuple[str, Behaviour]) -> None:
+    """A JWKS endpoint (hostile, or a misrouted download) streams without end and without a
+    Content-Length: the client stops reading at ``max_bytes`` and hangs up, instead of holding
+    the whole body in memory before it looks at its size (Authlib CVE-2025-61920 spent 4 GB on
+    one oversized header). The server sees the connection drop long before its 64 MiB are out."""
+    url, b = server
+    b.body, b.flood = b'{"keys": [], "pad": "', 64 * 1024 * 1024
+    with pytest.raises(JWKSFetchError, match="larger"):
+        JWKSClient(url, max_bytes=1000).keyset()
+    assert b.finished.wait(30)
+    assert b.flooded < 16 * 1024 * 1024  # at most what the socket buffers held
 
 
 def test_redirect_refused(server: tuple[str, Behaviour]) -> None:

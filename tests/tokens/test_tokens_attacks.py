@@ -266,6 +266,18 @@ def test_embedded_jwk_jku_x5u_x5c_are_never_used(keys: dict[str, Key]) -> None:
 # --- 6. crit ------------------------------------------------------------------------------
 
 
+def test_b64_header_rejected_without_crit(keys: dict[str, Key]) -> None:
+    """RFC 7797's ``b64`` changes what the signature covers; a verifier that does not implement
+    it refuses the header even when ``crit`` does not list it, rather than guess."""
+    key = keys["HS256"]
+    for b64 in (False, True):
+        forged = forge(key, {"alg": "HS256", "b64": b64}, _jwt_payload())
+        with pytest.raises(UnknownCriticalHeader):
+            jws.verify(forged, key)
+        with pytest.raises(UnknownCriticalHeader):
+            jwt.verify(forged, key, now=NOW)
+
+
 @pytest.mark.parametrize(
     "crit",
     [
@@ -326,6 +338,10 @@ def _variants(token: str) -> list[tuple[str, str]]:
         out.append((f"seg{i} inner space", with_seg(seg[:5] + " " + seg[5:])))
         out.append((f"seg{i} std alphabet", with_seg(seg.replace("-", "+").replace("_", "/"))))
         out.append((f"seg{i} junk char", with_seg(seg[:3] + "?" + seg[3:])))
+        # Four characters keep the length's remainder, so only the alphabet check refuses
+        # them: a lenient decoder skips them (PyJWT, Authlib and python-jose did).
+        out.append((f"seg{i} four junk chars", with_seg(seg[:3] + "!?*$" + seg[3:])))
+        out.append((f"seg{i} line breaks", with_seg(seg[:4] + "\r\n\r\n" + seg[4:])))
         out.append((f"seg{i} non-ascii", with_seg(seg[:3] + "é" + seg[3:])))
         out.append((f"seg{i} nul", with_seg(seg[:3] + "\x00" + seg[3:])))
         out.append((f"seg{i} impossible length", with_seg(seg + "A" * (1 - len(seg) % 4 + 4))))
@@ -499,6 +515,9 @@ def test_ecdsa_signature_encoding_is_exact(keys: dict[str, Key], alg: str) -> No
         "trailing zero": raw + b"\x00",
         "leading zero": b"\x00" + raw,
         "zero-padded r and s": b"\x00" + raw[:half] + b"\x00" + raw[half:],
+        # r stays in place, so only the exact length refuses it: s read from what follows r
+        # would be the same number (the malleability jwcrypto and jwx accepted).
+        "zero-padded s": raw[:half] + b"\x00" + raw[half:],
         "DER": encode_dss_signature(r, s),
         "truncated": raw[:-1],
         "empty": b"",
@@ -676,6 +695,11 @@ def test_audience_exact(hs: Key) -> None:
         token = _token(hs, {"exp": NOW + 60, "aud": aud})
         with pytest.raises((InvalidAudience, ClaimError)):
             jwt.verify(token, hs, now=NOW, audience=expected)
+    # A token meant for some audience is not for a verifier that expects none (RFC 7519
+    # 4.1.3): otherwise a token issued for another API passes at every audience-less one.
+    token = _token(hs, {"exp": NOW + 60, "aud": "https://other.example"})
+    with pytest.raises(InvalidAudience):
+        jwt.verify(token, hs, now=NOW)
     with pytest.raises(InvalidAudience):
         jwt.verify(_token(hs, {"exp": NOW + 60}), hs, now=NOW, audience=expected)
 

@@ -8,6 +8,7 @@ that nothing the attacker aimed at happened.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 
 import pytest
@@ -200,6 +201,27 @@ async def test_a_bad_bearer_token_never_falls_back_to_the_cookie(app: str, sqlit
         Step("GET /me", ALICE_SESSION),
     )
     await _attack(app, sqlite_url, steps, "several")
+
+
+@each_app
+async def test_where_dpop_is_required_an_unbound_bearer_token_is_refused(
+    app: str, sqlite_url: str
+) -> None:
+    """``DPoPPolicy(required=True)``: a stolen token must be useless without its key, so a
+    token with no key at all (issued before DPoP was required, or by a bearer-only service on
+    the same keys) is refused as ``Bearer``, not merely the bound ones. Where bearer tokens are
+    allowed, the same token passes: the refusal is the policy's."""
+    for design, status in (("dpop-required", 401), ("dpop", 200)):
+        async with serving(app, design, sqlite_url) as target:
+            access = target.gatepass.access
+            assert access is not None
+            issued = access.issue("alice", scopes=["read"])
+            token = await issued if inspect.isawaitable(issued) else issued
+            headers = {"authorization": f"Bearer {token}"}
+            response = await target.send("GET", "/me", headers, None)
+            assert response.status_code == status, (design, response.text)
+            if status == 401:
+                assert response.json()["code"] == "ERR_DPOP_BINDING_MISMATCH"
 
 
 def _b64(value: dict[str, str]) -> str:
