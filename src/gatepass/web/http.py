@@ -22,6 +22,7 @@ __all__ = [
     "Response",
     "json_response",
     "lists_token",
+    "request_host",
     "server_authority",
     "target_of",
 ]
@@ -66,6 +67,16 @@ def server_authority(name: str, port: object) -> str:
     if ":" in name and not name.startswith("["):
         name = f"[{name}]"
     return f"{name}:{port}" if port else name
+
+
+def request_host(header: str | None, name: str, port: object) -> str:
+    """The host a request names: its ``Host`` header, or the server's own address only when no
+    ``Host`` came at all (HTTP/1.0). An empty ``Host`` stays empty: it names no http(s) URL
+    (RFC 9112 3.2), so no DPoP proof matches it, under either middleware alike; WSGI servers
+    hand it over as ``HTTP_HOST=""``, which a truthiness test would take for "none came"."""
+    if header is None:
+        return server_authority(name, port)
+    return header
 
 
 @dataclass(slots=True)

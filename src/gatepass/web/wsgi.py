@@ -20,7 +20,7 @@ from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_sync
 from gatepass.web.endpoints import endpoint
-from gatepass.web.http import Request, Response, server_authority
+from gatepass.web.http import Request, Response, request_host
 from gatepass.web.problems import Problem, problem_response
 
 __all__ = ["GatepassWSGIMiddleware"]
@@ -65,9 +65,9 @@ class EnvironHeaders(Mapping[str, str]):
 
 
 def request_of(environ: Environ) -> Request:
-    host = environ.get("HTTP_HOST")
-    if not host:
-        host = server_authority(environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", ""))
+    host = request_host(
+        environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
+    )
     root = environ.get("SCRIPT_NAME", "").rstrip("/")
     path = environ.get("PATH_INFO", "") or "/"
     return Request(
