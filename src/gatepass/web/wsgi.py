@@ -96,8 +96,18 @@ class _Body:
     def read(self) -> bytes:
         if self.body is not None:
             return self.body
+        declared = self.environ.get("CONTENT_LENGTH")
+        if not declared and self.environ.get("wsgi.input_terminated"):
+            # A chunked body (werkzeug's server, gunicorn): no length, but the stream ends
+            # where the body does. One byte past the limit tells "too large" from "at most".
+            body: bytes = self.environ["wsgi.input"].read(self.limit + 1)
+            if len(body) > self.limit:
+                raise Problem.too_large()
+            self.body = body
+            self.environ["wsgi.input"] = io.BytesIO(body)
+            return body
         try:
-            length = int(self.environ.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
             raise Problem.bad_request("Content-Length is not a number") from None
         if length < 0:
