@@ -83,3 +83,24 @@ def test_a_chunked_login_reaches_the_wsgi_middleware(tmp_path: Path) -> None:
         huge = b'{"username": "' + b"a" * 40_000 + b'"}'
         status, answer = _call(w.wsgi, _chunked_environ(huge, {"CONTENT_TYPE": "application/json"}))
         assert status == 413, answer
+
+
+def test_a_non_ascii_dpop_bound_token_is_refused_not_raised(tmp_path: Path) -> None:
+    """``Authorization: DPoP <token>`` whose token is not ASCII (a latin-1 byte, or two
+    ``Authorization`` lines joined into one value) made the proof check raise
+    ``MalformedToken`` out of both middlewares (the ``ath`` of such a token cannot be
+    computed): a 500. It is a malformed token like any other: the route sees no user and a
+    401 ``ERR_JWS_MALFORMED`` when it needs one; the endpoints answer as without a credential."""
+    with world("dpop", str(tmp_path)) as a, world("dpop", str(tmp_path)) as w:
+        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
+            side.login()
+            for value in (
+                b"DPoP tok\xe9n",
+                f"DPoP {side.creds['ACCESS']}, Bearer \xe9".encode("latin-1"),
+            ):
+                headers = [(b"host", HOST.encode()), (b"authorization", value), (b"dpop", b"x")]
+                answer = run(Request("GET", "/me", headers, []))
+                assert answer.reached_app and answer.principal is None, run.__name__
+                answer = run(Request("GET", "/auth/sessions", headers, []))
+                assert answer.status == 401, answer.body
+                assert json.loads(answer.body)["code"] == "ERR_JWS_MALFORMED"
