@@ -28,7 +28,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -411,6 +411,3 @@ def world(config: str, tmp: str) -> Iterator[World]:
             refresh = RefreshTokens(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
             gp = Gatepass(sessions=Sessions(store), refresh_tokens=refresh, **kw)
         yield World(gp, prefix, design, cookies != "insecure", dpop_key=key)
-
-
-Check = Callable[[Request, Answer], None]
