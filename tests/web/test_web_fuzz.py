@@ -1,5 +1,7 @@
 """Property tests (hypothesis) of the web layer: hostile or odd requests, driven in-process
-through the ASGI and the WSGI middleware of the same configuration (``webfuzz.py``).
+through the ASGI and the WSGI middleware of the same configuration (``webfuzz.py``; the
+configurations are in ``webfuzz_worlds.py``, some with the asyncio strategies on the ASGI side),
+and as WebSocket handshakes through the ASGI one.
 
 Whatever the method, path, headers, cookies, credentials and body:
 
@@ -23,7 +25,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from webfuzz import CONFIGS, LIVE, TRUSTED, Answer, Request, World, world
+from webfuzz import LIVE, TRUSTED, Answer, Request, World
+from webfuzz_worlds import CONFIGS, world
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("GATEPASS_FUZZ_EXAMPLES", "40")),
@@ -275,8 +278,8 @@ def worlds(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     (tmp_path / "a").mkdir()
     (tmp_path / "w").mkdir()
     with (
-        world(request.param, str(tmp_path / "a")) as a,
-        world(request.param, str(tmp_path / "w")) as w,
+        world(request.param, str(tmp_path / "a"), asgi=True) as a,
+        world(request.param, str(tmp_path / "w"), asgi=False) as w,
     ):
         yield a, w
 
@@ -321,3 +324,17 @@ def test_odd_methods_refuse_cleanly(worlds: tuple[World, World], template: Reque
     filled_a, filled_w = a.fill(template), w.fill(template)
     check_answer(a, template, filled_a, a.run_asgi(filled_a))
     check_answer(w, template, filled_w, w.run_wsgi(filled_w))
+
+
+@EXAMPLES
+@given(template=requests())
+def test_websocket_handshakes_close_cleanly(worlds: tuple[World, World], template: Request) -> None:
+    """The same requests as WebSocket handshakes (ASGI only): the middleware either hands the
+    app the connection or closes it with 1008, never raises, and junk is nobody."""
+    a, _ = worlds
+    a.login()
+    sent, principal = a.run_websocket(a.fill(template))
+    assert sent and all(m["type"] == "websocket.close" for m in sent), sent
+    assert sent[0]["code"] in (1000, 1008)
+    if not template.names() & set(LIVE):
+        assert principal is None

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from webdesigns import PASSWORD
-from webfuzz import HOST, Request, world
+from webfuzz import HOST, Request
+from webfuzz_worlds import world
 
 from gatepass.tokens import dpop
 
@@ -19,7 +20,10 @@ def test_an_empty_host_names_no_url_under_either_middleware(tmp_path: Path) -> N
     The WSGI middleware used to replace it with the server's own address, as for a request
     without ``Host``, so a DPoP proof for ``https://127.0.0.1:8000/me`` passed there while the
     ASGI middleware refused it: both now keep the empty value and no proof matches."""
-    with world("dpop", str(tmp_path)) as a, world("dpop", str(tmp_path)) as w:
+    with (
+        world("dpop", str(tmp_path), asgi=True) as a,
+        world("dpop", str(tmp_path), asgi=False) as w,
+    ):
         for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
             side.login()
             token = side.creds["ACCESS"]
@@ -76,7 +80,7 @@ def test_a_chunked_login_reaches_the_wsgi_middleware(tmp_path: Path) -> None:
     The WSGI middleware read such a body as empty (a 400 for a login that the ASGI middleware
     accepts); it now reads it to its end, bounded as any other."""
     body = json.dumps({"username": "alice", "password": PASSWORD, "design": "bearer"}).encode()
-    with world("stateless", str(tmp_path)) as w:
+    with world("stateless", str(tmp_path), asgi=False) as w:
         status, answer = _call(w.wsgi, _chunked_environ(body, {"CONTENT_TYPE": "application/json"}))
         assert status == 200, answer
         assert json.loads(answer)["token_type"] == "Bearer"
@@ -91,7 +95,10 @@ def test_a_non_ascii_dpop_bound_token_is_refused_not_raised(tmp_path: Path) -> N
     ``MalformedToken`` out of both middlewares (the ``ath`` of such a token cannot be
     computed): a 500. It is a malformed token like any other: the route sees no user and a
     401 ``ERR_JWS_MALFORMED`` when it needs one; the endpoints answer as without a credential."""
-    with world("dpop", str(tmp_path)) as a, world("dpop", str(tmp_path)) as w:
+    with (
+        world("dpop", str(tmp_path), asgi=True) as a,
+        world("dpop", str(tmp_path), asgi=False) as w,
+    ):
         for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
             side.login()
             for value in (

@@ -9,7 +9,8 @@ one as WSGI (an ``environ`` built as a server builds it), so that a request that
 A generated request names the credentials it carries by placeholder (``{SESSION}``,
 ``{ACCESS}``, ``{REFRESH}``, ``{FAMILY}``, ``{CSRF}``, ``{SEED}``, ``{PASSWORD}``, ``{PROOF}``):
 each world fills in those of its own fresh login, so the interesting branches (a live session
-beside junk, a valid token with a wrong scheme) are reached with real credentials.
+beside junk, a valid token with a wrong scheme) are reached with real credentials. An app
+mounted at ``mount`` gets it as ASGI's ``root_path`` and WSGI's ``SCRIPT_NAME``.
 
 How the two servers are imitated, and the one place they legitimately differ: the raw request
 target is ASCII (h11 and the WSGI servers refuse other bytes in it), ASGI's ``path`` is its
@@ -27,40 +28,17 @@ import asyncio
 import io
 import json
 import re
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
-from webdesigns import AUDIENCE, ISSUER, PASSWORD, REFRESH_SECRET, SECRET, check_password
+from webdesigns import PASSWORD
 
-from gatepass import AccessTokens, Key, KeyRing, RefreshTokens, Sessions
-from gatepass.stores import open_store
+from gatepass import Key
 from gatepass.tokens import dpop
-from gatepass.web import (
-    CookiePolicy,
-    DPoPPolicy,
-    Gatepass,
-    GatepassMiddleware,
-    GatepassWSGIMiddleware,
-)
+from gatepass.web import Gatepass, GatepassMiddleware, GatepassWSGIMiddleware
 from gatepass.web.principal import Principal
 
-#: The configurations under test: (store URL kind, design, Gatepass options).
-CONFIGS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "session-memory": ("memory", "session", {}),
-    "session-sqlite": ("sqlite", "session", {}),
-    "stateless": ("memory", "stateless", {}),
-    "replicated": ("sqlite", "replicated", {}),
-    "hybrid": ("sqlite", "hybrid", {}),
-    "several": ("memory", "several", {}),
-    "dpop": ("memory", "dpop", {}),
-    "insecure": ("memory", "several", {"cookies": "insecure"}),
-    "cross-site": ("memory", "several", {"cookies": "cross-site"}),
-    "prefix": ("memory", "several", {"prefix": "/api/gp"}),
-}
 TRUSTED = "https://spa.example"
 HOST = "app.example"
 
@@ -146,18 +124,26 @@ class World:
     dpop_key: Key | None = None
     seen: list[Principal | None] = field(default_factory=list)
     sid: str = "none"
+    mount: str = ""
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
 
     def __repr__(self) -> str:
         return f"World({self.design!r}, prefix={self.prefix!r})"
 
     def __post_init__(self) -> None:
         self.asgi = GatepassMiddleware(self._asgi_app, self.gp)
-        self.wsgi = GatepassWSGIMiddleware(self._wsgi_app, self.gp)
+        if not self.gp.asynchronous():  # a WSGI app needs the blocking strategies
+            self.wsgi = GatepassWSGIMiddleware(self._wsgi_app, self.gp)
+        self.run = self.run_asgi if self.gp.asynchronous() else self.run_wsgi
 
     # --- the app behind both middlewares: records the principal, reads the body --------------
 
     async def _asgi_app(self, scope: Any, receive: Any, send: Any) -> None:
         self.seen.append(scope["gatepass"].principal)
+        if scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1000})
+            return
         while True:
             message = await receive()
             if not message.get("more_body", False):
@@ -178,7 +164,7 @@ class World:
     def fill(self, request: Request) -> Request:
         """``request`` with this world's credentials in place of the placeholders."""
         target = request.target.replace("{P}", self.prefix).replace("{SID}", self.sid)
-        url = f"{'https' if self.secure else 'http'}://{HOST}{target.split('?')[0]}"
+        url = f"{'https' if self.secure else 'http'}://{HOST}{self.mount}{target.split('?')[0]}"
 
         def text(value: str) -> str:
             def one(match: re.Match[str]) -> str:
@@ -211,41 +197,58 @@ class World:
 
     # --- the two drivers ---------------------------------------------------------------------
 
-    def run_asgi(self, request: Request) -> Answer:
-        before = len(self.seen)
+    def _scope(self, kind: str, request: Request) -> dict[str, Any]:
+        """An ASGI scope as uvicorn makes it (``path`` percent-decoded as UTF-8)."""
         raw, _, query = request.target.partition("?")
-        scope = {
-            "type": "http",
+        scheme = "https" if self.secure else "http"
+        return {
+            "type": kind,
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": request.method,
-            "scheme": "https" if self.secure else "http",
-            "path": unquote(raw),
-            "raw_path": raw.encode("ascii"),
+            "scheme": scheme if kind == "http" else scheme.replace("http", "ws"),
+            "path": unquote(self.mount + raw),
+            "raw_path": (self.mount + raw).encode("ascii"),
             "query_string": query.encode("ascii"),
-            "root_path": "",
+            "root_path": self.mount,
             "headers": list(request.headers),
             "server": ("127.0.0.1", 8000),
             "client": ("127.0.0.1", 50000),
         }
-        messages = [
-            {"type": "http.request", "body": c, "more_body": i < len(request.chunks) - 1}
-            for i, c in enumerate(request.chunks or [b""])
-        ]
+
+    def _drive(self, scope: dict[str, Any], messages: list[dict[str, Any]]) -> list[Any]:
+        """Run the ASGI middleware on ``scope``, ``messages`` to receive; what it sent."""
         sent: list[dict[str, Any]] = []
+        gone = {"type": "http.disconnect" if scope["type"] == "http" else "websocket.disconnect"}
 
         async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
+            return messages.pop(0) if messages else gone
 
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        asyncio.run(self.asgi(scope, receive, send))
+        self.loop.run_until_complete(self.asgi(scope, receive, send))
+        return sent
+
+    def run_asgi(self, request: Request) -> Answer:
+        before = len(self.seen)
+        scope = {**self._scope("http", request), "method": request.method}
+        messages = [
+            {"type": "http.request", "body": c, "more_body": i < len(request.chunks) - 1}
+            for i, c in enumerate(request.chunks or [b""])
+        ]
+        sent = self._drive(scope, messages)
         start = [m for m in sent if m["type"] == "http.response.start"]
         assert len(start) == 1, sent
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start[0]["headers"]]
         return self._answer(start[0]["status"], headers, body, before)
+
+    def run_websocket(self, request: Request) -> tuple[list[dict[str, Any]], Principal | None]:
+        """The handshake of ``request`` as a WebSocket scope: what was sent, and the principal
+        the app saw (None also when it was never reached)."""
+        before = len(self.seen)
+        sent = self._drive(self._scope("websocket", request), [{"type": "websocket.connect"}])
+        return sent, self.seen[-1] if len(self.seen) > before else None
 
     def run_wsgi(self, request: Request) -> Answer:
         before = len(self.seen)
@@ -253,10 +256,10 @@ class World:
         body = b"".join(request.chunks)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
+            "SCRIPT_NAME": self.mount,
             "PATH_INFO": unquote_to_bytes(raw).decode("latin-1"),
             "QUERY_STRING": query,
-            "REQUEST_URI": request.target,
+            "REQUEST_URI": self.mount + request.target,
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "8000",
             "SERVER_PROTOCOL": "HTTP/1.1",
@@ -301,18 +304,18 @@ class World:
     # --- a real login ----------------------------------------------------------------------
 
     def login(self) -> None:
-        """Fresh credentials of ``alice`` for the placeholders (through the WSGI driver, which
-        shares every plan with the ASGI one)."""
+        """Fresh credentials of ``alice`` for the placeholders (through the WSGI driver, or the
+        ASGI one for the asyncio strategies; both drive the same plans)."""
         cookies = self.gp.cookies
         self.creds = {
             "PASSWORD": PASSWORD,
             "SESSION_NAME": cookies.session_name,
             "REFRESH_NAME": cookies.refresh_name,
-            "FAMILY_NAME": cookies.family_name(),
+            "FAMILY_NAME": cookies.family_name(self.mount),
             "SEED_NAME": cookies.seed_name,
             "P": self.prefix,
         }
-        csrf = self.run_wsgi(Request("GET", f"{self.prefix}/csrf", [], []))
+        csrf = self.run(Request("GET", f"{self.prefix}/csrf", [], []))
         assert csrf.status == 200, csrf.body
         seed = dict(csrf.cookies())
         seed_name = self.gp.cookies.seed_name
@@ -332,13 +335,11 @@ class World:
             body = json.dumps({"username": "alice", "password": PASSWORD, "design": design})
             headers = [*same, (b"content-type", b"application/json")]
             if design == "hybrid" and self.dpop_key is not None:
-                url = f"https://{HOST}{self.prefix}/login"
+                url = f"https://{HOST}{self.mount}{self.prefix}/login"
                 headers.append(
                     (b"dpop", dpop.create_proof(self.dpop_key, method="POST", url=url).encode())
                 )
-            answer = self.run_wsgi(
-                Request("POST", f"{self.prefix}/login", headers, [body.encode()])
-            )
+            answer = self.run(Request("POST", f"{self.prefix}/login", headers, [body.encode()]))
             assert answer.status == 200, answer.body
             data = json.loads(answer.body)
             cookies = dict(answer.cookies())
@@ -347,7 +348,7 @@ class World:
                 self.creds["CSRF"] = data["csrf_token"]
             elif design == "hybrid":
                 self.creds["REFRESH"] = cookies[self.gp.cookies.refresh_name]
-                self.creds["FAMILY"] = cookies[self.gp.cookies.family_name()]
+                self.creds["FAMILY"] = cookies[self.gp.cookies.family_name(self.mount)]
                 self.creds["ACCESS"] = data["access_token"]
                 self.creds.setdefault("CSRF", data["csrf_token"])
             elif "ACCESS" not in self.creds:
@@ -362,52 +363,9 @@ class World:
         session = f"{self.gp.cookies.session_name}={self.creds.get('SESSION', '')}"
         bearer = f"Bearer {self.creds.get('ACCESS', '')}"
         headers = [(b"authorization", bearer.encode()), (b"cookie", session.encode())]
-        listing = self.run_wsgi(Request("GET", f"{self.prefix}/sessions", headers, []))
+        listing = self.run(Request("GET", f"{self.prefix}/sessions", headers, []))
         if listing.status == 200 and json.loads(listing.body)["sessions"]:
             self.sid = json.loads(listing.body)["sessions"][0]["id"]
         if "SESSION" in self.creds:
             self.creds["SESSION_CUT"] = self.creds["SESSION"][:-1]
         self.seen.clear()
-
-
-@contextmanager
-def world(config: str, tmp: str) -> Iterator[World]:
-    """A fresh :class:`World` of ``config``, with ``tmp`` a directory for SQLite."""
-    store_kind, design, options = CONFIGS[config]
-    url = "memory://" if store_kind == "memory" else f"sqlite:///{tmp}/{time.monotonic_ns()}.db"
-    with ExitStack() as stack:
-        store = open_store(url)
-        stack.callback(store.close)
-        store.setup()
-        ring = KeyRing.generate("ES256")
-
-        def access(mode: str) -> AccessTokens:
-            extra = {} if mode == "stateless" else {"store": store}
-            tokens = AccessTokens(ring, issuer=ISSUER, audience=AUDIENCE, revocation=mode, **extra)
-            stack.callback(tokens.close)
-            return tokens
-
-        kw: dict[str, Any] = {"check_password": check_password, "secret": SECRET}
-        prefix = options.get("prefix", "/auth")
-        kw["prefix"] = prefix
-        cookies = options.get("cookies")
-        if cookies == "insecure":
-            kw["cookies"] = CookiePolicy(insecure_http=True)
-        elif cookies == "cross-site":
-            kw["cookies"] = CookiePolicy(cross_site=True)
-            kw["trusted_origins"] = [TRUSTED]
-        key = None
-        if design == "session":
-            gp = Gatepass(sessions=Sessions(store), **kw)
-        elif design in ("stateless", "replicated"):
-            gp = Gatepass(access_tokens=access(design), login_design="bearer", **kw)
-        elif design in ("hybrid", "dpop"):
-            refresh = RefreshTokens(store, access("replicated"), secret=REFRESH_SECRET, grace=0)
-            if design == "dpop":
-                kw["dpop"] = DPoPPolicy(replay=store)
-                key = Key.generate("ES256")
-            gp = Gatepass(refresh_tokens=refresh, **kw)
-        else:
-            refresh = RefreshTokens(store, access("denylist"), secret=REFRESH_SECRET, grace=0)
-            gp = Gatepass(sessions=Sessions(store), refresh_tokens=refresh, **kw)
-        yield World(gp, prefix, design, cookies != "insecure", dpop_key=key)
