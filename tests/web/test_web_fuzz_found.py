@@ -111,3 +111,30 @@ def test_a_non_ascii_dpop_bound_token_is_refused_not_raised(tmp_path: Path) -> N
                 answer = run(Request("GET", "/auth/sessions", headers, []))
                 assert answer.status == 401, answer.body
                 assert json.loads(answer.body)["code"] == "ERR_JWS_MALFORMED"
+
+
+def test_a_dpop_proof_for_a_path_that_is_not_utf8_passes_under_both(tmp_path: Path) -> None:
+    """``/me%FF`` is not UTF-8 once decoded: an ASGI server hands the app ``/me\\ufffd`` (and
+    keeps ``raw_path``), a WSGI server ``/me\\xff`` read as latin-1. The URL a DPoP proof is
+    checked against was rebuilt from the lossy ASGI path (``/me%EF%BF%BD``), so an honest
+    proof for the URL the client sent failed under ASGI only. The raw target now counts when
+    it decodes, the server's way, to the path the app was given."""
+    with (
+        world("dpop", str(tmp_path), asgi=True) as a,
+        world("dpop", str(tmp_path), asgi=False) as w,
+    ):
+        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
+            side.login()
+            token = side.creds["ACCESS"]
+            assert side.dpop_key is not None
+            for path in ("/me%FF", "/me%80%80", "/caf%C3%A9%ff"):
+                url = f"https://{HOST}{path}"
+                proof = dpop.create_proof(side.dpop_key, method="GET", url=url, access_token=token)
+                headers = [
+                    (b"host", HOST.encode()),
+                    (b"authorization", f"DPoP {token}".encode()),
+                    (b"dpop", proof.encode()),
+                ]
+                answer = run(Request("GET", path, headers, []))
+                assert answer.principal is not None, (run.__name__, path)
+                assert answer.principal.jkt is not None

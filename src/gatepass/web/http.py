@@ -55,7 +55,10 @@ def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
         raw = raw.decode("latin-1")
     if raw is not None and raw[:1] == "/":
         raw = raw.partition("?")[0].partition("#")[0]
-        if unquote_to_bytes(raw) == decoded:
+        sent = unquote_to_bytes(raw)
+        # Or, read the server's way, the same path: an ASGI server decodes bytes that are not
+        # UTF-8 (``%FF``) to U+FFFD, so the path cannot give back the bytes the client sent.
+        if sent == decoded or sent.decode(encoding, "replace") == full_path:
             return raw
     return quote(decoded, safe=_PATH_SAFE)
 
