@@ -5,14 +5,38 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from webdesigns import PASSWORD
-from webfuzz import HOST, Request
+from webfuzz import HOST, Answer, Request, World
 from webfuzz_worlds import world
 
 from gatepass.tokens import dpop
+
+
+def _dpop_sides(tmp_path: Path) -> Iterator[tuple[World, Callable[[Request], Answer]]]:
+    """Each middleware in front of the DPoP hybrid, logged in (with a DPoP-bound token)."""
+    with (
+        world("dpop", str(tmp_path), asgi=True) as a,
+        world("dpop", str(tmp_path), asgi=False) as w,
+    ):
+        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
+            side.login()
+            yield side, run
+
+
+def _bound(side: World, host: str, url: str) -> list[tuple[bytes, bytes]]:
+    """``Host``, ``Authorization: DPoP`` and an honest proof for a GET of ``url``."""
+    token = side.creds["ACCESS"]
+    assert side.dpop_key is not None
+    proof = dpop.create_proof(side.dpop_key, method="GET", url=url, access_token=token)
+    return [
+        (b"host", host.encode()),
+        (b"authorization", f"DPoP {token}".encode()),
+        (b"dpop", proof.encode()),
+    ]
 
 
 def test_an_empty_host_names_no_url_under_either_middleware(tmp_path: Path) -> None:
@@ -20,24 +44,10 @@ def test_an_empty_host_names_no_url_under_either_middleware(tmp_path: Path) -> N
     The WSGI middleware used to replace it with the server's own address, as for a request
     without ``Host``, so a DPoP proof for ``https://127.0.0.1:8000/me`` passed there while the
     ASGI middleware refused it: both now keep the empty value and no proof matches."""
-    with (
-        world("dpop", str(tmp_path), asgi=True) as a,
-        world("dpop", str(tmp_path), asgi=False) as w,
-    ):
-        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
-            side.login()
-            token = side.creds["ACCESS"]
-            assert side.dpop_key is not None
-            proof = dpop.create_proof(
-                side.dpop_key, method="GET", url="https://127.0.0.1:8000/me", access_token=token
-            )
-            headers = [
-                (b"host", b""),
-                (b"authorization", f"DPoP {token}".encode()),
-                (b"dpop", proof.encode()),
-            ]
-            answer = run(Request("GET", "/me", headers, []))
-            assert answer.reached_app and answer.principal is None, run.__name__
+    for side, run in _dpop_sides(tmp_path):
+        headers = _bound(side, "", "https://127.0.0.1:8000/me")
+        answer = run(Request("GET", "/me", headers, []))
+        assert answer.reached_app and answer.principal is None, run.__name__
 
 
 def _chunked_environ(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
@@ -95,22 +105,17 @@ def test_a_non_ascii_dpop_bound_token_is_refused_not_raised(tmp_path: Path) -> N
     ``MalformedToken`` out of both middlewares (the ``ath`` of such a token cannot be
     computed): a 500. It is a malformed token like any other: the route sees no user and a
     401 ``ERR_JWS_MALFORMED`` when it needs one; the endpoints answer as without a credential."""
-    with (
-        world("dpop", str(tmp_path), asgi=True) as a,
-        world("dpop", str(tmp_path), asgi=False) as w,
-    ):
-        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
-            side.login()
-            for value in (
-                b"DPoP tok\xe9n",
-                f"DPoP {side.creds['ACCESS']}, Bearer \xe9".encode("latin-1"),
-            ):
-                headers = [(b"host", HOST.encode()), (b"authorization", value), (b"dpop", b"x")]
-                answer = run(Request("GET", "/me", headers, []))
-                assert answer.reached_app and answer.principal is None, run.__name__
-                answer = run(Request("GET", "/auth/sessions", headers, []))
-                assert answer.status == 401, answer.body
-                assert json.loads(answer.body)["code"] == "ERR_JWS_MALFORMED"
+    for side, run in _dpop_sides(tmp_path):
+        for value in (
+            b"DPoP tok\xe9n",
+            f"DPoP {side.creds['ACCESS']}, Bearer \xe9".encode("latin-1"),
+        ):
+            headers = [(b"host", HOST.encode()), (b"authorization", value), (b"dpop", b"x")]
+            answer = run(Request("GET", "/me", headers, []))
+            assert answer.reached_app and answer.principal is None, run.__name__
+            answer = run(Request("GET", "/auth/sessions", headers, []))
+            assert answer.status == 401, answer.body
+            assert json.loads(answer.body)["code"] == "ERR_JWS_MALFORMED"
 
 
 def test_a_dpop_proof_for_a_path_that_is_not_utf8_passes_under_both(tmp_path: Path) -> None:
@@ -119,22 +124,9 @@ def test_a_dpop_proof_for_a_path_that_is_not_utf8_passes_under_both(tmp_path: Pa
     checked against was rebuilt from the lossy ASGI path (``/me%EF%BF%BD``), so an honest
     proof for the URL the client sent failed under ASGI only. The raw target now counts when
     it decodes, the server's way, to the path the app was given."""
-    with (
-        world("dpop", str(tmp_path), asgi=True) as a,
-        world("dpop", str(tmp_path), asgi=False) as w,
-    ):
-        for side, run in ((a, a.run_asgi), (w, w.run_wsgi)):
-            side.login()
-            token = side.creds["ACCESS"]
-            assert side.dpop_key is not None
-            for path in ("/me%FF", "/me%80%80", "/caf%C3%A9%ff"):
-                url = f"https://{HOST}{path}"
-                proof = dpop.create_proof(side.dpop_key, method="GET", url=url, access_token=token)
-                headers = [
-                    (b"host", HOST.encode()),
-                    (b"authorization", f"DPoP {token}".encode()),
-                    (b"dpop", proof.encode()),
-                ]
-                answer = run(Request("GET", path, headers, []))
-                assert answer.principal is not None, (run.__name__, path)
-                assert answer.principal.jkt is not None
+    for side, run in _dpop_sides(tmp_path):
+        for path in ("/me%FF", "/me%80%80", "/caf%C3%A9%ff"):
+            headers = _bound(side, HOST, f"https://{HOST}{path}")
+            answer = run(Request("GET", path, headers, []))
+            assert answer.principal is not None, (run.__name__, path)
+            assert answer.principal.jkt is not None
