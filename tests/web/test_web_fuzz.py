@@ -53,6 +53,9 @@ ENDPOINTS = (
     "/.well-known/jwks.json",
     "/",
     "/me",
+    "/me",
+    "/me%FF",
+    "/caf%C3%A9",
     "/auth",
     "/authx/login",
 )
