@@ -19,7 +19,7 @@ from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_async
 from gatepass.web.endpoints import endpoint
-from gatepass.web.http import Request, Response, server_authority
+from gatepass.web.http import Request, Response, request_host
 from gatepass.web.principal import AuthState
 from gatepass.web.problems import Problem, problem_response
 
@@ -72,10 +72,8 @@ def request_of(scope: Scope) -> Request:
             # longer parses as one value and is refused, the decision the WSGI middleware
             # makes on the same request.
             headers[name] = f"{headers[name]}, {value}"
-    host = headers.get("host")
-    if host is None:
-        server = scope.get("server") or ("", None)
-        host = server_authority(server[0], server[1])
+    server = scope.get("server") or ("", None)
+    host = request_host(headers.get("host"), server[0], server[1])
     websocket = scope["type"] == "websocket"
     path: str = scope["path"]
     # ASGI's path is the whole path; root_path is the part the app is mounted at (Starlette's

@@ -153,6 +153,12 @@ def _dpop_token(
     except InvalidDPoPProof as exc:
         audit.credential_refused(state.gatepass, "dpop", token, exc.code)
         return state.refuse(error_of(exc), exc.code, str(exc))
+    except InvalidToken as exc:
+        # The token itself, before its proof: one whose ``ath`` cannot be computed (not
+        # ASCII, say a latin-1 byte or two Authorization lines joined) is malformed, a 401
+        # like any refused token, never an exception out of the middleware.
+        audit.credential_refused(state.gatepass, "dpop", token, exc.code)
+        return state.refuse("invalid_token", exc.code, str(exc))
     except StoreUnavailable:
         audit.store_unavailable(state.gatepass, "dpop", token)
         return state.refuse("unavailable")

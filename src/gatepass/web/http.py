@@ -22,6 +22,7 @@ __all__ = [
     "Response",
     "json_response",
     "lists_token",
+    "request_host",
     "server_authority",
     "target_of",
 ]
@@ -54,7 +55,10 @@ def target_of(raw: str | bytes | None, full_path: str, encoding: str) -> str:
         raw = raw.decode("latin-1")
     if raw is not None and raw[:1] == "/":
         raw = raw.partition("?")[0].partition("#")[0]
-        if unquote_to_bytes(raw) == decoded:
+        sent = unquote_to_bytes(raw)
+        # Or, read the server's way, the same path: an ASGI server decodes bytes that are not
+        # UTF-8 (``%FF``) to U+FFFD, so the path cannot give back the bytes the client sent.
+        if sent == decoded or sent.decode(encoding, "replace") == full_path:
             return raw
     return quote(decoded, safe=_PATH_SAFE)
 
@@ -66,6 +70,16 @@ def server_authority(name: str, port: object) -> str:
     if ":" in name and not name.startswith("["):
         name = f"[{name}]"
     return f"{name}:{port}" if port else name
+
+
+def request_host(header: str | None, name: str, port: object) -> str:
+    """The host a request names: its ``Host`` header, or the server's own address only when no
+    ``Host`` came at all (HTTP/1.0). An empty ``Host`` stays empty: it names no http(s) URL
+    (RFC 9112 3.2), so no DPoP proof matches it, under either middleware alike; WSGI servers
+    hand it over as ``HTTP_HOST=""``, which a truthiness test would take for "none came"."""
+    if header is None:
+        return server_authority(name, port)
+    return header
 
 
 @dataclass(slots=True)

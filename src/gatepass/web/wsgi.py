@@ -20,7 +20,7 @@ from gatepass.web.authenticate import authenticate
 from gatepass.web.config import Gatepass
 from gatepass.web.drive import run_sync
 from gatepass.web.endpoints import endpoint
-from gatepass.web.http import Request, Response, server_authority
+from gatepass.web.http import Request, Response, request_host
 from gatepass.web.problems import Problem, problem_response
 
 __all__ = ["GatepassWSGIMiddleware"]
@@ -65,9 +65,9 @@ class EnvironHeaders(Mapping[str, str]):
 
 
 def request_of(environ: Environ) -> Request:
-    host = environ.get("HTTP_HOST")
-    if not host:
-        host = server_authority(environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", ""))
+    host = request_host(
+        environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
+    )
     root = environ.get("SCRIPT_NAME", "").rstrip("/")
     path = environ.get("PATH_INFO", "") or "/"
     return Request(
@@ -96,8 +96,18 @@ class _Body:
     def read(self) -> bytes:
         if self.body is not None:
             return self.body
+        declared = self.environ.get("CONTENT_LENGTH")
+        if not declared and self.environ.get("wsgi.input_terminated"):
+            # A chunked body (werkzeug's server, gunicorn): no length, but the stream ends
+            # where the body does. One byte past the limit tells "too large" from "at most".
+            body: bytes = self.environ["wsgi.input"].read(self.limit + 1)
+            if len(body) > self.limit:
+                raise Problem.too_large()
+            self.body = body
+            self.environ["wsgi.input"] = io.BytesIO(body)
+            return body
         try:
-            length = int(self.environ.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
             raise Problem.bad_request("Content-Length is not a number") from None
         if length < 0:
