@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -50,6 +49,7 @@ from gatepass.errors import (
 from gatepass.tokens._b64 import b64decode, b64encode
 from gatepass.tokens._htu import HtuError, normalize_htu, without_query
 from gatepass.tokens._json import loads_object
+from gatepass.tokens._numbers import finite_real, finite_seconds
 from gatepass.tokens.algorithms import ALGORITHM_SPECS
 from gatepass.tokens.dpop_replay import AsyncReplayCache, ReplayCache
 from gatepass.tokens.jws import as_text, check_header, split_compact
@@ -125,7 +125,8 @@ class _ProofChecks:
                 " (never none, never HMAC: RFC 9449 4.2)"
             )
         for name, value, low in (("max_age", max_age, 0.0), ("leeway", leeway, -1e-9)):
-            if type(value) not in (int, float) or not math.isfinite(value) or value <= low:
+            seconds = finite_real(value) if type(value) in (int, float) else None
+            if seconds is None or seconds <= low:
                 raise ConfigurationError(f"{name} must be a finite number of seconds (> {low:g})")
         for name, size in (("max_size", max_size), ("max_jti_length", max_jti_length)):
             if type(size) is not int or size < 1:
@@ -133,7 +134,7 @@ class _ProofChecks:
         if not callable(clock):
             raise ConfigurationError("clock must be a callable returning seconds since the epoch")
         self.algorithms = names
-        self.max_age, self.leeway = max_age, leeway
+        self.max_age, self.leeway = float(max_age), float(leeway)
         self.max_size, self.max_jti_length, self.clock = max_size, max_jti_length, clock
         self._headers: dict[str, tuple[str, Key, str, Any]] = {}
         self._urls: dict[str, str] = {}
@@ -272,8 +273,8 @@ class _ProofChecks:
             )
         if now is None:
             now = self.clock()
-        if type(now) is not float and type(now) is not int:
-            raise ConfigurationError("now (or what clock() returns) must be seconds, a number")
+        # Finite: with a NaN clock reading neither window test below would ever fail.
+        now = finite_seconds(now, "now (or what clock() returns)")
         if iat > now + self.leeway:
             raise DPoPProofOutOfWindow(f"proof was issued {iat - now:.0f} s in the future")
         expires_at = iat + self.max_age

@@ -29,6 +29,7 @@ from gatepass.errors import (
 from gatepass.tokens import jws
 from gatepass.tokens._b64 import b64encode
 from gatepass.tokens._json import dumps_compact, loads_object
+from gatepass.tokens._numbers import finite_seconds
 from gatepass.tokens.jws import DEFAULT_MAX_SIZE
 from gatepass.tokens.keys import Key, KeySet
 
@@ -77,11 +78,11 @@ def encode(
     if not key.is_private:
         raise KeyUsageError(f"cannot sign with a public {key.alg} key")
     body = dict(claims)
-    issued = body.setdefault("iat", int(time.time() if now is None else now))
+    issued = body.setdefault("iat", int(time.time() if now is None else finite_seconds(now, "now")))
     if not _is_number(issued):
         raise ConfigurationError("claim 'iat' must be a number")
     if expires_in is not None:
-        if not _is_number(expires_in) or expires_in <= 0:
+        if not _is_number(expires_in) or finite_seconds(expires_in, "expires_in") <= 0:
             raise ConfigurationError("expires_in must be a positive number of seconds")
         body["exp"] = issued + int(expires_in)
     _check_claim_types(body)
@@ -118,7 +119,15 @@ def validate_claims(
     max_age: float | None = None,
     require: Collection[str] = ("exp",),
 ) -> None:
-    """Check registered claims. Pure: every caller (sync, async, strategies) shares it."""
+    """Check registered claims. Pure: every caller (sync, async, strategies) shares it.
+
+    ``now``, ``leeway`` and ``max_age`` must be finite numbers (``ConfigurationError``): a NaN
+    makes every comparison below false, which would let an expired token through.
+    """
+    now = finite_seconds(now, "now")
+    leeway = finite_seconds(leeway, "leeway") if leeway else 0
+    if max_age is not None:
+        max_age = finite_seconds(max_age, "max_age")
     for name in require:
         if name not in claims:
             raise MissingClaim(f"required claim {name!r} is missing", name)
