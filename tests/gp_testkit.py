@@ -25,6 +25,16 @@ class FakeClock:
         return self.now
 
 
+def nested_object(depth: int) -> dict[str, Any]:
+    """``{"k": {"k": ...}}``, ``depth`` objects deep: far deeper than any JSON check allows."""
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(depth):
+        node["k"] = {}
+        node = node["k"]
+    return root
+
+
 def drop_redis_prefix(url: str) -> None:
     """Delete every key a test wrote under its private prefix (single server or Cluster)."""
     import redis

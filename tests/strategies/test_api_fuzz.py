@@ -19,9 +19,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gatepass import ConfigurationError, GatepassError, InvalidKey, Key, dpop, jwt
+from gatepass import (
+    AccessTokens,
+    ConfigurationError,
+    GatepassError,
+    InvalidKey,
+    JWKSClient,
+    Key,
+    KeyRing,
+    RefreshTokens,
+    dpop,
+    jwt,
+    open_store,
+)
 from gatepass.errors import DPoPProofOutOfWindow, ExpiredToken
 from gatepass.tokens.dpop_replay import MemoryReplayCache
+from gp_testkit import nested_object
 
 EXAMPLES = settings(
     max_examples=60,
@@ -132,3 +145,199 @@ def test_rsa_generate_refuses_a_size_outside_what_openssl_verifies(size: object)
     """``size=10**30`` was an OverflowError, ``"4096"`` a TypeError: now InvalidKey."""
     with pytest.raises(InvalidKey, match="bits"):
         Key.generate("RS256", size=size)  # type: ignore[arg-type]
+
+
+# --- strategies: every duration is checked as sessions check theirs -----------------------------
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_NUMBERS, -1, 301], ids=repr)
+def test_access_tokens_refuse_a_leeway_that_is_not_a_finite_number(value: object) -> None:
+    """``leeway=nan`` passed ``0 <= leeway <= 300`` (a NaN compares false) and every token then
+    verified however long expired."""
+    with pytest.raises(ConfigurationError, match="leeway"):
+        AccessTokens(HS, issuer="https://id.example", audience="api", leeway=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("ttl", [10**400, 2**64 * 10**9, 0, 1.5, True], ids=repr)
+def test_access_tokens_refuse_a_ttl_that_is_not_a_storable_whole_number(ttl: object) -> None:
+    """``ttl=10**400`` was an OverflowError (``ttl + leeway`` is a float)."""
+    with pytest.raises(ConfigurationError, match="ttl"):
+        AccessTokens(HS, issuer="https://id.example", audience="api", ttl=ttl)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_NUMBERS, 0, 1e300], ids=repr)
+def test_key_ring_refuses_a_retain_that_is_not_a_finite_number(value: object) -> None:
+    """A NaN ``retain`` kept retired keys forever and slipped past the check that the ring
+    outlives the tokens of an ``AccessTokens`` using it."""
+    with pytest.raises(ConfigurationError, match="retain"):
+        KeyRing(Key.generate("ES256"), retain=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("clock", [None, "now", lambda: math.nan, lambda: "now"], ids=repr)
+def test_key_ring_refuses_a_clock_that_reads_no_finite_number(clock: object) -> None:
+    """``clock=None`` was a TypeError from inside the constructor."""
+    with pytest.raises(ConfigurationError, match="clock"):
+        KeyRing(Key.generate("ES256"), retain=60, clock=clock)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [*HOSTILE_NUMBERS, -1, 1e300], ids=repr)
+@pytest.mark.parametrize("option", ["idle_timeout", "absolute_timeout", "grace"])
+def test_refresh_tokens_refuse_a_duration_that_is_not_a_finite_number(
+    option: str, value: object
+) -> None:
+    """``absolute_timeout=inf`` was accepted and then an OverflowError (Redis keeps integer TTLs)
+    on the first ``start``; ``"5"`` a TypeError; ``True`` a one-second lifetime."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    with pytest.raises(ConfigurationError, match=option):
+        RefreshTokens(open_store("memory://"), access, **{option: value})
+
+
+@pytest.mark.parametrize("on_reuse", [1, "log", True, object()], ids=repr)
+def test_refresh_tokens_refuse_an_on_reuse_that_cannot_be_called(on_reuse: object) -> None:
+    """It was called only when a stolen token came back: a TypeError in the middle of a reuse."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    with pytest.raises(ConfigurationError, match="on_reuse"):
+        RefreshTokens(open_store("memory://"), access, on_reuse=on_reuse)  # type: ignore[arg-type]
+
+
+@given(
+    idle=st.one_of(
+        st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -1, 10**400]),
+        st.floats(min_value=60, max_value=4e9),
+        st.floats(min_value=4e9, max_value=1e300),
+        st.integers(min_value=60, max_value=2**80),
+    ),
+    extra=st.floats(min_value=0, max_value=1e12),
+)
+@settings(EXAMPLES, max_examples=15)
+def test_refresh_lifetimes_are_refused_or_work_on_every_store(
+    store: Any, idle: float, extra: float
+) -> None:
+    """What the constructor accepts, every backend stores: a family starts and rotates, or the
+    settings are refused up front (never an OverflowError or a StoreError from Redis alone)."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    absolute = idle if isinstance(idle, int) and idle > 2**80 else idle + extra
+    try:
+        refresh = RefreshTokens(store, access, idle_timeout=idle, absolute_timeout=absolute)
+    except ConfigurationError:
+        return
+    token, _ = refresh.start("fuzz-user")
+    successor, access_token = refresh.rotate(token)
+    assert successor != token
+    assert access.verify(access_token)["sub"] == "fuzz-user"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": math.nan},
+        {"timeout": math.inf},
+        {"timeout": 86401},
+        {"max_age": math.nan},
+        {"max_age": True},
+        {"cooldown": math.nan},
+        {"cooldown": "30"},
+        {"max_bytes": 1.5},
+        {"max_bytes": None},
+        {"clock": None},
+    ],
+    ids=repr,
+)
+def test_jwks_client_refuses_settings_that_are_not_finite_numbers(options: dict[str, Any]) -> None:
+    """A NaN ``max_age`` or ``cooldown`` was accepted (every cache test false); ``"30"`` or
+    ``None`` was a TypeError."""
+    with pytest.raises(ConfigurationError):
+        JWKSClient("https://id.example/jwks", **options)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://[::1/jwks", "https://id.example:99999/jwks", "http://[::1]:port/", 42, None]
+)
+def test_jwks_client_refuses_a_url_urllib_cannot_parse(url: object) -> None:
+    """An open bracket was a ValueError and an int an AttributeError; a bad port passed and
+    failed only on the first fetch."""
+    with pytest.raises(ConfigurationError, match="JWKS URL"):
+        JWKSClient(url)  # type: ignore[arg-type]
+
+
+# --- what a refresh family or an access token carries: text every store keeps -------------------
+
+#: Text PostgreSQL's ``text`` cannot hold (NUL) or no driver can encode (a lone surrogate).
+UNSTORABLE = ["a\x00b", "\x00", "\ud800", "scope\udfff"]
+
+
+@given(
+    bad=st.sampled_from(UNSTORABLE), good=st.lists(st.from_regex(r"[a-z:]{1,12}", fullmatch=True))
+)
+@settings(EXAMPLES, max_examples=10)
+def test_refresh_start_refuses_scopes_and_jkt_no_store_keeps(
+    store: Any, bad: str, good: list[str]
+) -> None:
+    """A NUL scope was a StoreError on PostgreSQL and stored as it was on SQLite and Redis; a
+    lone surrogate was a UnicodeEncodeError on all three. Now the same ConfigurationError on
+    every backend, before anything is written; good scopes still round-trip."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    refresh = RefreshTokens(store, access)
+    with pytest.raises(ConfigurationError, match="scope"):
+        refresh.start("fuzz-user", scopes=[*good, bad])
+    with pytest.raises(ConfigurationError, match="jkt"):
+        refresh.start("fuzz-user", jkt=bad)
+    token, _ = refresh.start("fuzz-user", scopes=good)
+    _, access_token = refresh.rotate(token)
+    assert access.verify(access_token).get("scope", "") == " ".join(good)
+
+
+@pytest.mark.parametrize("scopes", [None, 3, 1.5, True, object()], ids=repr)
+def test_scopes_that_are_not_iterable_are_a_configuration_error(scopes: object) -> None:
+    """``scopes=None`` was a TypeError ("not iterable") from ``issue`` and ``start``."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    with pytest.raises(ConfigurationError, match="scopes"):
+        access.issue("fuzz-user", scopes=scopes)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="scopes"):
+        RefreshTokens(open_store("memory://"), access).start("u", scopes=scopes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    ["x", b"x", ["a", "b"], 3, nested_object(50_000), {"big": "x" * 9000}],
+    ids=["str", "bytes", "list", "int", "deep", "oversized"],
+)
+def test_access_token_claims_are_refused_or_verify(claims: object) -> None:
+    """``claims="x"`` was a ValueError and ``b"x"`` a TypeError (``dict.update``), claims nested
+    50,000 deep a RecursionError; a 9 KB claim made a token ``verify`` itself refused as too
+    large (TokenTooLarge): an access token nobody could ever use."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    with pytest.raises(ConfigurationError):
+        access.issue("fuzz-user", claims=claims)  # type: ignore[arg-type]
+
+
+def test_claims_nested_far_too_deep_are_a_configuration_error() -> None:
+    """The JSON encoder's RecursionError escaped ``jwt.encode`` and ``jws.sign`` headers."""
+    with pytest.raises(ConfigurationError, match="nested"):
+        jwt.encode({"x": nested_object(50_000)}, HS)
+    with pytest.raises(ConfigurationError, match="nested"):
+        jwt.encode({}, HS, headers={"x": nested_object(50_000)})
+
+
+@given(
+    claims=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner),
+            max_leaves=20,
+        ),
+        max_size=6,
+    )
+)
+@EXAMPLES
+def test_access_tokens_issue_what_they_verify(claims: dict[str, Any]) -> None:
+    """Any extra claims: either refused up front (GatepassError) or a token that verifies and
+    gives them back."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    try:
+        token = access.issue("fuzz-user", claims=claims)
+    except GatepassError:
+        return
+    verified = access.verify(token)
+    assert {k: verified[k] for k in claims} == claims
