@@ -10,6 +10,7 @@ token (or a stale DPoP proof) valid.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from decimal import Decimal
@@ -341,3 +342,85 @@ def test_access_tokens_issue_what_they_verify(claims: dict[str, Any]) -> None:
         return
     verified = access.verify(token)
     assert {k: verified[k] for k in claims} == claims
+
+
+# --- store URLs: a ConfigurationError when opened, never a driver error on first use ------------
+
+OPTION_NAMES = [
+    "prefix",
+    "schema",
+    "busy_timeout",
+    "synchronous",
+    "socket_timeout",
+    "pool_timeout",
+    "max_connections",
+    "db",
+    "cluster",
+    "ssl_cert_reqs",
+    "ssl_keyfile",
+    "socket_keepalive",
+    "path",
+    "pool_min_size",
+    "pool_max_size",
+    "timeout",
+    "connect_timeout",
+    "application_name",
+    "sslmode",
+    "health_check_interval",
+    "x%ff",
+]
+OPTION_VALUES = ["", "1", "0", "-1", "nan", "inf", "1e999", "99999999999999999999", "none", "%ff"]
+
+
+def _open_and_set_up(url: str) -> None:
+    store = open_store(url)
+    try:
+        store.setup()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/15?ssl_cert_reqs=none",
+        "redis://127.0.0.1:6379/15?ssl_keyfile=/nonexistent",
+        "unix:///nonexistent/redis.sock?socket_keepalive=true",
+        "postgresql://postgres@127.0.0.1:5432/te%ffst",
+        "postgresql://us%ffer@127.0.0.1:5432/test",
+    ],
+)
+def test_store_url_options_a_driver_cannot_take_are_refused_when_opened(url: str) -> None:
+    """An ``ssl_*`` option on a plain ``redis://`` URL passed the option check (it is some
+    connection class's parameter) and was a TypeError at the first command; a ``%ff`` in a
+    PostgreSQL URL was a UnicodeDecodeError from psycopg. Both refused by ``open_store`` now."""
+    with pytest.raises(ConfigurationError):
+        open_store(url)
+
+
+@given(
+    backend=st.sampled_from(["memory", "sqlite", "redis", "postgres"]),
+    options=st.lists(
+        st.tuples(st.sampled_from(OPTION_NAMES), st.sampled_from(OPTION_VALUES)), max_size=3
+    ),
+)
+@settings(EXAMPLES, max_examples=150)
+def test_store_urls_with_any_options_open_or_are_refused(
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    postgres_url: str,
+    backend: str,
+    options: list[tuple[str, str]],
+) -> None:
+    """Whatever the query options, ``open_store`` plus ``setup`` either work or raise a
+    GatepassError (ConfigurationError, or StoreError for what only the server can refuse)."""
+    base = {
+        "memory": "memory://",
+        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('urls') / 'fuzz.db'}",
+        "redis": redis_url,
+        "postgres": postgres_url,
+    }[backend]
+    query = "&".join(f"{name}={value}" for name, value in options)
+    url = f"{base}{'&' if '?' in base else '?'}{query}" if query else base
+    with contextlib.suppress(GatepassError):
+        _open_and_set_up(url)
