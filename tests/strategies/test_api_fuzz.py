@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import math
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -54,15 +53,6 @@ EXPIRED = jwt.encode({"sub": "u"}, HS, expires_in=60, now=1_000)
 NOT_FINITE: list[object] = [math.nan, -math.nan, math.inf, -math.inf, 10**400, Decimal("NaN")]
 #: ... and not numbers at all (``None`` is left out: it means "the default" in most places).
 HOSTILE_NUMBERS: list[object] = [*NOT_FINITE, True, "5", b"5", [], object()]
-
-
-def outcome(call: Callable[[], Any]) -> str:
-    """``"ok"`` or the name of the GatepassError raised; anything else propagates (and fails)."""
-    try:
-        call()
-    except GatepassError as exc:
-        return type(exc).__name__
-    return "ok"
 
 
 # --- the token layer: times, leeways and ages are finite numbers -------------------------------
@@ -131,6 +121,15 @@ def test_dpop_verifier_refuses_a_window_that_is_not_a_finite_number(
 ) -> None:
     with pytest.raises(ConfigurationError, match=option):
         dpop.DPoPVerifier(replay=MemoryReplayCache(), **{option: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("nonce", [True, 5, object(), [b"n1"]], ids=repr)
+def test_dpop_verifier_refuses_a_nonce_that_is_not_text(nonce: object) -> None:
+    """``nonce=True`` was a TypeError (``tuple(True)``)."""
+    proof = dpop.create_proof(ES, method="GET", url="https://api.example/x", nonce="n1")
+    verifier = dpop.DPoPVerifier(replay=MemoryReplayCache())
+    with pytest.raises(ConfigurationError, match="nonce"):
+        verifier.verify(proof, method="GET", url="https://api.example/x", nonce=nonce)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("reading", [math.nan, "now", None], ids=repr)
@@ -312,7 +311,7 @@ def test_scopes_that_are_not_iterable_are_a_configuration_error(scopes: object) 
     ["x", b"x", ["a", "b"], 3, nested_object(50_000), {"big": "x" * 9000}],
     ids=["str", "bytes", "list", "int", "deep", "oversized"],
 )
-def test_access_token_claims_are_refused_or_verify(claims: object) -> None:
+def test_access_token_claims_that_make_no_usable_token_are_refused(claims: object) -> None:
     """``claims="x"`` was a ValueError and ``b"x"`` a TypeError (``dict.update``), claims nested
     50,000 deep a RecursionError; a 9 KB claim made a token ``verify`` itself refused as too
     large (TokenTooLarge): an access token nobody could ever use."""
