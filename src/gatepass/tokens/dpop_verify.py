@@ -118,7 +118,8 @@ class _ProofChecks:
         max_jti_length: int,
         clock: Callable[[], float],
     ) -> None:
-        names = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
+        many = not isinstance(algorithms, str) and isinstance(algorithms, Iterable)
+        names: tuple[Any, ...] = tuple(algorithms) if many else (algorithms,)  # checked next
         if not names or not all(n in ASYMMETRIC_ALGORITHMS for n in names):
             raise ConfigurationError(
                 f"DPoP algorithms must be a non-empty choice of {', '.join(ASYMMETRIC_ALGORITHMS)}"
