@@ -20,12 +20,16 @@ from hypothesis import strategies as st
 
 from gatepass import (
     AccessTokens,
+    AsyncAccessTokens,
+    AsyncRefreshTokens,
     ConfigurationError,
     GatepassError,
     JWKSClient,
     Key,
     KeyRing,
+    KeyUsageError,
     RefreshTokens,
+    open_async_store,
     open_store,
 )
 from gp_testkit import HOSTILE_NUMBERS, nested_object
@@ -89,6 +93,41 @@ def test_refresh_tokens_refuse_an_on_reuse_that_cannot_be_called(on_reuse: objec
     access = AccessTokens(HS, issuer="https://id.example", audience="api")
     with pytest.raises(ConfigurationError, match="on_reuse"):
         RefreshTokens(open_store("memory://"), access, on_reuse=on_reuse)  # type: ignore[arg-type]
+
+
+def test_refresh_tokens_refuse_a_store_or_access_tokens_of_the_other_flavour() -> None:
+    """A blocking RefreshTokens over an asyncio store never awaited the store's coroutines:
+    ``start`` handed out a refresh token whose family was never stored. Anything that is not a
+    store (or not AccessTokens) was an AttributeError at the first login."""
+    access = AccessTokens(HS, issuer="https://id.example", audience="api")
+    async_access = AsyncAccessTokens(HS, issuer="https://id.example", audience="api")
+    with pytest.raises(ConfigurationError, match="open_store"):
+        RefreshTokens(open_async_store("memory://"), access)
+    with pytest.raises(ConfigurationError, match="open_async_store"):
+        AsyncRefreshTokens(open_store("memory://"), async_access)
+    with pytest.raises(ConfigurationError, match="AccessTokens"):
+        RefreshTokens(open_store("memory://"), async_access)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="AsyncAccessTokens"):
+        AsyncRefreshTokens(open_async_store("memory://"), access)  # type: ignore[arg-type]
+    for junk in (None, "memory://", HS):
+        with pytest.raises(ConfigurationError, match="store"):
+            RefreshTokens(junk, access)  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match="access_tokens"):
+            RefreshTokens(open_store("memory://"), junk)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("option", ["active", "staged", "retired"])
+@pytest.mark.parametrize("junk", [5, "kid", b"key", HS.to_jwk(private=True)], ids=repr)
+def test_key_ring_refuses_what_is_not_a_key(option: str, junk: object) -> None:
+    """Each was an AttributeError ('NoneType' object has no attribute 'is_private'); a staged
+    key is checked like the active one (it signs once rotated)."""
+    keys: dict[str, Any] = {"active": Key.generate("ES256"), option: junk}
+    if option == "retired":
+        keys["retired"] = [junk]
+    with pytest.raises(KeyUsageError):
+        KeyRing(**keys)
+    with pytest.raises(KeyUsageError):
+        KeyRing.generate().rotate(junk)  # type: ignore[arg-type]
 
 
 @given(

@@ -195,14 +195,20 @@ class AccessCore:
         return RevocationEntry("user", user, cutoff_now(now), now + self.retention)
 
 
-def flavoured(store: object, *, asynchronous: bool) -> object:
-    """``store`` if its methods are of the front-end's flavour, else ``ConfigurationError``: an
+def flavoured(
+    store: object,
+    *,
+    asynchronous: bool,
+    method: str = "revocation_lookup",
+    what: str = "revocation",
+) -> object:
+    """``store`` if its ``method`` is of the front-end's flavour, else ``ConfigurationError``: an
     asyncio store under the blocking front-end would hand back coroutines (truthy) where
     answers are expected, a blocking one under the asyncio front-end would fail on ``await``."""
-    lookup = getattr(store, "revocation_lookup", None)
+    lookup = getattr(store, method, None)
     if not callable(lookup):
         raise ConfigurationError(
-            f"revocation needs a store from gatepass.open_store / open_async_store, not {store!r}"
+            f"{what} needs a store from gatepass.open_store / open_async_store, not {store!r:.60}"
         )
     if inspect.iscoroutinefunction(lookup) != asynchronous:
         wanted = "open_async_store()" if asynchronous else "open_store()"

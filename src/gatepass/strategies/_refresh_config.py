@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
@@ -9,7 +10,7 @@ from typing import Generic, TypeVar
 from gatepass.errors import ConfigurationError, MalformedToken
 from gatepass.stores.limits import check_id, check_seconds, checked_clock
 from gatepass.stores.records import Family
-from gatepass.strategies._access_core import session_id
+from gatepass.strategies._access_core import flavoured, session_id
 from gatepass.strategies._access_policy import check_jkt, check_scopes
 from gatepass.strategies._refresh_policy import (
     ReuseEvent,
@@ -45,6 +46,15 @@ class RefreshConfig(Generic[StoreT, AccessT]):
         on_reuse: Callable[[ReuseEvent], object] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # Checked here, not at the first login: a blocking front-end over an asyncio store got
+        # coroutines back and never awaited them, so start() issued tokens of a family it never
+        # stored; anything else was an AttributeError on first use.
+        asynchronous = inspect.iscoroutinefunction(getattr(self, "start", None))
+        flavoured(store, asynchronous=asynchronous, method="family_create", what="RefreshTokens")
+        issue = getattr(access_tokens, "issue", None)
+        if not callable(issue) or inspect.iscoroutinefunction(issue) != asynchronous:
+            wanted = "AsyncAccessTokens" if asynchronous else "AccessTokens"
+            raise ConfigurationError(f"access_tokens must be {wanted}, not {access_tokens!r:.60}")
         self.store = store
         self.access: AccessT = access_tokens
         if on_reuse is not None and not callable(on_reuse):

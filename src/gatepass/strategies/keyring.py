@@ -59,6 +59,11 @@ class KeyRing:
         # that the ring outlives its tokens; each clock reading is checked for the same reason.
         self.retain = check_seconds(retain, "retain")
         _require_signing_key(active)
+        if staged is not None:
+            _require_signing_key(staged)  # it becomes the active key on rotate()
+        retired = tuple(retired) if isinstance(retired, Iterable) else (retired,)
+        if not all(isinstance(k, Key) for k in retired):
+            raise KeyUsageError("a key ring's retired keys are Key objects")
         self._lock = threading.Lock()
         self._clock = checked_clock(clock)
         self._active = active
@@ -182,5 +187,7 @@ class KeyRing:
 
 
 def _require_signing_key(key: Key) -> None:
+    if not isinstance(key, Key):  # an AttributeError otherwise, or a ring that cannot sign
+        raise KeyUsageError(f"a key ring holds Key objects, not {type(key).__name__}")
     if not key.is_private:
         raise KeyUsageError("a key ring signs: it needs a private key or an HMAC secret")
