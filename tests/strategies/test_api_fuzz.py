@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,7 +34,7 @@ from gatepass import (
     open_async_store,
     open_store,
 )
-from gp_testkit import HOSTILE_NUMBERS, nested_object
+from gp_testkit import HOSTILE_NUMBERS, drop_postgres_schema, drop_redis_prefix, nested_object
 
 EXAMPLES = settings(
     max_examples=60,
@@ -296,6 +298,26 @@ def test_store_url_options_a_driver_cannot_take_are_refused_when_opened(url: str
         open_store(url)
 
 
+@pytest.fixture(scope="module")
+def private_bases(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_url: str
+) -> Iterator[dict[str, str]]:
+    """Base URLs with a private prefix and schema (a second ``prefix`` or ``schema`` option is
+    refused as given twice, so nothing is written outside them); all removed afterwards, from
+    every Redis database a ``db`` option may have chosen."""
+    tag = f"gpfz{secrets.token_hex(4)}"
+    yield {
+        "memory": "memory://",
+        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('urls') / 'fuzz.db'}",
+        "redis": f"{redis_url}?prefix={tag}:",
+        "postgres": f"{postgres_url}?schema={tag}&prefix=t_",
+    }
+    server = redis_url.rsplit("/", 1)[0]
+    for db in range(16):
+        drop_redis_prefix(f"{server}/{db}?prefix={tag}:")
+    drop_postgres_schema(f"{postgres_url}?schema={tag}")
+
+
 @given(
     backend=st.sampled_from(["memory", "sqlite", "redis", "postgres"]),
     options=st.lists(
@@ -304,20 +326,11 @@ def test_store_url_options_a_driver_cannot_take_are_refused_when_opened(url: str
 )
 @settings(EXAMPLES, max_examples=150)
 def test_store_urls_with_any_options_open_or_are_refused(
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_url: str,
-    postgres_url: str,
-    backend: str,
-    options: list[tuple[str, str]],
+    private_bases: dict[str, str], backend: str, options: list[tuple[str, str]]
 ) -> None:
     """Whatever the query options, ``open_store`` plus ``setup`` either work or raise a
     GatepassError (ConfigurationError, or StoreError for what only the server can refuse)."""
-    base = {
-        "memory": "memory://",
-        "sqlite": f"sqlite:///{tmp_path_factory.mktemp('urls') / 'fuzz.db'}",
-        "redis": redis_url,
-        "postgres": postgres_url,
-    }[backend]
+    base = private_bases[backend]
     query = "&".join(f"{name}={value}" for name, value in options)
     url = f"{base}{'&' if '?' in base else '?'}{query}" if query else base
     with contextlib.suppress(GatepassError):
