@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import math
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 
@@ -23,6 +25,22 @@ class FakeClock:
     def advance(self, seconds: float) -> float:
         self.now += seconds
         return self.now
+
+
+#: Not finite numbers of seconds: NaN, the infinities, numbers too large for a float.
+NOT_FINITE: list[object] = [math.nan, -math.nan, math.inf, -math.inf, 10**400, Decimal("NaN")]
+#: ... and not numbers at all (``None`` is left out: it means "the default" in most places).
+HOSTILE_NUMBERS: list[object] = [*NOT_FINITE, True, "5", b"5", [], object()]
+
+
+def nested_object(depth: int) -> dict[str, Any]:
+    """``{"k": {"k": ...}}``, ``depth`` objects deep: far deeper than any JSON check allows."""
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(depth):
+        node["k"] = {}
+        node = node["k"]
+    return root
 
 
 def drop_redis_prefix(url: str) -> None:

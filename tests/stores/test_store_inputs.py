@@ -21,6 +21,7 @@ from gatepass.errors import ConfigurationError, InvalidToken
 from gatepass.stores import open_store
 from gatepass.stores.limits import MAX_TIMEOUT
 from gatepass.strategies._session_input import MAX_DATA_BYTES, MAX_JSON_DEPTH
+from gp_testkit import nested_object
 
 
 def stored_sessions(h: Harness) -> int:
@@ -56,15 +57,6 @@ def _nested(depth: int) -> dict[str, Any]:
     return {"k": value}
 
 
-def _deep(depth: int) -> dict[str, Any]:
-    root: dict[str, Any] = {}
-    node = root
-    for _ in range(depth):
-        node["k"] = {}
-        node = node["k"]
-    return root
-
-
 BAD_USER_IDS: list[Any] = [
     "\ud800",
     "alice\udfff",
@@ -94,7 +86,7 @@ BAD_JSON: list[Any] = [
     "k=1",
     5,
     _nested(MAX_JSON_DEPTH + 1),
-    _deep(100_000),
+    nested_object(100_000),
 ]
 
 

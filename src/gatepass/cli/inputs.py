@@ -7,6 +7,7 @@ turns it into one line on stderr and exit code 2. Secrets are never echoed, not 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -82,9 +83,15 @@ def parse_time(text: str, option: str = "--at") -> float:
     """ISO 8601 (``2026-01-31T12:00:00Z``; naive means UTC) or unix seconds -> unix seconds."""
     value = text.strip()
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # float() also reads nan, inf and 1e999, which no clock shows (and int() of which
+        # was an internal error further down).
+        if not math.isfinite(seconds):
+            raise CliError(f"{option} {text!r} is not a moment; e.g. 2026-01-31T12:00:00Z")
+        return seconds
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -109,6 +116,8 @@ def parse_value(key: str, raw: str) -> Any:
         value = json.loads(raw)
     except ValueError:
         return raw
+    except RecursionError:
+        raise CliError(f"{key}=...: the JSON value is nested too deeply") from None
     if key in _STRING_CLAIMS and not isinstance(value, str | list | dict):
         return raw
     return value
@@ -134,6 +143,8 @@ def read_json_object(path: str, what: str) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError as exc:
         raise CliError(f"{what} {path}: not valid JSON ({exc}); fix the file") from None
+    except RecursionError:
+        raise CliError(f"{what} {path}: JSON nested too deeply; fix the file") from None
     if not isinstance(value, dict):
         raise CliError(
             f"{what} {path}: must hold a JSON object {{...}}, not {type(value).__name__}"
@@ -142,6 +153,8 @@ def read_json_object(path: str, what: str) -> dict[str, Any]:
 
 
 def read_file(path: str) -> bytes:
+    if "\x00" in path:  # open() raises ValueError, not OSError: no file can have this name
+        raise CliError(f"{path!r} is not a file name (it holds a NUL character)")
     p = Path(path)
     if p.is_dir():
         raise CliError(f"{path} is a directory; pass a file")

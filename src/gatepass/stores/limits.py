@@ -3,12 +3,10 @@ timeout, lifetime, clock reading, URL option) and ids (users, sessions, token id
 
 from __future__ import annotations
 
-import decimal
-import math
-import numbers
 from collections.abc import Callable
 
 from gatepass.errors import ConfigurationError
+from gatepass.tokens._numbers import finite_real
 
 #: No timeout may exceed 100 years: every backend stores such a deadline exactly (Redis keeps
 #: the TTL in integer milliseconds, which overflows long before a float does) and it stays a
@@ -20,18 +18,6 @@ MAX_ID = 255
 #: than a day is a hang, and larger values overflow the drivers (SQLite keeps the busy timeout
 #: in int32 milliseconds, ``socket`` rejects an infinite timeout).
 MAX_WAIT_SECONDS = 86400.0
-
-
-def finite_real(value: object) -> float | None:
-    """``value`` as a finite ``float`` if it is a real number (``int``, ``float``, ``Fraction``,
-    ``Decimal``; not a ``bool``), else None."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | decimal.Decimal):
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None  # e.g. an int too large for a float
-    return seconds if math.isfinite(seconds) else None
 
 
 def check_seconds(

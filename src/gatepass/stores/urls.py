@@ -187,6 +187,12 @@ def check_postgres_url(url: str) -> None:
     conninfo = postgres_parts(url)[0]
     try:
         params = conninfo_to_dict(conninfo)
+    except UnicodeDecodeError:
+        # libpq hands back each value as bytes, which psycopg decodes as UTF-8: a percent-escape
+        # such as %ff (in the database name, a user, a password) was this bare error.
+        raise ConfigurationError(
+            "malformed postgresql URL: a percent-escape (such as %ff) is not UTF-8 text"
+        ) from None
     except psycopg.Error as exc:
         # libpq quotes the whole URI after " in URI:" and the offending part in double quotes
         # (a malformed password is one): never echo either.

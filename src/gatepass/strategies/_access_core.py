@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gatepass.errors import ClaimError, ConfigurationError, NotYetValid
-from gatepass.stores.limits import check_id, checked_clock
+from gatepass.stores.limits import MAX_TIMEOUT, check_id, check_seconds, checked_clock
 from gatepass.stores.protocols import AsyncStore, Store
 from gatepass.stores.records import RevocationEntry
 from gatepass.strategies._access_policy import (
@@ -73,10 +73,11 @@ class AccessCore:
             raise ConfigurationError("issuer must be a non-empty string")
         if not isinstance(audience, str) or not audience:
             raise ConfigurationError("audience must be a non-empty string")
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0:
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 < ttl <= MAX_TIMEOUT:
             raise ConfigurationError("ttl must be a positive whole number of seconds")
-        if leeway < 0 or leeway > 300:
-            raise ConfigurationError("leeway must be between 0 and 300 seconds")
+        # Checked, not compared: a NaN leeway passed ``0 <= leeway <= 300`` and then made every
+        # expiry test false (an expired token verified).
+        leeway = check_seconds(leeway, "leeway", allow_zero=True, maximum=300)
         self.mode: RevocationMode = check_mode(revocation)
         if self.mode != "stateless" and store is None:
             raise ConfigurationError(f"revocation={self.mode!r} needs a store")
@@ -124,7 +125,14 @@ class AccessCore:
             extra=claims,
             jkt=jkt,
         )
-        return jwt.encode(body, self.signing_key(), typ=ACCESS_TYP, now=now)
+        token = jwt.encode(body, self.signing_key(), typ=ACCESS_TYP, now=now)
+        if len(token) > jws.DEFAULT_MAX_SIZE:
+            # verify() refuses it unread (TokenTooLarge): never issue what cannot be verified.
+            raise ConfigurationError(
+                f"these claims make an access token of {len(token)} characters; "
+                f"verify accepts at most {jws.DEFAULT_MAX_SIZE}"
+            )
+        return token
 
     def static_keys(self) -> Key | KeySet | None:
         if isinstance(self.keys, KeyRing):
@@ -187,14 +195,20 @@ class AccessCore:
         return RevocationEntry("user", user, cutoff_now(now), now + self.retention)
 
 
-def flavoured(store: object, *, asynchronous: bool) -> object:
-    """``store`` if its methods are of the front-end's flavour, else ``ConfigurationError``: an
+def flavoured(
+    store: object,
+    *,
+    asynchronous: bool,
+    method: str = "revocation_lookup",
+    what: str = "revocation",
+) -> object:
+    """``store`` if its ``method`` is of the front-end's flavour, else ``ConfigurationError``: an
     asyncio store under the blocking front-end would hand back coroutines (truthy) where
     answers are expected, a blocking one under the asyncio front-end would fail on ``await``."""
-    lookup = getattr(store, "revocation_lookup", None)
+    lookup = getattr(store, method, None)
     if not callable(lookup):
         raise ConfigurationError(
-            f"revocation needs a store from gatepass.open_store / open_async_store, not {store!r}"
+            f"{what} needs a store from gatepass.open_store / open_async_store, not {store!r:.60}"
         )
     if inspect.iscoroutinefunction(lookup) != asynchronous:
         wanted = "open_async_store()" if asynchronous else "open_store()"

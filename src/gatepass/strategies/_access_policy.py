@@ -52,17 +52,28 @@ def check_mode(mode: str) -> RevocationMode:
 
 def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     """``scopes`` as a tuple, each a non-empty string without spaces (the ``scope`` claim joins
-    them with spaces: RFC 8693 4.2)."""
-    scope_list = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+    them with spaces: RFC 8693 4.2) that every store keeps (:func:`storable_text`): a refresh
+    family stores its scopes, and a NUL or a lone surrogate was a driver error on one backend
+    and stored as it was on another."""
+    if isinstance(scopes, str):
+        scope_list: tuple[str, ...] = (scopes,)
+    else:
+        try:
+            scope_list = tuple(scopes)
+        except TypeError:
+            raise ConfigurationError("scopes must be a string or an iterable of strings") from None
     for scope in scope_list:
-        if not isinstance(scope, str) or not scope or " " in scope:
-            raise ConfigurationError("each scope must be a non-empty string without spaces")
+        if not isinstance(scope, str) or not scope or " " in scope or not storable_text(scope):
+            raise ConfigurationError(
+                "each scope must be a non-empty string without spaces, NUL or lone surrogates"
+            )
     return scope_list
 
 
 def check_jkt(jkt: object) -> str:
-    """A DPoP key thumbprint as :attr:`DPoPProof.jkt` gives it (RFC 7638, base64url SHA-256)."""
-    if not isinstance(jkt, str) or not 0 < len(jkt) <= 128:
+    """A DPoP key thumbprint as :attr:`DPoPProof.jkt` gives it (RFC 7638, base64url SHA-256);
+    text every store keeps, as a refresh family stores it."""
+    if not isinstance(jkt, str) or not 0 < len(jkt) <= 128 or not storable_text(jkt):
         raise ConfigurationError("jkt must be a DPoP key thumbprint (DPoPProof.jkt)")
     return jkt
 
@@ -90,6 +101,8 @@ def build_claims(
     issued_us = int(now * 1_000_000)
     iat = issued_us // 1_000_000
     claims: dict[str, Any] = {}
+    if extra is not None and not isinstance(extra, Mapping):
+        raise ConfigurationError(f"claims must be a mapping, not {type(extra).__name__}")
     if extra:
         clash = RESERVED.intersection(extra)
         if clash:

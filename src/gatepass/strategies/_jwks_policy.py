@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gatepass.errors import ConfigurationError, JWKSFetchError, quote_prefix
+from gatepass.stores.limits import MAX_WAIT_SECONDS, check_seconds
 from gatepass.tokens.keys import Key, KeySet
 
 DEFAULT_TIMEOUT = 5.0
@@ -25,9 +26,16 @@ DEFAULT_MAX_BYTES = 512 * 1024
 
 
 def check_jwks_url(url: str) -> str:
-    """Return ``url`` if it is an acceptable JWKS location, else raise ``ConfigurationError``."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
+    """Return ``url`` if it is an acceptable JWKS location, else raise ``ConfigurationError``
+    (also for what ``urllib`` cannot parse: a non-str, a bracket left open, a bad port)."""
+    if not isinstance(url, str):
+        raise ConfigurationError(f"a JWKS URL is a str, not {type(url).__name__}")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError as exc:
+        raise ConfigurationError(f"malformed JWKS URL {quote_prefix(url, 60)}: {exc}") from None
     if parts.scheme == "https" and host:
         return url
     if parts.scheme == "http" and host and _is_loopback(host):
@@ -120,10 +128,18 @@ class JWKSClientConfig:
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if timeout <= 0 or max_age <= 0 or cooldown < 0 or max_bytes <= 0:
-            raise ConfigurationError("timeout, max_age and max_bytes must be positive")
+        # Checked, not compared: a NaN max_age or cooldown makes every cache test false (a set
+        # refetched on every call, or never), an infinite timeout is refused by ``socket``.
+        self.timeout = check_seconds(timeout, "timeout", maximum=MAX_WAIT_SECONDS)
+        max_age = check_seconds(max_age, "max_age")
+        cooldown = check_seconds(cooldown, "cooldown", allow_zero=True)
+        if type(max_bytes) is not int or max_bytes <= 0:
+            raise ConfigurationError("max_bytes must be a positive whole number of bytes")
+        if not callable(clock):
+            raise ConfigurationError(
+                f"clock must be a function returning seconds, not {clock!r:.40}"
+            )
         self.url = check_jwks_url(url)
-        self.timeout = timeout
         self.max_bytes = max_bytes
         self._clock = clock
         self._policy = JWKSCachePolicy(max_age=max_age, cooldown=cooldown)

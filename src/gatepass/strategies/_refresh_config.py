@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from gatepass.errors import ConfigurationError, MalformedToken
-from gatepass.stores.limits import check_id, checked_clock
+from gatepass.stores.limits import check_id, check_seconds, checked_clock
 from gatepass.stores.records import Family
-from gatepass.strategies._access_core import session_id
+from gatepass.strategies._access_core import flavoured, session_id
 from gatepass.strategies._access_policy import check_jkt, check_scopes
 from gatepass.strategies._refresh_policy import (
     ReuseEvent,
@@ -45,20 +46,31 @@ class RefreshConfig(Generic[StoreT, AccessT]):
         on_reuse: Callable[[ReuseEvent], object] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        # Checked here, not at the first login: a blocking front-end over an asyncio store got
+        # coroutines back and never awaited them, so start() issued tokens of a family it never
+        # stored; anything else was an AttributeError on first use.
+        asynchronous = inspect.iscoroutinefunction(getattr(self, "start", None))
+        flavoured(store, asynchronous=asynchronous, method="family_create", what="RefreshTokens")
+        issue = getattr(access_tokens, "issue", None)
+        if not callable(issue) or inspect.iscoroutinefunction(issue) != asynchronous:
+            wanted = "AsyncAccessTokens" if asynchronous else "AccessTokens"
+            raise ConfigurationError(f"access_tokens must be {wanted}, not {access_tokens!r:.60}")
         self.store = store
         self.access: AccessT = access_tokens
+        if on_reuse is not None and not callable(on_reuse):
+            # Found out only when a stolen token is replayed, as a TypeError in the middle of the
+            # family's revocation: refused here instead.
+            raise ConfigurationError(f"on_reuse must be a function or None, not {on_reuse!r:.40}")
         self.on_reuse = on_reuse
-        if not idle_timeout > 0 or not absolute_timeout > 0:
-            raise ConfigurationError("refresh idle and absolute timeouts must be positive")
-        if idle_timeout > absolute_timeout:
+        # Checked as sessions check theirs (finite, at most 100 years): an infinite lifetime
+        # overflowed Redis's integer TTL, and a NaN one would never end.
+        self.idle = check_seconds(idle_timeout, "idle_timeout")
+        self.absolute = check_seconds(absolute_timeout, "absolute_timeout")
+        if self.idle > self.absolute:
             raise ConfigurationError(
                 "an idle timeout longer than the absolute lifetime is unusable"
             )
-        if not 0 <= grace <= 60:
-            raise ConfigurationError("grace must be between 0 and 60 seconds")
-        self.idle = float(idle_timeout)
-        self.absolute = float(absolute_timeout)
-        self.grace = float(grace)
+        self.grace = check_seconds(grace, "grace", allow_zero=True, maximum=60)
         self._secret = check_secret(secret)
         self.clock = checked_clock(clock)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatepass.errors import ConfigurationError, KeyUsageError
+from gatepass.stores.limits import check_seconds, checked_clock
 from gatepass.tokens.keys import Key, KeySet
 
 DEFAULT_RETAIN = 900 + 60
@@ -54,15 +55,20 @@ class KeyRing:
         retain: float = DEFAULT_RETAIN,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if retain <= 0:
-            raise ConfigurationError("retain must be a positive number of seconds")
+        # Finite: a NaN ``retain`` kept retired keys forever and slipped past AccessTokens' check
+        # that the ring outlives its tokens; each clock reading is checked for the same reason.
+        self.retain = check_seconds(retain, "retain")
         _require_signing_key(active)
+        if staged is not None:
+            _require_signing_key(staged)  # it becomes the active key on rotate()
+        retired = tuple(retired) if isinstance(retired, Iterable) else (retired,)
+        if not all(isinstance(k, Key) for k in retired):
+            raise KeyUsageError("a key ring's retired keys are Key objects")
         self._lock = threading.Lock()
-        self._clock = clock
-        self.retain = float(retain)
+        self._clock = checked_clock(clock)
         self._active = active
         self._staged = staged
-        now = clock()
+        now = self._clock()
         self._retired: list[_Retired] = [_Retired(k, now + self.retain) for k in retired]
         self._check_unique_kids()
         self._snapshot = self._build()
@@ -181,5 +187,7 @@ class KeyRing:
 
 
 def _require_signing_key(key: Key) -> None:
+    if not isinstance(key, Key):  # an AttributeError otherwise, or a ring that cannot sign
+        raise KeyUsageError(f"a key ring holds Key objects, not {type(key).__name__}")
     if not key.is_private:
         raise KeyUsageError("a key ring signs: it needs a private key or an HMAC secret")

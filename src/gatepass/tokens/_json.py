@@ -118,6 +118,8 @@ def dumps_text(value: Any) -> str:
         return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"value is not JSON-serialisable: {str(exc)[:120]}") from None
+    except RecursionError:  # nested far deeper than MAX_DEPTH: refused all the same
+        raise ConfigurationError(f"value is nested more than {MAX_DEPTH} levels deep") from None
 
 
 def dumps_compact(value: Any) -> bytes:

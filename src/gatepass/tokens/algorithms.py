@@ -66,6 +66,9 @@ CURVE_DEFAULT_ALG: dict[str, str] = {
 }
 
 MIN_RSA_BITS = 2048
+#: OpenSSL's own ceiling (OPENSSL_RSA_MAX_MODULUS_BITS): it verifies no longer modulus, and
+#: generating one would take hours (or overflow a C long).
+MAX_RSA_BITS = 16384
 
 
 def spec_for(alg: object) -> AlgorithmSpec:

@@ -30,6 +30,7 @@ from gatepass.tokens._b64 import b64encode
 from gatepass.tokens._htu import HtuError, without_query
 from gatepass.tokens._htu import normalize_htu as _normal_form
 from gatepass.tokens._json import dumps_compact
+from gatepass.tokens._numbers import finite_seconds
 from gatepass.tokens.dpop_verify import (
     ASYMMETRIC_ALGORITHMS,
     DEFAULT_LEEWAY,
@@ -108,7 +109,7 @@ def create_proof(
         "jti": b64encode(secrets.token_bytes(16)) if jti is None else jti,
         "htm": method,
         "htu": normalize_htu(url),
-        "iat": int(time.time() if now is None else now),
+        "iat": int(time.time() if now is None else finite_seconds(now, "now")),
     }
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise ConfigurationError("jti must be a non-empty string")

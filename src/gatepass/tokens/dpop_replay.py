@@ -21,13 +21,13 @@ cache shared through a store (one atomic round trip, e.g. Redis ``SET NX PXAT``)
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 from gatepass.errors import ConfigurationError, ReplayCacheFull
+from gatepass.tokens._numbers import finite_real, finite_seconds
 
 DEFAULT_MAX_ENTRIES = 100_000
 """Room for 100,000 live proofs: about 1,600 proofs a second with the default 60 s window."""
@@ -83,9 +83,10 @@ class MemoryReplayCache:
         """True if ``proof_id`` is live here; otherwise remember it until ``expires_at``."""
         if type(proof_id) is not str or type(expires_at) not in (int, float):
             raise ConfigurationError("seen() takes a str id and a numeric expiry")
-        if not math.isfinite(expires_at):
+        if finite_real(expires_at) is None:
             raise ConfigurationError("seen() needs a finite expiry")
-        now = self._clock()
+        # Checked: a NaN reading would never purge an entry, and a str one would raise TypeError.
+        now = finite_seconds(self._clock(), "the replay cache clock's reading")
         entries, expiries = self._entries, self._expiries
         with self._lock:
             while expiries and expiries[0][0] <= now:

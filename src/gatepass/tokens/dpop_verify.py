@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -50,6 +49,7 @@ from gatepass.errors import (
 from gatepass.tokens._b64 import b64decode, b64encode
 from gatepass.tokens._htu import HtuError, normalize_htu, without_query
 from gatepass.tokens._json import loads_object
+from gatepass.tokens._numbers import finite_real, finite_seconds
 from gatepass.tokens.algorithms import ALGORITHM_SPECS
 from gatepass.tokens.dpop_replay import AsyncReplayCache, ReplayCache
 from gatepass.tokens.jws import as_text, check_header, split_compact
@@ -118,14 +118,16 @@ class _ProofChecks:
         max_jti_length: int,
         clock: Callable[[], float],
     ) -> None:
-        names = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
+        many = not isinstance(algorithms, str) and isinstance(algorithms, Iterable)
+        names: tuple[Any, ...] = tuple(algorithms) if many else (algorithms,)  # checked next
         if not names or not all(n in ASYMMETRIC_ALGORITHMS for n in names):
             raise ConfigurationError(
                 f"DPoP algorithms must be a non-empty choice of {', '.join(ASYMMETRIC_ALGORITHMS)}"
                 " (never none, never HMAC: RFC 9449 4.2)"
             )
         for name, value, low in (("max_age", max_age, 0.0), ("leeway", leeway, -1e-9)):
-            if type(value) not in (int, float) or not math.isfinite(value) or value <= low:
+            seconds = finite_real(value) if type(value) in (int, float) else None
+            if seconds is None or seconds <= low:
                 raise ConfigurationError(f"{name} must be a finite number of seconds (> {low:g})")
         for name, size in (("max_size", max_size), ("max_jti_length", max_jti_length)):
             if type(size) is not int or size < 1:
@@ -133,7 +135,7 @@ class _ProofChecks:
         if not callable(clock):
             raise ConfigurationError("clock must be a callable returning seconds since the epoch")
         self.algorithms = names
-        self.max_age, self.leeway = max_age, leeway
+        self.max_age, self.leeway = float(max_age), float(leeway)
         self.max_size, self.max_jti_length, self.clock = max_size, max_jti_length, clock
         self._headers: dict[str, tuple[str, Key, str, Any]] = {}
         self._urls: dict[str, str] = {}
@@ -236,7 +238,8 @@ class _ProofChecks:
             raise ConfigurationError("method must be the request's HTTP method, e.g. 'GET'")
         expected_htu = self.request_htu(url)
         expected_ath = None if access_token is None else self.access_hash(access_token)
-        nonces = None if nonce is None else (nonce,) if isinstance(nonce, str) else tuple(nonce)
+        many = not isinstance(nonce, str) and isinstance(nonce, Iterable)  # True: not a TypeError
+        nonces = None if nonce is None else tuple(nonce) if many else (nonce,)
         if nonces is not None and not all(isinstance(n, str) for n in nonces):
             raise ConfigurationError("nonce must be a str or a collection of str")
         try:
@@ -272,8 +275,8 @@ class _ProofChecks:
             )
         if now is None:
             now = self.clock()
-        if type(now) is not float and type(now) is not int:
-            raise ConfigurationError("now (or what clock() returns) must be seconds, a number")
+        # Finite: with a NaN clock reading neither window test below would ever fail.
+        now = finite_seconds(now, "now (or what clock() returns)")
         if iat > now + self.leeway:
             raise DPoPProofOutOfWindow(f"proof was issued {iat - now:.0f} s in the future")
         expires_at = iat + self.max_age

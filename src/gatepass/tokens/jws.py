@@ -63,7 +63,12 @@ class JWSView:
 
 
 def as_text(token: object, max_size: int) -> str:
-    """The token as ASCII text, its size checked before anything else is looked at."""
+    """The token as ASCII text, its size checked before anything else is looked at.
+
+    ``max_size`` must be a whole number: ``None`` was a TypeError, and a NaN (which no length
+    exceeds) would silently have lifted the limit."""
+    if type(max_size) is not int:
+        raise ConfigurationError(f"max_size must be a whole number of bytes, not {max_size!r:.40}")
     if isinstance(token, str):
         if len(token) > max_size:
             raise TokenTooLarge(f"token is {len(token)} characters; the limit is {max_size}")
@@ -182,7 +187,7 @@ def verify(
 def encode_header(key: Key, headers: Mapping[str, Any] | None) -> str:
     """The encoded protected header for ``key`` plus extra ``headers`` (cached per key)."""
     cache_key: Any = None
-    if headers:
+    if headers and isinstance(headers, Mapping):
         # Cache only all-string headers (typ, kid, cty: the common case). Other values can be
         # equal without being the same JSON (1 == 1.0 == True), so they are built every time.
         if all(type(v) is str for v in headers.values()):
@@ -194,6 +199,8 @@ def encode_header(key: Key, headers: Mapping[str, Any] | None) -> str:
         return cached
     header: dict[str, Any] = {"alg": key.alg, "kid": key.kid}
     if headers:
+        if not isinstance(headers, Mapping):
+            raise ConfigurationError(f"headers must be a mapping, not {type(headers).__name__}")
         clash = _FORBIDDEN_SIGN_HEADERS.intersection(headers)
         if clash:
             raise ConfigurationError(

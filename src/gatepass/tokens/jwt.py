@@ -11,7 +11,7 @@ compared exactly and type-checked (PyJWT CVE-2024-53861 matched ``iss`` as a sub
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from gatepass.errors import (
 from gatepass.tokens import jws
 from gatepass.tokens._b64 import b64encode
 from gatepass.tokens._json import dumps_compact, loads_object
+from gatepass.tokens._numbers import finite_seconds
 from gatepass.tokens.jws import DEFAULT_MAX_SIZE
 from gatepass.tokens.keys import Key, KeySet
 
@@ -77,14 +78,16 @@ def encode(
     if not key.is_private:
         raise KeyUsageError(f"cannot sign with a public {key.alg} key")
     body = dict(claims)
-    issued = body.setdefault("iat", int(time.time() if now is None else now))
+    issued = body.setdefault("iat", int(time.time() if now is None else finite_seconds(now, "now")))
     if not _is_number(issued):
         raise ConfigurationError("claim 'iat' must be a number")
     if expires_in is not None:
-        if not _is_number(expires_in) or expires_in <= 0:
+        if not _is_number(expires_in) or finite_seconds(expires_in, "expires_in") <= 0:
             raise ConfigurationError("expires_in must be a positive number of seconds")
         body["exp"] = issued + int(expires_in)
     _check_claim_types(body)
+    if headers is not None and not isinstance(headers, Mapping):
+        raise ConfigurationError(f"headers must be a mapping, not {type(headers).__name__}")
     all_headers: dict[str, Any] = dict(headers) if headers else {}
     if typ is not None:
         all_headers.setdefault("typ", typ)
@@ -118,7 +121,22 @@ def validate_claims(
     max_age: float | None = None,
     require: Collection[str] = ("exp",),
 ) -> None:
-    """Check registered claims. Pure: every caller (sync, async, strategies) shares it."""
+    """Check registered claims. Pure: every caller (sync, async, strategies) shares it.
+
+    ``now``, ``leeway`` and ``max_age`` must be finite numbers (``ConfigurationError``): a NaN
+    makes every comparison below false, which would let an expired token through.
+    """
+    now = finite_seconds(now, "now")
+    leeway = finite_seconds(leeway, "leeway") if leeway else 0
+    if max_age is not None:
+        max_age = finite_seconds(max_age, "max_age")
+    if type(require) is not tuple and (
+        isinstance(require, str) or not isinstance(require, Iterable)
+    ):
+        # A str would be read letter by letter: require="sub" is a claim "s", "u" and "b".
+        raise ConfigurationError(
+            f"require must be a collection of claim names, not {require!r:.40}"
+        )
     for name in require:
         if name not in claims:
             raise MissingClaim(f"required claim {name!r} is missing", name)
@@ -147,6 +165,10 @@ def validate_claims(
             raise ExpiredToken(f"token is older than max_age={max_age}s", "iat")
     if issuer is not None:
         iss = claims.get("iss")
+        if type(issuer) is not str and not isinstance(issuer, Iterable):
+            raise ConfigurationError(
+                f"issuer must be a str or a collection of str, not {issuer!r:.40}"
+            )
         accepted = (issuer,) if isinstance(issuer, str) else tuple(issuer)
         if not isinstance(iss, str) or iss not in accepted:
             raise InvalidIssuer("issuer is missing or not the expected one", "iss")
@@ -190,9 +212,13 @@ def verify(
     working (no warning: the library layers never write to a log): pass ``now=clock()``.
     """
     if clock is not None and now is None:
+        if not callable(clock):
+            raise ConfigurationError(f"clock must be a function, not {clock!r:.40}")
         now = clock()
     header, payload = jws.verify_compact(token, key, max_size)
     if typ is not None:
+        if not isinstance(typ, str):
+            raise ConfigurationError(f"typ must be a str, not {type(typ).__name__}")
         got = header.get("typ")
         if got is None or normalize_typ(got) != normalize_typ(typ):
             raise InvalidType(f"token type is {str(got)[:24]!r}, expected {typ!r}")

@@ -22,7 +22,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gatepass.errors import InvalidKey, KeyUsageError
-from gatepass.tokens.algorithms import MIN_RSA_BITS, SAME_ALGORITHM, AlgorithmSpec, spec_for
+from gatepass.tokens.algorithms import (
+    MAX_RSA_BITS,
+    MIN_RSA_BITS,
+    SAME_ALGORITHM,
+    AlgorithmSpec,
+    spec_for,
+)
 from gatepass.tokens.jwk import jwk_members, load_key_document, material_from_jwk, thumbprint
 from gatepass.tokens.pem import implied_alg, load_pem
 from gatepass.tokens.primitives import (
@@ -112,8 +118,8 @@ class Key:
             return cls(spec, secret=secrets.token_bytes(spec.hash_size), kid=kid)
         private: PrivateKey
         if spec.kty == "RSA":
-            if size < MIN_RSA_BITS:
-                raise InvalidKey(f"RSA keys must have at least {MIN_RSA_BITS} bits")
+            if type(size) is not int or not MIN_RSA_BITS <= size <= MAX_RSA_BITS:
+                raise InvalidKey(f"RSA keys have from {MIN_RSA_BITS} to {MAX_RSA_BITS} bits")
             private = rsa.generate_private_key(public_exponent=65537, key_size=size)
         elif spec.kty == "EC":
             assert spec.curve is not None

@@ -27,6 +27,8 @@ class KeySet:
     __slots__ = ("_by_kid", "_keys", "skipped")
 
     def __init__(self, keys: Iterable[Key], *, skipped: Iterable[str] = ()) -> None:
+        if not isinstance(keys, Iterable):  # KeySet(None) or KeySet(key): a TypeError otherwise
+            raise InvalidKey(f"a KeySet holds Key objects: pass a list, not {type(keys).__name__}")
         self._keys: tuple[Key, ...] = tuple(keys)
         if not all(isinstance(k, Key) for k in self._keys):
             raise InvalidKey("a KeySet holds Key objects")

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from gatepass.errors import InvalidKey
-from gatepass.tokens.algorithms import MIN_RSA_BITS, AlgorithmSpec
+from gatepass.tokens.algorithms import MAX_RSA_BITS, MIN_RSA_BITS, AlgorithmSpec
 from gatepass.tokens.roca import has_roca_fingerprint
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -61,6 +61,9 @@ def check_material(spec: AlgorithmSpec, secret: bytes | None, public: PublicKey 
             raise InvalidKey(
                 f"RSA keys must have at least {MIN_RSA_BITS} bits; got {public.key_size}"
             )
+        if public.key_size > MAX_RSA_BITS:
+            # OpenSSL verifies nothing with it: a key that loads and then fails every signature.
+            raise InvalidKey(f"RSA keys have at most {MAX_RSA_BITS} bits; got {public.key_size}")
         if has_roca_fingerprint(public.public_numbers().n):
             raise InvalidKey(
                 "RSA modulus has the ROCA fingerprint (CVE-2017-15361): the private key can "

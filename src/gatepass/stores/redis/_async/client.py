@@ -101,23 +101,24 @@ class AsyncRedisClient:
             accepted = _parameters(RedisCluster)
             accepted |= set(getattr(module, "REDIS_ALLOWED_KEYS", ()))
         else:
-            accepted = set().union(
-                *map(
-                    _parameters,
-                    (
-                        connection.AbstractConnection,
-                        connection.Connection,
-                        connection.SSLConnection,
-                        connection.UnixDomainSocketConnection,
-                        connection.BlockingConnectionPool,
-                    ),
-                )
-            )
+            # Only the connection classes of this URL's scheme: an ``ssl_*`` option on a plain
+            # ``redis://`` URL (or ``socket_keepalive`` on ``unix://``) is a TypeError when the
+            # first connection is made.
+            scheme = urlsplit(self.driver_url).scheme
+            classes: list[type] = [connection.AbstractConnection, connection.BlockingConnectionPool]
+            if scheme == "unix":
+                classes.append(connection.UnixDomainSocketConnection)
+            else:
+                classes.append(connection.Connection)
+            if scheme == "rediss":
+                classes.append(connection.SSLConnection)
+            accepted = set().union(*map(_parameters, classes))
         for name, _value in parse_qsl(urlsplit(self.driver_url).query, keep_blank_values=True):
             if name not in accepted:
                 raise ConfigurationError(
                     f"unknown redis URL option {quote_prefix(name)}: neither gatepass "
-                    "(prefix, cluster, pool_timeout) nor redis-py reads it"
+                    "(prefix, cluster, pool_timeout) nor redis-py reads it in a "
+                    f"{urlsplit(self.driver_url).scheme}:// URL"
                 )
 
     def _connect(self) -> Any:
