@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from gatepass.errors import ConfigurationError, ReplayCacheFull
-from gatepass.tokens._numbers import finite_real, finite_seconds
+from gatepass.tokens._numbers import finite_seconds
 
 DEFAULT_MAX_ENTRIES = 100_000
 """Room for 100,000 live proofs: about 1,600 proofs a second with the default 60 s window."""
@@ -83,8 +83,7 @@ class MemoryReplayCache:
         """True if ``proof_id`` is live here; otherwise remember it until ``expires_at``."""
         if type(proof_id) is not str or type(expires_at) not in (int, float):
             raise ConfigurationError("seen() takes a str id and a numeric expiry")
-        if finite_real(expires_at) is None:
-            raise ConfigurationError("seen() needs a finite expiry")
+        expires_at = finite_seconds(expires_at, "seen()'s expiry")  # NaN, inf, 10**400: refused
         # Checked: a NaN reading would never purge an entry, and a str one would raise TypeError.
         now = finite_seconds(self._clock(), "the replay cache clock's reading")
         entries, expiries = self._entries, self._expiries

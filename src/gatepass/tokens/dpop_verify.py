@@ -238,10 +238,14 @@ class _ProofChecks:
             raise ConfigurationError("method must be the request's HTTP method, e.g. 'GET'")
         expected_htu = self.request_htu(url)
         expected_ath = None if access_token is None else self.access_hash(access_token)
-        many = not isinstance(nonce, str) and isinstance(nonce, Iterable)  # True: not a TypeError
-        nonces = None if nonce is None else tuple(nonce) if many else (nonce,)
-        if nonces is not None and not all(isinstance(n, str) for n in nonces):
-            raise ConfigurationError("nonce must be a str or a collection of str")
+        nonces = None
+        if nonce is not None:  # no ABC test on the common path: nonces off
+            many = not isinstance(nonce, str) and isinstance(
+                nonce, Iterable
+            )  # True: not a TypeError
+            nonces = tuple(nonce) if many else (nonce,)
+            if not all(isinstance(n, str) for n in nonces):
+                raise ConfigurationError("nonce must be a str or a collection of str")
         try:
             text = as_text(proof, self.max_size)
             header_seg, payload_seg, signature_seg = split_compact(text)
