@@ -7,9 +7,10 @@ import asyncio
 import inspect
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
+import pytest
 from webdesigns import build
 from webfuzz import TRUSTED, World
 
@@ -52,12 +53,15 @@ def world(config: str, tmp: str, *, asgi: bool) -> Iterator[World]:
     wait(store.setup())
     settings: dict[str, Any] = {"prefix": options.get("prefix", "/auth")}
     cookies = options.get("cookies")
-    if cookies == "insecure":
-        settings["cookies"] = CookiePolicy(insecure_http=True)
-    elif cookies == "cross-site":
-        settings["cookies"] = CookiePolicy(cross_site=True)
-        settings["trusted_origins"] = [TRUSTED]
-    built = build(design, store, asynchronous=asynchronous, **settings)
+    # The insecure opt-in warns loudly (each policy Gatepass derives from it too): expected here.
+    insecure = cookies == "insecure"
+    with pytest.warns(UserWarning, match="INSECURE cookies") if insecure else nullcontext():
+        if insecure:
+            settings["cookies"] = CookiePolicy(insecure_http=True)
+        elif cookies == "cross-site":
+            settings["cookies"] = CookiePolicy(cross_site=True)
+            settings["trusted_origins"] = [TRUSTED]
+        built = build(design, store, asynchronous=asynchronous, **settings)
     key = Key.generate("ES256") if design == "dpop" else None
     try:
         yield World(
