@@ -105,6 +105,14 @@ def _remember(cache: dict[str, _V], lock: threading.Lock, name: str, value: _V) 
     return value
 
 
+def _items(value: object) -> tuple[Any, ...]:
+    """A setting that is one str or a collection of them, as a tuple of what it holds (checked
+    by the caller): a str, or anything that is not a collection (``True``), is one item."""
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return tuple(value)
+    return (value,)
+
+
 class _ProofChecks:
     """Configuration, caches and every check except the replay cache: shared by both fronts."""
 
@@ -118,8 +126,7 @@ class _ProofChecks:
         max_jti_length: int,
         clock: Callable[[], float],
     ) -> None:
-        many = not isinstance(algorithms, str) and isinstance(algorithms, Iterable)
-        names: tuple[Any, ...] = tuple(algorithms) if many else (algorithms,)  # checked next
+        names = _items(algorithms)  # checked next
         if not names or not all(n in ASYMMETRIC_ALGORITHMS for n in names):
             raise ConfigurationError(
                 f"DPoP algorithms must be a non-empty choice of {', '.join(ASYMMETRIC_ALGORITHMS)}"
@@ -238,14 +245,9 @@ class _ProofChecks:
             raise ConfigurationError("method must be the request's HTTP method, e.g. 'GET'")
         expected_htu = self.request_htu(url)
         expected_ath = None if access_token is None else self.access_hash(access_token)
-        nonces = None
-        if nonce is not None:  # no ABC test on the common path: nonces off
-            many = not isinstance(nonce, str) and isinstance(
-                nonce, Iterable
-            )  # True: not a TypeError
-            nonces = tuple(nonce) if many else (nonce,)
-            if not all(isinstance(n, str) for n in nonces):
-                raise ConfigurationError("nonce must be a str or a collection of str")
+        nonces = None if nonce is None else _items(nonce)  # no ABC test while nonces are off
+        if nonces is not None and not all(isinstance(n, str) for n in nonces):
+            raise ConfigurationError("nonce must be a str or a collection of str")
         try:
             text = as_text(proof, self.max_size)
             header_seg, payload_seg, signature_seg = split_compact(text)
